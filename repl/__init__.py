@@ -1,0 +1,1 @@
+"""The front end: REPL, lexer, inspect views, CLI."""

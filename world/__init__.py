@@ -1,0 +1,15 @@
+"""World: a persistent, image-based live Lisp environment.
+
+    >>> import world
+    >>> w = world.open()
+    >>> w.eval("(define (sq x) (* x x)) (sq 12)")
+    144
+"""
+from .lisp import (BudgetExceeded, EvalError, IncompleteInput, InternalError, Limits,
+                   LispError, ReadError, SandboxError)
+from .lisp.printer import display, write
+from .lisp.reader import read
+from .session import World, open
+
+__all__ = ["BudgetExceeded", "EvalError", "IncompleteInput", "InternalError", "Limits",
+           "LispError", "ReadError", "SandboxError", "World", "display", "open", "read", "write"]

@@ -1,0 +1,197 @@
+"""Budgets: every evaluation runs under limits on steps, memory, time,
+depth, integer size, string and list sizes, and output.
+
+Steps are counted exactly and deterministically. Compiled code decrements a
+counter `_n` kept in its environment's namespace and calls `trap()` when it
+goes negative; the counter is handed out in chunks, so the clock and the
+interrupt flag are looked at only once per chunk, never on the hot path.
+Memory is *accounted*: primitives that allocate charge an estimate of the
+bytes they create against a cumulative allowance, so the count is the same on
+every run and a cons loop stops long before the host runs short.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .errors import BudgetExceeded, Interrupted
+
+CHUNK = 10_000          # steps between looks at the clock and the interrupt flag
+PAIR_BYTES = 64         # accounted size of one cons cell
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The resources one evaluation may use."""
+
+    steps: int = 10_000_000
+    memory: int = 512 * 1024 * 1024     # accounted bytes, cumulative
+    seconds: float = 60.0               # wall clock
+    depth: int = 220_000                # nested (non-tail) calls
+    int_bits: int = 1_000_000           # size of any integer result
+    string: int = 16_000_000            # characters in one string
+    length: int = 16_000_000            # elements in one list or vector
+    output: int = 4_000_000             # characters written by display/write
+    read_depth: int = 1_000             # nesting of forms the reader accepts
+
+    def narrow(self, **asked: Any) -> "Limits":
+        """A copy whose limits are at most these (a child cannot widen)."""
+        fields = {k: min(v, getattr(self, k)) for k, v in asked.items() if v is not None}
+        return replace(self, **fields)
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class Meter:
+    """The running account of one evaluation."""
+
+    __slots__ = ("ns", "limits", "base", "chunk", "mem", "out", "out_len",
+                 "deadline", "interrupted", "parent", "saved_n", "pause_at")
+
+    def __init__(self, ns: dict, limits: Limits, out: list[str] | None = None) -> None:
+        self.ns = ns
+        self.limits = limits
+        self.base = 0           # steps consumed before the current chunk
+        self.chunk = 0          # size of the current chunk
+        self.mem = 0
+        self.out = out if out is not None else []
+        self.out_len = 0
+        self.deadline = time.monotonic() + limits.seconds
+        self.interrupted = False
+        self.parent: Meter | None = None
+        self.saved_n = 0
+        self.pause_at: int | None = None
+
+    # -- steps
+    def start(self) -> None:
+        """Make this meter current and hand out the first chunk."""
+        global CURRENT
+        self.parent = CURRENT
+        if self.parent is not None:
+            self.parent.sync()
+            self.saved_n = self.ns.get("_n", 0)
+        CURRENT = self
+        self._refill()
+
+    def stop(self) -> None:
+        """Settle this meter and make its parent current again."""
+        global CURRENT
+        self.sync()
+        CURRENT = self.parent
+        if self.parent is not None:
+            if self.parent.ns is self.ns:
+                self.ns["_n"] = self.saved_n
+            self.parent.mem += self.mem
+            self.parent.charge(self.base)
+
+    def sync(self) -> None:
+        """Fold the steps used in the current chunk into `base`."""
+        n = self.ns["_n"]
+        self.base += self.chunk - n
+        self.chunk = n
+
+    @property
+    def steps(self) -> int:
+        """Steps used so far."""
+        return self.base + self.chunk - self.ns["_n"]
+
+    def _refill(self) -> None:
+        limit = self.limits.steps if self.pause_at is None else min(self.limits.steps, self.pause_at)
+        self.chunk = max(0, min(CHUNK, limit - self.base))
+        self.ns["_n"] = self.chunk
+
+    def trap(self) -> None:
+        """Called when the step counter runs out: check every limit, refill."""
+        self.sync()
+        if self.interrupted:
+            raise Interrupted()
+        if self.pause_at is not None and self.base > self.pause_at:
+            raise Paused(self.pause_at)
+        if self.base > self.limits.steps:
+            raise BudgetExceeded("steps", f"step budget of {self.limits.steps} exhausted")
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded("time", f"time budget of {self.limits.seconds:g} s exhausted")
+        self._refill()
+
+    def charge(self, n: int) -> None:
+        """Charge `n` steps of work done by a primitive."""
+        ns = self.ns
+        ns["_n"] -= n
+        if ns["_n"] < 0:
+            self.trap()
+
+    # -- memory, sizes, output
+    def alloc(self, nbytes: int) -> None:
+        self.mem += nbytes
+        if self.mem > self.limits.memory:
+            raise BudgetExceeded("memory", f"memory budget of {self.limits.memory} bytes exhausted")
+
+    def write(self, text: str) -> None:
+        self.out_len += len(text)
+        if self.out_len > self.limits.output:
+            raise BudgetExceeded("output", f"output budget of {self.limits.output} characters exhausted")
+        self.out.append(text)
+
+
+class Paused(BudgetExceeded):
+    """Evaluation reached the step at which it was asked to pause."""
+
+    kind = "paused"
+
+    def __init__(self, step: int) -> None:
+        super().__init__("pause", f"paused at step {step}")
+        self.step = step
+
+
+CURRENT: Meter | None = None
+
+
+def current() -> Meter:
+    """The meter of the evaluation running now."""
+    if CURRENT is None:
+        from .errors import InternalError
+        raise InternalError("no evaluation is running")
+    return CURRENT
+
+
+def trap() -> None:
+    """Entry point for compiled code when its step counter goes negative."""
+    current().trap()
+
+
+def charge(n: int) -> None:
+    """Charge `n` steps to the running evaluation (work proportional to input)."""
+    m = CURRENT
+    if m is not None and n > 0:
+        m.charge(n)
+
+
+def alloc(nbytes: int) -> None:
+    """Account `nbytes` of allocation to the running evaluation."""
+    m = CURRENT
+    if m is not None:
+        m.alloc(nbytes)
+
+
+def limits() -> Limits:
+    m = CURRENT
+    return m.limits if m is not None else DEFAULT_LIMITS
+
+
+def check_int(x: int) -> int:
+    """Refuse integers larger than the integer-size limit."""
+    if x.bit_length() > limits().int_bits:
+        raise BudgetExceeded("integer", f"integer larger than {limits().int_bits} bits")
+    return x
+
+
+def check_length(n: int, what: str = "list") -> None:
+    """Refuse, before building it, a list, vector or string over the size limit."""
+    lim = limits()
+    cap = lim.string if what == "string" else lim.length
+    if n > cap:
+        raise BudgetExceeded(what, f"{what} of {n} elements exceeds the limit of {cap}")
+    alloc(n * (2 if what == "string" else PAIR_BYTES))
+    charge(n // 64)

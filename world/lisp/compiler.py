@@ -1,0 +1,81 @@
+"""The compiler's entry points: a top-level form to a runnable thunk, and a
+stored lambda template back to a Python function (after unpickling)."""
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any, Callable
+
+from . import ast as A
+from .analyze import Analyzer, Scope
+from .codegen import RET_DEST, Fn, Unit, assemble
+from .printer import write
+from .types import Symbol, Template
+
+_units = itertools.count(1)
+LINEMAPS: dict[str, tuple[list[A.Loc], dict[str, str], str | None]] = {}
+
+
+def _build(unit: Unit, fn: Fn, inner: str, params: str, result: str,
+           source: str | None) -> Callable:
+    consts = [f"K{i}" for i in range(len(unit.consts))]
+    header = [f"def _factory({', '.join(consts)}):", f"    def {inner}({params}):"]
+    src, locs = assemble(unit, header, fn, [f"    return {result}"])
+    code = compile(src, unit.filename, "exec")
+    ns = unit.env.ns
+    exec(code, ns)
+    factory = ns.pop("_factory")
+    LINEMAPS[unit.filename] = (locs, unit.names, source)
+    return factory(*unit.consts)
+
+
+def compile_form(env: Any, form: Any, source: str | None = None) -> Callable[[], Any]:
+    """Compile one top-level form into a thunk that runs it in `env`."""
+    node = Analyzer(env).analyze(form, None)
+    unit = Unit(env, f"<lisp-{next(_units)}>")
+    top = Fn(unit, "_top", None)
+    top.depth = 2
+    top.emit("global _n")
+    top.stmt(node, RET_DEST)
+    return _build(unit, top, "_top", "", "_top", source)
+
+
+_FREE = re.compile(r"^l_(.*)_(\d+)(b?)$")
+
+
+def demangle(text: str) -> str:
+    """The Lisp name of a mangled Python identifier."""
+    return re.sub(r"_([0-9a-f]+)_", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def closure_factory(tmpl: Template) -> Callable:
+    """A function from captured values to the compiled Python function of `tmpl`."""
+    factory = tmpl._v_factory
+    if factory is not None:
+        return factory
+    env = tmpl.home
+    key = (write(tmpl.form), tmpl.free, tmpl.glob, tmpl.name)
+    factory = env.factories.get(key)
+    if factory is None:
+        an = Analyzer(env)
+        outer = A.Lambda("outer", None)
+        scope = Scope(None)
+        for py in tmpl.free:
+            m = _FREE.match(py)
+            var = A.Var(Symbol(demangle(m.group(1))), f"l_{m.group(1)}_{m.group(2)}", outer)
+            var.assigned = bool(m.group(3))
+            scope.vars[var.sym] = var
+        an.counter[0] = 1 + max((int(_FREE.match(p).group(2)) for p in tmpl.free), default=0)
+        lam = an.lambda_(tmpl.form, scope, tmpl.name)
+        if tmpl.glob:
+            lam.self_sym = Symbol(tmpl.name)
+        unit = Unit(env, f"<lisp-{next(_units)}>")
+        unit.n = an.counter[0] + 1
+        mk = Fn(unit, "_mk", None)
+        mk.depth = 2
+        mk.closure(lam)
+        mk.emit(f"return {mk.last_def}")
+        factory = _build(unit, mk, "_mk", ", ".join(tmpl.free), "_mk", tmpl.name)
+        env.factories[key] = factory
+    tmpl._v_factory = factory
+    return factory

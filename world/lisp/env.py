@@ -1,0 +1,201 @@
+"""Environments: the global namespace a program runs in, and its capabilities.
+
+An environment's namespace is the Python globals dict of the code compiled
+for it: Lisp globals live there under mangled names beside the runtime's own
+helpers, and nothing else is reachable (`__builtins__` is empty). Which
+primitives are bound is the environment's capability set; `child()` can only
+narrow it and the budget.
+"""
+from __future__ import annotations
+
+import uuid
+import weakref
+from typing import Any, Callable, Iterable
+
+from . import budget
+from .analyze import SPECIAL, mangle
+from .budget import DEFAULT_LIMITS, Limits
+from .calls import TailCall, bounce, call
+from .errors import EvalError, LispTypeError, SandboxError, UnboundVariable
+from .primitives import GROUPS, load as load_primitives
+from .types import Box, Closure, Pair, Primitive, Symbol, VOID, make_list
+
+DefineHook = Callable[[Symbol, Any, Any, str, "str | None"], None]
+
+
+def _cons(a: Any, b: Any) -> Pair:
+    m = budget.CURRENT
+    if m is not None:
+        m.mem += budget.PAIR_BYTES
+        if m.mem > m.limits.memory:
+            m.alloc(0)
+    return Pair(a, b)
+
+
+def _list(items: tuple) -> Any:
+    budget.alloc(len(items) * budget.PAIR_BYTES)
+    return make_list(items)
+
+
+def _eq(a: Any, b: Any) -> bool:
+    from .types import eqv
+    return a is b or eqv(a, b)
+
+
+class Environment:
+    """A sandbox: namespace, macros, docs, capabilities and limits."""
+
+    registry: "weakref.WeakValueDictionary[str, Environment]" = weakref.WeakValueDictionary()
+
+    def __init__(self, caps: Iterable[str] | None = None, limits: Limits = DEFAULT_LIMITS,
+                 uid: str | None = None) -> None:
+        from .runtime import CATCHABLE, condition
+        prims = load_primitives()
+        if caps is None:
+            caps = [g for g in GROUPS if g != "internal"]
+        names = set()
+        for c in caps:
+            names |= GROUPS.get(c, {c} if c in prims else set())
+        self.granted = frozenset(names)
+        self.limits = limits
+        self.uid = uid or uuid.uuid4().hex
+        self.macros: dict[Symbol, Closure] = {}
+        self.docs: dict[Symbol, str] = {}
+        self.factories: dict[Any, Callable] = {}
+        self.hooks: list[DefineHook] = []
+        self.gensyms = 0
+        self.ns: dict[str, Any] = {
+            "__builtins__": {}, "_n": 0, "_trap": budget.trap, "_type": type, "_int": int,
+            "_Pair": Pair, "_TC": TailCall, "_bounce": bounce, "_C": Closure, "_Box": Box,
+            "_VOID": VOID, "_list": _list, "_cons": _cons, "_define": self._define,
+            "_setg": self._setg, "_Catch": CATCHABLE, "_cond": condition, "_env": self,
+        }
+        for name in self.granted:
+            self.ns["g_" + mangle(name)] = prims[name]
+        Environment.registry[self.uid] = self
+
+    def __reduce__(self):
+        return (environment_by_id, (self.uid,))
+
+    # ------------------------------------------------------------ bindings
+    def define(self, sym: Symbol, value: Any) -> None:
+        """Bind a global without running hooks (used when loading a world)."""
+        self.ns["g_" + mangle(sym.name)] = value
+
+    def lookup(self, sym: Symbol) -> Any:
+        try:
+            return self.ns["g_" + mangle(sym.name)]
+        except KeyError:
+            raise UnboundVariable(sym.name) from None
+
+    def is_bound(self, sym: Symbol) -> bool:
+        return ("g_" + mangle(sym.name)) in self.ns
+
+    def unbind(self, sym: Symbol) -> None:
+        self.ns.pop("g_" + mangle(sym.name), None)
+        self.macros.pop(sym, None)
+        self.docs.pop(sym, None)
+
+    def names(self) -> list[Symbol]:
+        """Every global name bound in this environment, primitives included."""
+        from .compiler import demangle
+        return sorted((Symbol(demangle(k[2:])) for k in self.ns if k.startswith("g_")),
+                      key=lambda s: s.name)
+
+    def globals(self) -> dict[Symbol, Any]:
+        """Globals that are not primitives granted by the capability set."""
+        from .compiler import demangle
+        out = {}
+        for k, v in self.ns.items():
+            if k.startswith("g_"):
+                sym = Symbol(demangle(k[2:]))
+                if not (type(v) is Primitive and sym.name in self.granted
+                        and Primitive.registry.get(sym.name) is v):
+                    out[sym] = v
+        return out
+
+    def inlinable(self, sym: Symbol) -> Primitive | None:
+        """The primitive `sym` is bound to, if it is still the original one."""
+        v = self.ns.get("g_" + mangle(sym.name))
+        if type(v) is Primitive and Primitive.registry.get(sym.name) is v:
+            return v
+        return None
+
+    def _define(self, sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> Symbol:
+        if sym in SPECIAL:
+            raise SandboxError(f"cannot redefine the special form {sym.name}")
+        if kind == "defmacro":
+            if not isinstance(value, Closure):
+                raise LispTypeError(f"defmacro: {sym.name} is not a procedure")
+            self.macros[sym] = value
+        else:
+            self.ns["g_" + mangle(sym.name)] = value
+            self.macros.pop(sym, None)
+        if doc:
+            self.docs[sym] = doc
+        else:
+            self.docs.pop(sym, None)
+        for hook in self.hooks:
+            hook(sym, value, form, kind, doc)
+        return sym
+
+    def _setg(self, sym: Symbol, value: Any) -> None:
+        key = "g_" + mangle(sym.name)
+        if key not in self.ns:
+            raise UnboundVariable(f"set!: {sym.name} is not defined")
+        self.ns[key] = value
+        for hook in self.hooks:
+            hook(sym, value, None, "set!", None)
+
+    # ------------------------------------------------------------ macros
+    def expand(self, macro: Closure, form: Pair) -> Any:
+        """Apply `macro` to the unevaluated operands of `form`."""
+        args = []
+        x = form.cdr
+        while type(x) is Pair:
+            args.append(x.car)
+            x = x.cdr
+        if x is not None:
+            raise EvalError(f"{macro.name}: macro call is an improper list", form.loc)
+        out = call(macro, *args)
+        if type(out) is Pair and out.loc is None:
+            out.loc = form.loc
+        return out
+
+    def gensym(self, prefix: str = "g") -> Symbol:
+        self.gensyms += 1
+        return Symbol(f"{prefix}__{self.gensyms}")
+
+    # ------------------------------------------------------------ sandboxes
+    def child(self, caps: Iterable[str] | None = None, limits: Limits | None = None,
+              inherit: bool = True) -> "Environment":
+        """A new environment with at most this one's capabilities and budget."""
+        asked = set()
+        if caps is not None:
+            prims = load_primitives()
+            for c in caps:
+                asked |= GROUPS.get(c, {c} if c in prims else set())
+        else:
+            asked = set(self.granted)
+        refused = asked - self.granted
+        if refused:
+            raise SandboxError(f"child cannot be granted {', '.join(sorted(refused))}")
+        lim = self.limits if limits is None else self.limits.narrow(**limits.__dict__)
+        kid = Environment(asked, lim)
+        if inherit:
+            for sym, v in self.globals().items():
+                kid.define(sym, v)
+            kid.macros.update(self.macros)
+        return kid
+
+
+def environment_by_id(uid: str) -> Environment:
+    """The environment registered under `uid`, created empty if none is (unpickling)."""
+    env = Environment.registry.get(uid)
+    if env is None:
+        env = Environment(uid=uid)
+        PINNED.append(env)
+    return env
+
+
+PINNED: list[Environment] = []

@@ -1,0 +1,171 @@
+"""Control primitives: apply, call/cc, errors, eval, read, gensym, records."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import budget
+from ..calls import call
+from ..errors import EvalError, LispTypeError, UserError
+from ..types import (Continuation, ErrorObject, Pair, Procedure, Record, RecordType,
+                     Symbol, VOID, make_list, to_pylist)
+from . import primitive
+
+
+def _env() -> Any:
+    return budget.current().ns["_env"]
+
+
+def _show(x: Any) -> str:
+    from ..printer import write
+    s = write(x)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+@primitive("apply")
+def apply_(proc: Any, *args: Any) -> Any:
+    """(apply proc arg... list) -> proc applied to the args and the list's elements."""
+    if not args:
+        return call(proc)
+    spread = list(args[:-1]) + to_pylist(args[-1], "apply")
+    budget.charge(len(spread) // 8)
+    return call(proc, *spread)
+
+
+@primitive("call/cc")
+def call_cc(proc: Any) -> Any:
+    """(call/cc proc) -> calls proc with an escaping continuation."""
+    from ..runtime import Escape
+    k = Continuation(None)
+
+    def escape(*values: Any) -> Any:
+        if not k.live:
+            raise EvalError("continuation called after its extent ended")
+        raise Escape(k, values[0] if len(values) == 1 else make_list(values))
+
+    k.fn = escape
+    try:
+        return call(proc, k)
+    except Escape as e:
+        if e.k is k:
+            return e.value
+        raise
+    finally:
+        k.live = False
+
+
+call_with_current_continuation = primitive("call-with-current-continuation")(call_cc)
+
+
+@primitive("error")
+def error(message: Any, *irritants: Any) -> Any:
+    """(error message irritant...) raises an error object."""
+    if type(message) is not str:
+        message = _show(message)
+    obj = ErrorObject(message, make_list(irritants))
+    text = message + "".join(" " + _show(i) for i in irritants)
+    raise UserError(obj, text)
+
+
+@primitive("raise")
+def raise_(obj: Any) -> Any:
+    """(raise obj) raises any value as a condition."""
+    if type(obj) is ErrorObject:
+        raise UserError(obj, obj.message)
+    raise UserError(obj, f"uncaught raise: {_show(obj)}")
+
+
+@primitive("error-object?")
+def error_object_p(x: Any) -> bool:
+    """(error-object? x)"""
+    return type(x) is ErrorObject
+
+
+@primitive("error-object-message")
+def error_object_message(e: Any) -> str:
+    """(error-object-message e) -> the message string."""
+    if type(e) is not ErrorObject:
+        raise LispTypeError(f"error-object-message: expected an error object, got {_show(e)}")
+    return e.message
+
+
+@primitive("error-object-irritants")
+def error_object_irritants(e: Any) -> Any:
+    """(error-object-irritants e) -> the list of irritants."""
+    if type(e) is not ErrorObject:
+        raise LispTypeError(f"error-object-irritants: expected an error object, got {_show(e)}")
+    return e.irritants
+
+
+@primitive("procedure?")
+def procedure_p(x: Any) -> bool:
+    """(procedure? x)"""
+    return isinstance(x, Procedure)
+
+
+@primitive("void")
+def void(*args: Any) -> Any:
+    """(void) -> the unspecified value."""
+    return VOID
+
+
+@primitive("eval", unsafe=True)
+def eval_(form: Any) -> Any:
+    """(eval form) -> the value of form, in this same sandbox and budget."""
+    from ..compiler import compile_form
+    from ..calls import bounce
+    value = compile_form(_env(), form)()
+    return bounce(value)
+
+
+@primitive("read")
+def read_(text: Any) -> Any:
+    """(read string) -> the first form in string."""
+    from ..reader import read
+    if type(text) is not str:
+        raise LispTypeError(f"read: expected a string, got {_show(text)}")
+    budget.charge(len(text) // 32)
+    return read(text)
+
+
+@primitive("gensym")
+def gensym(prefix: Any = "g") -> Symbol:
+    """(gensym [prefix]) -> a fresh symbol no program has used."""
+    if type(prefix) is Symbol:
+        prefix = prefix.name
+    if type(prefix) is not str:
+        raise LispTypeError("gensym: prefix must be a string or symbol")
+    return _env().gensym(prefix)
+
+
+# -- records: the procedures that define-record generates call these
+
+def _check_record(rt: RecordType, r: Any, who: str) -> Record:
+    if type(r) is not Record or r.rtype != rt:
+        raise LispTypeError(f"{rt.name}-{who}: expected a {rt.name}, got {_show(r)}")
+    return r
+
+
+@primitive("%record-make", group="records")
+def record_make(rt: RecordType, *values: Any) -> Record:
+    """(%record-make type value...)"""
+    budget.alloc(64 + 8 * len(values))
+    return Record(rt, list(values))
+
+
+@primitive("%record?", group="records")
+def record_p(rt: RecordType, x: Any) -> bool:
+    """(%record? type x)"""
+    return type(x) is Record and x.rtype == rt
+
+
+@primitive("%record-ref", group="records")
+def record_ref(rt: RecordType, r: Any, i: int) -> Any:
+    """(%record-ref type record index)"""
+    return _check_record(rt, r, rt.fields[i]).values[i]
+
+
+@primitive("%record-set!", group="records")
+def record_set(rt: RecordType, r: Any, i: int, v: Any) -> Any:
+    """(%record-set! type record index value)"""
+    _check_record(rt, r, rt.fields[i]).set_field(i, v)
+    return VOID

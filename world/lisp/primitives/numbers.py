@@ -1,0 +1,879 @@
+"""Numeric primitives: a tower of exact `int` and `Fraction` and inexact `float`.
+
+A Fraction whose denominator is 1 is always returned as an int, and a bool
+is never a number, although Python thinks so. Every exact result is checked
+against the integer-size limit; `*`, `/` and `expt` estimate the size of
+their result and refuse before computing it. Big integers cost time, so
+operations on them charge steps in proportion to the work.
+
+The argument checks that every primitive module shares live here too, since
+every other module needs at least the integer ones.
+"""
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any, Callable
+
+from .. import budget
+from ..errors import BudgetExceeded, EvalError, LispTypeError
+from ..types import Procedure
+from . import primitive
+
+SMALL_BITS = 64          # ints this small cannot threaten the host: skip the checks
+
+
+# ---------------------------------------------------------------- argument checks
+
+def show(x: Any) -> str:
+    """A short written form of `x` for an error message."""
+    if type(x) is int and x.bit_length() > 128:
+        return f"an integer of {x.bit_length()} bits"
+    try:
+        from ..printer import write
+    except ModuleNotFoundError as e:       # the printer is written in parallel
+        if e.name != __package__.rsplit(".", 1)[0] + ".printer":
+            raise
+        text = repr(x)
+    else:
+        text = write(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def type_error(who: str, what: str, x: Any) -> LispTypeError:
+    """The error for an argument of the wrong type."""
+    return LispTypeError(f"{who}: expected {what}, got {show(x)}")
+
+
+def is_number(x: Any) -> bool:
+    """Whether `x` is a Lisp number (bools are not)."""
+    t = type(x)
+    return t is int or t is float or t is Fraction
+
+
+def need_number(who: str, x: Any) -> Any:
+    """`x`, or a type error if it is not a number."""
+    t = type(x)
+    if t is int or t is float or t is Fraction:
+        return x
+    raise type_error(who, "a number", x)
+
+
+def need_int(who: str, x: Any) -> int:
+    """`x`, or a type error if it is not an exact integer."""
+    if type(x) is not int:
+        raise type_error(who, "an exact integer", x)
+    return x
+
+
+def need_count(who: str, x: Any) -> int:
+    """`x`, or an error if it is not a non-negative exact integer."""
+    if type(x) is not int or x < 0:
+        raise type_error(who, "a non-negative exact integer", x)
+    return x
+
+
+def need_index(who: str, k: Any, size: int) -> int:
+    """`k`, or an error unless it indexes a sequence of `size` elements."""
+    if type(k) is not int:
+        raise type_error(who, "an exact integer index", k)
+    if not 0 <= k < size:
+        raise EvalError(f"{who}: index {show(k)} out of range for length {size}")
+    return k
+
+
+def need_range(who: str, start: Any, end: Any, size: int) -> tuple[int, int]:
+    """`(start, end)` with `end` None meaning `size`, or an error unless
+    0 <= start <= end <= size."""
+    if end is None:
+        end = size
+    for k in (start, end):
+        if type(k) is not int:
+            raise type_error(who, "an exact integer index", k)
+    if not 0 <= start <= end <= size:
+        raise EvalError(f"{who}: range {show(start)}..{show(end)} out of bounds for length {size}")
+    return start, end
+
+
+def need_proc(who: str, f: Any) -> Any:
+    """`f`, or a type error if it is not a procedure."""
+    if not isinstance(f, Procedure):
+        raise type_error(who, "a procedure", f)
+    return f
+
+
+# ---------------------------------------------------------------- exactness and size
+
+def exact(x: Any) -> Any:
+    """Normalize an exact result (Fraction n/1 -> int) and check its size."""
+    t = type(x)
+    if t is int:
+        if x.bit_length() > SMALL_BITS:
+            budget.check_int(x)
+        return x
+    if t is Fraction:
+        if x.denominator == 1:
+            return exact(x.numerator)
+        if x.denominator.bit_length() > SMALL_BITS or x.numerator.bit_length() > SMALL_BITS:
+            budget.check_int(x.numerator)
+            budget.check_int(x.denominator)
+    return x
+
+
+def to_float(x: Any) -> float:
+    """`x` as a float; exact numbers too large become infinities."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def _bits(x: Any) -> int:
+    """The bit size of an exact number (the larger of numerator and denominator)."""
+    if type(x) is int:
+        return x.bit_length()
+    return max(x.numerator.bit_length(), x.denominator.bit_length())
+
+
+def _nd_bits(x: Any) -> tuple[int, int]:
+    """The bit sizes of the numerator and denominator of an exact number."""
+    if type(x) is int:
+        return x.bit_length(), 1
+    return x.numerator.bit_length(), x.denominator.bit_length()
+
+
+def refuse_bits(who: str, bits: float) -> None:
+    """Refuse, before computing it, an exact result of about `bits` bits."""
+    if bits > SMALL_BITS:
+        cap = budget.limits().int_bits
+        if bits > cap:
+            raise BudgetExceeded("integer", f"{who}: result of about {bits:.0f} bits "
+                                            f"exceeds the integer limit of {cap} bits")
+
+
+def _charge_big(abits: int, bbits: int) -> None:
+    """Charge for multiplying or dividing big numbers (quadratic estimate)."""
+    if abits > 4096 and bbits > 4096:
+        budget.charge((abits * bbits) >> 20)
+
+
+def _add(a: Any, b: Any) -> Any:
+    if type(a) is float or type(b) is float:
+        return to_float(a) + to_float(b)
+    return exact(a + b)
+
+
+def _sub(a: Any, b: Any) -> Any:
+    if type(a) is float or type(b) is float:
+        return to_float(a) - to_float(b)
+    return exact(a - b)
+
+
+def _mul(who: str, a: Any, b: Any) -> Any:
+    if type(a) is float or type(b) is float:
+        return to_float(a) * to_float(b)
+    if type(a) is int and type(b) is int and (a.bit_length() < SMALL_BITS and b.bit_length() < SMALL_BITS):
+        return a * b
+    (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
+    if a and b:
+        refuse_bits(who, max(an + bn, ad + bd))
+    _charge_big(max(an, ad), max(bn, bd))
+    return exact(a * b)
+
+
+def _div(who: str, a: Any, b: Any) -> Any:
+    if not b:
+        raise EvalError(f"{who}: division by zero")
+    if type(a) is float or type(b) is float:
+        return to_float(a) / to_float(b)
+    (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
+    refuse_bits(who, max(an + bd, ad + bn))
+    _charge_big(max(an, ad), max(bn, bd))
+    if type(a) is int and type(b) is int:
+        return exact(Fraction(a, b))
+    return exact(Fraction(a) / b)
+
+
+# ---------------------------------------------------------------- arithmetic
+
+@primitive("+")
+def num_add(*args: Any) -> Any:
+    """(+ x ...) -> the sum of the numbers (0 for none)."""
+    if len(args) == 2:
+        a, b = args
+        if type(a) is int and type(b) is int:
+            r = a + b
+            if r.bit_length() > SMALL_BITS:
+                budget.check_int(r)
+            return r
+    budget.charge(len(args) >> 4)
+    total: Any = 0
+    for x in args:
+        total = _add(total, need_number("+", x))
+    return total
+
+
+@primitive("-")
+def num_sub(x: Any, *rest: Any) -> Any:
+    """(- x y ...) -> x minus the others; (- x) -> the negation of x."""
+    need_number("-", x)
+    if not rest:
+        return -x if type(x) is float else exact(-x)
+    budget.charge(len(rest) >> 4)
+    for y in rest:
+        x = _sub(x, need_number("-", y))
+    return x
+
+
+@primitive("*")
+def num_mul(*args: Any) -> Any:
+    """(* x ...) -> the product of the numbers (1 for none)."""
+    budget.charge(len(args) >> 4)
+    product: Any = 1
+    for x in args:
+        product = _mul("*", product, need_number("*", x))
+    return product
+
+
+@primitive("/")
+def num_div(x: Any, *rest: Any) -> Any:
+    """(/ x y ...) -> x divided by the others, exact when all are exact; (/ x) -> 1/x."""
+    need_number("/", x)
+    if not rest:
+        return _div("/", 1, x)
+    budget.charge(len(rest) >> 4)
+    for y in rest:
+        x = _div("/", x, need_number("/", y))
+    return x
+
+
+def _compare(who: str, test: Callable[[Any, Any], bool], args: tuple) -> bool:
+    for x in args:
+        need_number(who, x)
+    budget.charge(len(args) >> 4)
+    return all(test(args[i], args[i + 1]) for i in range(len(args) - 1))
+
+
+@primitive("=")
+def num_eq(x: Any, *rest: Any) -> bool:
+    """(= x y ...) -> whether the numbers are all equal."""
+    return _compare("=", lambda a, b: a == b, (x,) + rest)
+
+
+@primitive("<")
+def num_lt(x: Any, *rest: Any) -> bool:
+    """(< x y ...) -> whether the numbers strictly increase."""
+    return _compare("<", lambda a, b: a < b, (x,) + rest)
+
+
+@primitive(">")
+def num_gt(x: Any, *rest: Any) -> bool:
+    """(> x y ...) -> whether the numbers strictly decrease."""
+    return _compare(">", lambda a, b: a > b, (x,) + rest)
+
+
+@primitive("<=")
+def num_le(x: Any, *rest: Any) -> bool:
+    """(<= x y ...) -> whether the numbers never decrease."""
+    return _compare("<=", lambda a, b: a <= b, (x,) + rest)
+
+
+@primitive(">=")
+def num_ge(x: Any, *rest: Any) -> bool:
+    """(>= x y ...) -> whether the numbers never increase."""
+    return _compare(">=", lambda a, b: a >= b, (x,) + rest)
+
+
+# ---------------------------------------------------------------- integer division
+
+def _integers(who: str, *xs: Any) -> tuple[list[int], bool]:
+    """Integer arguments (exact, or integral floats) as ints, and whether any was inexact."""
+    out, inexact = [], False
+    for x in xs:
+        if type(x) is int:
+            out.append(x)
+        elif type(x) is float and x.is_integer():
+            out.append(int(x))
+            inexact = True
+        else:
+            raise type_error(who, "an integer", x)
+    return out, inexact
+
+
+def _int_result(n: int, inexact: bool) -> Any:
+    return to_float(n) if inexact else n
+
+
+def _divide(who: str, a: Any, b: Any) -> tuple[int, int, bool]:
+    (a, b), inexact = _integers(who, a, b)
+    if b == 0:
+        raise EvalError(f"{who}: division by zero")
+    _charge_big(a.bit_length(), b.bit_length())
+    return a, b, inexact
+
+
+@primitive("quotient")
+def quotient(a: Any, b: Any) -> Any:
+    """(quotient n d) -> n/d truncated toward zero."""
+    a, b, inexact = _divide("quotient", a, b)
+    q = abs(a) // abs(b)
+    return _int_result(q if (a < 0) == (b < 0) else -q, inexact)
+
+
+@primitive("remainder")
+def remainder(a: Any, b: Any) -> Any:
+    """(remainder n d) -> the remainder of quotient, with the sign of n."""
+    a, b, inexact = _divide("remainder", a, b)
+    r = abs(a) % abs(b)
+    return _int_result(-r if a < 0 else r, inexact)
+
+
+@primitive("modulo")
+def modulo(a: Any, b: Any) -> Any:
+    """(modulo n d) -> n modulo d, with the sign of d."""
+    a, b, inexact = _divide("modulo", a, b)
+    return _int_result(a % b, inexact)
+
+
+@primitive("gcd")
+def gcd(*args: Any) -> Any:
+    """(gcd n ...) -> the greatest common divisor (0 for none)."""
+    ns, inexact = _integers("gcd", *args)
+    budget.charge(sum(n.bit_length() for n in ns) >> 6)
+    return _int_result(math.gcd(*ns), inexact)
+
+
+@primitive("lcm")
+def lcm(*args: Any) -> Any:
+    """(lcm n ...) -> the least common multiple (1 for none)."""
+    ns, inexact = _integers("lcm", *args)
+    r = 1
+    for n in ns:
+        refuse_bits("lcm", r.bit_length() + n.bit_length())
+        budget.charge((r.bit_length() + n.bit_length()) >> 6)
+        r = math.lcm(r, n)
+    return _int_result(r, inexact)
+
+
+@primitive("odd?")
+def is_odd(n: Any) -> bool:
+    """(odd? n) -> whether the integer n is odd."""
+    return _integers("odd?", n)[0][0] % 2 == 1
+
+
+@primitive("even?")
+def is_even(n: Any) -> bool:
+    """(even? n) -> whether the integer n is even."""
+    return _integers("even?", n)[0][0] % 2 == 0
+
+
+# ---------------------------------------------------------------- rounding, sign, extremes
+
+def _rounder(who: str, fn: Callable[[Any], int], x: Any) -> Any:
+    t = type(need_number(who, x))
+    if t is int:
+        return x
+    if t is Fraction:
+        return exact(fn(x))
+    if not math.isfinite(x):
+        return x
+    return math.copysign(float(fn(x)), x)     # keeps -0.0, as (ceiling -0.5) should
+
+
+@primitive("floor")
+def num_floor(x: Any) -> Any:
+    """(floor x) -> the largest integer not above x."""
+    return _rounder("floor", math.floor, x)
+
+
+@primitive("ceiling")
+def num_ceiling(x: Any) -> Any:
+    """(ceiling x) -> the smallest integer not below x."""
+    return _rounder("ceiling", math.ceil, x)
+
+
+@primitive("truncate")
+def num_truncate(x: Any) -> Any:
+    """(truncate x) -> x rounded toward zero."""
+    return _rounder("truncate", math.trunc, x)
+
+
+@primitive("round")
+def num_round(x: Any) -> Any:
+    """(round x) -> x rounded to the nearest integer, ties to even."""
+    return _rounder("round", round, x)
+
+
+@primitive("abs")
+def num_abs(x: Any) -> Any:
+    """(abs x) -> the absolute value of x."""
+    return abs(need_number("abs", x))
+
+
+def _extreme(who: str, pick: Callable, args: tuple) -> Any:
+    for x in args:
+        need_number(who, x)
+    budget.charge(len(args) >> 4)
+    if any(type(x) is float for x in args):
+        if any(x != x for x in args):
+            return math.nan
+        return to_float(pick(args))
+    return pick(args)
+
+
+@primitive("max")
+def num_max(x: Any, *rest: Any) -> Any:
+    """(max x ...) -> the largest number, inexact if any is."""
+    return _extreme("max", max, (x,) + rest)
+
+
+@primitive("min")
+def num_min(x: Any, *rest: Any) -> Any:
+    """(min x ...) -> the smallest number, inexact if any is."""
+    return _extreme("min", min, (x,) + rest)
+
+
+@primitive("numerator")
+def numerator(x: Any) -> Any:
+    """(numerator q) -> the numerator of q in lowest terms."""
+    return _ratio_part("numerator", x, 0)
+
+
+@primitive("denominator")
+def denominator(x: Any) -> Any:
+    """(denominator q) -> the denominator of q in lowest terms (positive)."""
+    return _ratio_part("denominator", x, 1)
+
+
+def _ratio_part(who: str, x: Any, which: int) -> Any:
+    t = type(need_number(who, x))
+    if t is float:
+        if not math.isfinite(x):
+            raise EvalError(f"{who}: {show(x)} is not a rational number")
+        return to_float(Fraction(x).as_integer_ratio()[which])
+    return Fraction(x).as_integer_ratio()[which]
+
+
+# ---------------------------------------------------------------- powers, roots, transcendental
+
+@primitive("square")
+def square(x: Any) -> Any:
+    """(square x) -> x times x."""
+    return _mul("square", need_number("square", x), x)
+
+
+def _exact_pow(base: Any, power: int) -> Any:
+    """`base ** power` for exact base and power >= 0, refused early if too big."""
+    if base in (0, 1) or power == 0:
+        return 1 if power == 0 else base
+    if base == -1:
+        return -1 if power % 2 else 1
+    if type(base) is int:
+        bits = to_float(power) * math.log2(abs(base))
+    else:
+        bits = to_float(power) * max(math.log2(abs(base.numerator)), math.log2(base.denominator))
+    refuse_bits("expt", bits)
+    if bits > 4096:
+        budget.charge(int(bits * bits) >> 20)
+    return exact(base ** power)
+
+
+def _float_expt(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        odd = a < 0 and b.is_integer() and b % 2 == 1
+        return -math.inf if odd else math.inf
+    except ValueError:
+        if a == 0:
+            raise EvalError("expt: division by zero") from None
+        raise EvalError(f"expt: {show(a)} to the power {show(b)} is not a real number") from None
+
+
+@primitive("expt")
+def expt(base: Any, power: Any) -> Any:
+    """(expt base power) -> base raised to power, exact for exact base and integer power."""
+    need_number("expt", base)
+    need_number("expt", power)
+    if type(base) is float or type(power) is not int:
+        return _float_expt(to_float(base), to_float(power))
+    if power >= 0:
+        return _exact_pow(base, power)
+    if base == 0:
+        raise EvalError("expt: division by zero")
+    return exact(Fraction(1) / _exact_pow(base, -power))
+
+
+def _exact_root(n: int) -> int | None:
+    r = math.isqrt(n)
+    return r if r * r == n else None
+
+
+@primitive("sqrt")
+def num_sqrt(x: Any) -> Any:
+    """(sqrt x) -> the square root of x, exact when x is an exact square."""
+    need_number("sqrt", x)
+    if x < 0:
+        raise EvalError(f"sqrt: negative argument {show(x)}")
+    t = type(x)
+    if t is int or t is Fraction:
+        n, d = Fraction(x).as_integer_ratio()
+        budget.charge(_bits(x) >> 10)
+        rn, rd = _exact_root(n), _exact_root(d)
+        if rn is not None and rd is not None:
+            return exact(Fraction(rn, rd))
+        if t is int and x.bit_length() > 1000:
+            return to_float(math.isqrt(x))
+    return math.sqrt(to_float(x))
+
+
+def _float_fn(who: str, fn: Callable[..., float], *xs: Any) -> float:
+    args = [to_float(need_number(who, x)) for x in xs]
+    try:
+        return fn(*args)
+    except OverflowError:
+        raise EvalError(f"{who}: result out of range") from None
+    except (ValueError, ZeroDivisionError):
+        raise EvalError(f"{who}: argument out of domain: {' '.join(show(x) for x in xs)}") from None
+
+
+@primitive("exp")
+def num_exp(x: Any) -> float:
+    """(exp x) -> e to the power x."""
+    return _float_fn("exp", math.exp, x)
+
+
+@primitive("log")
+def num_log(x: Any, base: Any = None) -> float:
+    """(log x [base]) -> the natural logarithm of x, or its logarithm in base."""
+    def log(v: Any) -> float:
+        if type(v) is int and v > 0:
+            return math.log(v)                  # exact for ints too big for a float
+        return _float_fn("log", math.log, v)
+    need_number("log", x)
+    if base is None:
+        return log(x)
+    need_number("log", base)
+    return _float_fn("log", lambda a, b: a / b, log(x), log(base))
+
+
+@primitive("sin")
+def num_sin(x: Any) -> float:
+    """(sin x) -> the sine of x (radians)."""
+    return _float_fn("sin", math.sin, x)
+
+
+@primitive("cos")
+def num_cos(x: Any) -> float:
+    """(cos x) -> the cosine of x (radians)."""
+    return _float_fn("cos", math.cos, x)
+
+
+@primitive("tan")
+def num_tan(x: Any) -> float:
+    """(tan x) -> the tangent of x (radians)."""
+    return _float_fn("tan", math.tan, x)
+
+
+@primitive("asin")
+def num_asin(x: Any) -> float:
+    """(asin x) -> the arcsine of x."""
+    return _float_fn("asin", math.asin, x)
+
+
+@primitive("acos")
+def num_acos(x: Any) -> float:
+    """(acos x) -> the arccosine of x."""
+    return _float_fn("acos", math.acos, x)
+
+
+@primitive("atan")
+def num_atan(y: Any, x: Any = None) -> float:
+    """(atan y [x]) -> the arctangent of y, or of y/x in the right quadrant."""
+    if x is None:
+        return _float_fn("atan", math.atan, y)
+    return _float_fn("atan", math.atan2, y, x)
+
+
+# ---------------------------------------------------------------- predicates
+
+@primitive("number?")
+def is_number_p(x: Any) -> bool:
+    """(number? x) -> whether x is a number."""
+    return is_number(x)
+
+
+@primitive("complex?")
+def is_complex(x: Any) -> bool:
+    """(complex? x) -> whether x is a number (every number is real here)."""
+    return is_number(x)
+
+
+@primitive("real?")
+def is_real(x: Any) -> bool:
+    """(real? x) -> whether x is a number."""
+    return is_number(x)
+
+
+@primitive("rational?")
+def is_rational(x: Any) -> bool:
+    """(rational? x) -> whether x is an exact number or a finite float."""
+    t = type(x)
+    return t is int or t is Fraction or (t is float and math.isfinite(x))
+
+
+@primitive("integer?")
+def is_integer(x: Any) -> bool:
+    """(integer? x) -> whether x is an integer, exact or inexact."""
+    t = type(x)
+    return t is int or (t is float and x.is_integer()) or (t is Fraction and x.denominator == 1)
+
+
+@primitive("exact-integer?")
+def is_exact_integer(x: Any) -> bool:
+    """(exact-integer? x) -> whether x is an exact integer."""
+    return type(x) is int
+
+
+@primitive("exact?")
+def is_exact(x: Any) -> bool:
+    """(exact? z) -> whether the number z is exact."""
+    return type(need_number("exact?", x)) is not float
+
+
+@primitive("inexact?")
+def is_inexact(x: Any) -> bool:
+    """(inexact? z) -> whether the number z is inexact."""
+    return type(need_number("inexact?", x)) is float
+
+
+@primitive("nan?")
+def is_nan(x: Any) -> bool:
+    """(nan? z) -> whether the number z is not-a-number."""
+    return type(need_number("nan?", x)) is float and math.isnan(x)
+
+
+@primitive("infinite?")
+def is_infinite(x: Any) -> bool:
+    """(infinite? z) -> whether the number z is an infinity."""
+    return type(need_number("infinite?", x)) is float and math.isinf(x)
+
+
+@primitive("finite?")
+def is_finite(x: Any) -> bool:
+    """(finite? z) -> whether the number z is neither infinite nor NaN."""
+    return type(need_number("finite?", x)) is not float or math.isfinite(x)
+
+
+@primitive("zero?")
+def is_zero(x: Any) -> bool:
+    """(zero? z) -> whether the number z is zero."""
+    return need_number("zero?", x) == 0
+
+
+@primitive("positive?")
+def is_positive(x: Any) -> bool:
+    """(positive? x) -> whether x is greater than zero."""
+    return need_number("positive?", x) > 0
+
+
+@primitive("negative?")
+def is_negative(x: Any) -> bool:
+    """(negative? x) -> whether x is less than zero."""
+    return need_number("negative?", x) < 0
+
+
+# ---------------------------------------------------------------- exactness conversion
+
+@primitive("inexact")
+def inexact(x: Any) -> float:
+    """(inexact z) -> z as a float."""
+    return to_float(need_number("inexact", x))
+
+
+@primitive("exact->inexact")
+def exact_to_inexact(x: Any) -> float:
+    """(exact->inexact z) -> z as a float."""
+    return to_float(need_number("exact->inexact", x))
+
+
+def _to_exact(who: str, x: Any) -> Any:
+    if type(need_number(who, x)) is not float:
+        return x
+    if not math.isfinite(x):
+        raise EvalError(f"{who}: {show(x)} has no exact value")
+    return exact(Fraction(x))
+
+
+@primitive("exact")
+def to_exact(x: Any) -> Any:
+    """(exact z) -> the exact number equal to z."""
+    return _to_exact("exact", x)
+
+
+@primitive("inexact->exact")
+def inexact_to_exact(x: Any) -> Any:
+    """(inexact->exact z) -> the exact number equal to z."""
+    return _to_exact("inexact->exact", x)
+
+
+# ---------------------------------------------------------------- bitwise
+
+@primitive("bitwise-and")
+def bitwise_and(*args: Any) -> int:
+    """(bitwise-and n ...) -> the bitwise and of the exact integers (-1 for none)."""
+    r = -1
+    for n in args:
+        r &= need_int("bitwise-and", n)
+    return r
+
+
+@primitive("bitwise-or")
+def bitwise_or(*args: Any) -> int:
+    """(bitwise-or n ...) -> the bitwise or of the exact integers (0 for none)."""
+    r = 0
+    for n in args:
+        r |= need_int("bitwise-or", n)
+    return r
+
+
+@primitive("bitwise-xor")
+def bitwise_xor(*args: Any) -> int:
+    """(bitwise-xor n ...) -> the bitwise exclusive or of the exact integers (0 for none)."""
+    r = 0
+    for n in args:
+        r ^= need_int("bitwise-xor", n)
+    return r
+
+
+@primitive("bitwise-not")
+def bitwise_not(n: Any) -> int:
+    """(bitwise-not n) -> the bitwise complement of the exact integer n."""
+    return ~need_int("bitwise-not", n)
+
+
+# ---------------------------------------------------------------- number <-> string
+
+_DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
+_STR_BITS = 13_000       # ints below this convert with str()/int(), under CPython's 4300-digit cap
+_LOG2 = {2: 1.0, 8: 3.0, 10: math.log2(10), 16: 4.0}
+
+
+def int_to_string(n: int, radix: int = 10) -> str:
+    """The digits of `n` in `radix` (2, 8, 10 or 16), for integers of any size."""
+    if radix != 10:
+        return format(n, {2: "b", 8: "o", 16: "x"}[radix])
+    if n < 0:
+        return "-" + int_to_string(-n)
+    if n.bit_length() <= _STR_BITS:
+        return str(n)
+    digits = int(n.bit_length() * 0.30103)
+    budget.charge(digits * digits >> 16)
+    k = digits // 2
+    hi, lo = divmod(n, 10 ** k)
+    return int_to_string(hi) + int_to_string(lo).zfill(k)
+
+
+def _parse_uint(digits: str, radix: int) -> int:
+    """The value of a string of digits known to be valid in `radix`."""
+    digits = digits.lstrip("0") or "0"
+    refuse_bits("string->number", (len(digits) - 1) * _LOG2[radix])
+    if radix != 10 or len(digits) < 3900:
+        return int(digits, radix)
+    budget.charge(len(digits) * len(digits) >> 16)
+    k = len(digits) // 2
+    return _parse_uint(digits[:-k], 10) * 10 ** k + _parse_uint(digits[-k:], 10)
+
+
+def float_to_string(x: float) -> str:
+    """The written form of a float: `1.5`, `1e+100`, `+inf.0`, `+nan.0`."""
+    if x != x:
+        return "+nan.0"
+    if math.isinf(x):
+        return "+inf.0" if x > 0 else "-inf.0"
+    return repr(x)
+
+
+@primitive("number->string")
+def number_to_string(z: Any, radix: Any = 10) -> str:
+    """(number->string z [radix]) -> the written form of z in radix 2, 8, 10 or 16."""
+    t = type(need_number("number->string", z))
+    if type(radix) is not int or radix not in (2, 8, 10, 16):
+        raise EvalError(f"number->string: radix must be 2, 8, 10 or 16, got {show(radix)}")
+    if t is float:
+        if radix != 10:
+            raise EvalError("number->string: inexact numbers are written in radix 10 only")
+        return float_to_string(z)
+    if t is Fraction:
+        return int_to_string(z.numerator, radix) + "/" + int_to_string(z.denominator, radix)
+    return int_to_string(z, radix)
+
+
+_DECIMAL = re.compile(r"([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?")
+_SPECIAL = {"+inf.0": math.inf, "-inf.0": -math.inf, "+nan.0": math.nan, "-nan.0": math.nan}
+
+
+def _parse_real(s: str, radix: int) -> Any:
+    """The number written `s` (no prefix) in `radix`, or None."""
+    if s in _SPECIAL:
+        return _SPECIAL[s]
+    sign = -1 if s[:1] == "-" else 1
+    body = s[1:] if s[:1] in "+-" else s
+    digits = _DIGITS[radix]
+    num, slash, den = body.partition("/")
+    if num and all(c in digits for c in num):
+        if not slash:
+            return sign * _parse_uint(num, radix)
+        if den and all(c in digits for c in den):
+            d = _parse_uint(den, radix)
+            return exact(Fraction(sign * _parse_uint(num, radix), d)) if d else None
+        return None
+    if radix == 10 and _DECIMAL.fullmatch(s):
+        return float(s)
+    return None
+
+
+def _exact_decimal(s: str) -> Any:
+    """The exact value of decimal syntax such as `1.25e3`, refused early if huge."""
+    m = _DECIMAL.fullmatch(s)
+    sign, whole, frac, only_frac, expo = m.groups()
+    frac = only_frac if only_frac is not None else (frac or "")
+    mantissa = (whole or "") + frac
+    scale = int(expo or 0) - len(frac)
+    mantissa = mantissa.lstrip("0")
+    if not mantissa:
+        return 0
+    refuse_bits("string->number", (len(mantissa) + abs(scale)) * _LOG2[10])
+    value = Fraction(_parse_uint(mantissa, 10)) * Fraction(10) ** scale
+    return exact(-value if sign == "-" else value)
+
+
+@primitive("string->number")
+def string_to_number(s: Any, radix: Any = 10) -> Any:
+    """(string->number str [radix]) -> the number written in str, or #f."""
+    if type(s) is not str:
+        raise type_error("string->number", "a string", s)
+    if type(radix) is not int or radix not in (2, 8, 10, 16):
+        raise EvalError(f"string->number: radix must be 2, 8, 10 or 16, got {show(radix)}")
+    budget.charge(len(s) >> 4)
+    exactness, radix_given = None, False
+    while s[:1] == "#":                     # prefixes such as #x, #e, #e#x
+        flag = s[1:2].lower()
+        if flag in ("e", "i") and exactness is None:
+            exactness = flag
+        elif flag in ("x", "b", "o", "d") and not radix_given:
+            radix, radix_given = {"x": 16, "b": 2, "o": 8, "d": 10}[flag], True
+        else:
+            return False
+        s = s[2:]
+    if not s.isascii():
+        return False
+    value = _parse_real(s, radix)
+    if value is None:
+        return False
+    if exactness == "i":
+        return to_float(value)
+    if exactness == "e" and type(value) is float:
+        return False if s in _SPECIAL else _exact_decimal(s)
+    return value

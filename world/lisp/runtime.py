@@ -1,0 +1,325 @@
+"""Running compiled code: budgets, the evaluation thread, errors, pausing.
+
+Evaluation runs on one worker thread with a large stack and a raised
+recursion limit, so non-tail recursion a few hundred thousand deep works and
+deeper recursion is a clean depth error, never a crash of the host.
+
+Host exceptions that escape compiled code (a non-procedure called, a wrong
+argument count, an unbound name) are translated here into the world's own
+errors, with a Lisp backtrace read off the Python traceback through the
+compiler's line maps.
+
+A paused evaluation is data: evaluation is deterministic, so a `Suspension`
+holds the environment as it was before the form ran, the form's text, the
+step at which it paused and how much output was already delivered. Resuming
+(in any process) replays the form up to that step without repeating its
+output, then carries on: the same final value, the same total step count.
+"""
+from __future__ import annotations
+
+import pickle
+import queue
+import re
+import sys
+import threading
+from typing import Any, Callable
+
+from . import budget
+from .budget import Limits, Meter, Paused
+from .calls import TailCall, bounce
+from .errors import (ArityError, BudgetExceeded, EvalError, InternalError, LispError,
+                     LispTypeError, UnboundVariable, UserError)
+from .types import ErrorObject, Pair, Symbol
+
+CATCHABLE = (EvalError, TypeError, AttributeError, NameError, ZeroDivisionError,
+             ValueError, OverflowError, KeyError, IndexError)
+
+_TYPE_NAMES = {"int": "integer", "float": "real", "str": "string", "tuple": "vector",
+               "NoneType": "empty list", "bool": "boolean", "Fraction": "rational",
+               "Symbol": "symbol", "Keyword": "keyword", "Char": "character", "LispMap": "map",
+               "Closure": "procedure", "Primitive": "procedure", "Box": "box",
+               "Record": "record", "ErrorObject": "error object", "Void": "void",
+               "Pair": "pair"}
+_ATTR_OPS = {"car": "car: expected a pair", "cdr": "cdr: expected a pair",
+             "fn": "not a procedure", "v": "expected a box"}
+
+
+def _lisp_type(pyname: str) -> str:
+    return _TYPE_NAMES.get(pyname, "value")
+
+
+def translate(e: BaseException) -> LispError:
+    """The world's error for an exception raised while running Lisp code."""
+    from .compiler import demangle
+    from .primitives import PYNAMES
+    if isinstance(e, LispError):
+        return e
+    msg = str(e)
+    if isinstance(e, RecursionError):
+        return BudgetExceeded("depth", f"recursion deeper than {budget.limits().depth} calls")
+    if isinstance(e, MemoryError):
+        return BudgetExceeded("memory", "host memory exhausted")
+    if isinstance(e, NameError):
+        m = re.search(r"name 'g_(\w+)' is not defined", msg)
+        return UnboundVariable(demangle(m.group(1)) if m else "unbound variable")
+    if isinstance(e, AttributeError):
+        m = re.search(r"'(\w+)' object has no attribute '(\w+)'", msg)
+        if m:
+            what = _ATTR_OPS.get(m.group(2), "bad operation")
+            return LispTypeError(f"{what}, got {_article(_lisp_type(m.group(1)))}")
+        return LispTypeError("bad operation on a value")
+    if isinstance(e, TypeError):
+        m = re.match(r"(\w+)\(\) (takes|missing|got) (.*)", msg)
+        if m:
+            py = m.group(1)
+            name = PYNAMES.get(py) or _procedure_name(py)
+            detail = m.group(3).replace("positional ", "")
+            return ArityError(f"{name}: wrong number of arguments ({m.group(2)} {detail})")
+        m = re.search(r"'(\w+)' and '(\w+)'", msg)
+        if m:
+            return LispTypeError(f"wrong argument types: {_article(_lisp_type(m.group(1)))} and "
+                                 f"{_article(_lisp_type(m.group(2)))}")
+        return LispTypeError("wrong type of argument")
+    if isinstance(e, ZeroDivisionError):
+        return EvalError("division by zero")
+    if isinstance(e, (ValueError, OverflowError, KeyError, IndexError)):
+        return EvalError(msg.splitlines()[0] if msg else type(e).__name__)
+    if isinstance(e, Escape):
+        return EvalError("continuation called after its extent ended")
+    return InternalError(f"{type(e).__name__}: {msg}")  # type: ignore[return-value]
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def _procedure_name(pyfn: str) -> str:
+    from .compiler import demangle
+    m = re.match(r"f_(.*)_\d+$", pyfn)
+    return demangle(m.group(1)) if m else pyfn
+
+
+def condition(e: BaseException) -> Any:
+    """The value a `guard` clause sees for a caught exception."""
+    if isinstance(e, UserError):
+        return e.payload
+    err = translate(e)
+    return ErrorObject(f"{err.kind}: {err.message}" if err.kind != "error" else err.message)
+
+
+def backtrace(tb: Any) -> list[tuple[str, Any]]:
+    """Lisp frames (procedure name, (line, col)) of a traceback, innermost first."""
+    from .compiler import LINEMAPS
+    frames = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        info = LINEMAPS.get(code.co_filename)
+        if info is not None:
+            locs, names, _ = info
+            line = tb.tb_lineno - 1
+            loc = locs[line] if 0 <= line < len(locs) else None
+            name = names.get(code.co_name, "top level" if code.co_name == "_top" else code.co_name)
+            frames.append((name, loc))
+        tb = tb.tb_next
+    frames.reverse()
+    return frames
+
+
+class Escape(Exception):
+    """Unwinds the stack to the `call/cc` whose continuation was invoked."""
+
+    def __init__(self, k: Any, value: Any) -> None:
+        self.k, self.value = k, value
+
+
+# ---------------------------------------------------------------- the worker thread
+
+STACK_BYTES = 1 << 30
+_jobs: "queue.Queue[tuple[Callable, list]]" = queue.Queue()
+_worker: threading.Thread | None = None
+_lock = threading.Lock()
+
+
+def _serve() -> None:
+    while True:
+        fn, box = _jobs.get()
+        try:
+            box.append((True, fn()))
+        except BaseException as e:  # handed back to the caller's thread
+            box.append((False, e))
+        finally:
+            box[0].set()
+
+
+def on_big_stack(fn: Callable[[], Any]) -> Any:
+    """Run `fn` on the evaluation thread; Ctrl-C in the caller interrupts it."""
+    global _worker
+    if threading.current_thread() is _worker:
+        return fn()
+    with _lock:
+        if _worker is None:
+            old = threading.stack_size(STACK_BYTES)
+            try:
+                _worker = threading.Thread(target=_serve, name="world-eval", daemon=True)
+                _worker.start()
+            finally:
+                threading.stack_size(old)
+    done = threading.Event()
+    box: list[Any] = [done]
+    _jobs.put((fn, box))
+    while True:
+        try:
+            if done.wait(0.05):
+                break
+        except KeyboardInterrupt:
+            interrupt()
+    ok, value = box[1]
+    if ok:
+        return value
+    raise value
+
+
+def interrupt() -> None:
+    """Ask the running evaluation to stop at its next budget check."""
+    m = budget.CURRENT
+    while m is not None:
+        m.interrupted = True
+        m = m.parent
+
+
+# ---------------------------------------------------------------- evaluation
+
+class Result:
+    """What one evaluation produced: value, steps, output."""
+
+    __slots__ = ("value", "steps", "output", "memory")
+
+    def __init__(self, value: Any, steps: int, output: str, memory: int) -> None:
+        self.value, self.steps, self.output, self.memory = value, steps, output, memory
+
+
+def _run_in(env: Any, form: Any, meter: Meter, source: str | None) -> Any:
+    from .compiler import compile_form
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, meter.limits.depth + 200))
+    meter.start()
+    try:
+        try:
+            try:
+                thunk = compile_form(env, form, source)
+            except (LispError, RecursionError):
+                raise
+            except Exception as e:
+                raise InternalError(f"compiler failed: {type(e).__name__}: {e}") from e
+            value = thunk()
+            if type(value) is TailCall:
+                value = bounce(value)
+            return value
+        except BaseException as e:
+            err = translate(e)
+            if isinstance(err, LispError) and not err.backtrace:
+                err.backtrace = backtrace(e.__traceback__)
+                if err.loc is None:
+                    for _, loc in err.backtrace:
+                        if loc is not None:
+                            err.loc = loc
+                            break
+                if err.loc is None and type(form) is Pair:
+                    err.loc = form.loc
+                if err.source is None:
+                    err.source = source
+            if err is e:
+                raise
+            raise err from None
+    finally:
+        meter.stop()
+        sys.setrecursionlimit(old_limit)
+
+
+def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = None,
+        pause_at: int | None = None, out: list[str] | None = None) -> Result:
+    """Evaluate one top-level form in `env` under `limits`; return a `Result`."""
+    meter = Meter(env.ns, limits or env.limits, out)
+    meter.pause_at = pause_at
+    nested = budget.CURRENT is not None
+    if nested:
+        value = _run_in(env, form, meter, source)
+    else:
+        value = on_big_stack(lambda: _run_in(env, form, meter, source))
+    return Result(value, meter.base, "".join(meter.out), meter.mem)
+
+
+# ---------------------------------------------------------------- pausing
+
+class Suspension:
+    """A paused evaluation, as bytes that any process can resume."""
+
+    def __init__(self, snapshot: bytes, text: str, step: int, delivered: int,
+                 limits: Limits) -> None:
+        self.snapshot, self.text, self.step = snapshot, text, step
+        self.delivered, self.limits = delivered, limits
+
+    def to_bytes(self) -> bytes:
+        return pickle.dumps((self.snapshot, self.text, self.step, self.delivered, self.limits))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Suspension":
+        return cls(*pickle.loads(data))
+
+
+def snapshot(env: Any) -> bytes:
+    """The environment's state (globals, macros, docs) as bytes."""
+    header = pickle.dumps((env.uid, sorted(env.granted), env.limits, env.gensyms))
+    body = pickle.dumps((list(env.globals().items()), list(env.macros.items()),
+                         list(env.docs.items())), protocol=5)
+    return pickle.dumps((header, body))
+
+
+def restore(data: bytes) -> Any:
+    """An environment rebuilt from `snapshot` bytes (in this or another process).
+
+    The header (plain data) is read first, so the environment exists under
+    its id before the closures that refer to it are unpickled.
+    """
+    from .env import Environment
+    header, body = pickle.loads(data)
+    uid, granted, limits, gensyms = pickle.loads(header)
+    env = Environment.registry.get(uid) or Environment(granted, limits, uid=uid)
+    globs, macros, docs = pickle.loads(body)
+    env.gensyms = gensyms
+    for sym, v in globs:
+        env.define(sym, v)
+    env.macros.update(macros)
+    env.docs.update(docs)
+    return env
+
+
+def start(env: Any, text: str, pause_at: int, limits: Limits | None = None
+          ) -> tuple[Result | None, Suspension | None]:
+    """Evaluate `text`; if it reaches step `pause_at`, return a Suspension instead."""
+    from .reader import read_all
+    snap = snapshot(env)
+    out: list[str] = []
+    lim = limits or env.limits
+    value = None
+    steps = 0
+    try:
+        for form in read_all(text):
+            r = run(env, form, lim, pause_at=pause_at - steps, out=out)
+            value, steps = r.value, steps + r.steps
+    except Paused:
+        return None, Suspension(snap, text, pause_at, len("".join(out)), lim)
+    return Result(value, steps, "".join(out), 0), None
+
+
+def resume(susp: Suspension) -> Result:
+    """Finish a paused evaluation: replay to its step silently, then continue."""
+    from .reader import read_all
+    env = restore(susp.snapshot)
+    out: list[str] = []
+    value, steps = None, 0
+    for form in read_all(susp.text):
+        r = run(env, form, susp.limits, out=out)
+        value, steps = r.value, steps + r.steps
+    text = "".join(out)[susp.delivered:]
+    return Result(value, steps, text, 0)

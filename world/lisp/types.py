@@ -1,0 +1,500 @@
+"""The values of the world's Lisp.
+
+Numbers are Python `int`, `fractions.Fraction` and `float`; strings are `str`;
+`#t`/`#f` are `True`/`False`; the empty list is `None`; vectors are tuples.
+Pairs, maps and vectors are immutable (as in Racket and Clojure), so only
+`Box` and `Record` hold mutable state: those two subclass
+`persistent.Persistent`, so a database tracks their changes and two values
+that share one keep sharing it after a reload.
+
+Every type pickles without Python functions inside: symbols and keywords
+re-intern, primitives are stored by name, closures by their lambda source and
+captured values, and long lists as flat tuples (no deep recursion).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Iterable, Iterator
+
+import persistent
+
+from .errors import LispTypeError
+
+
+# ---------------------------------------------------------------- atoms
+
+class Symbol:
+    """An interned name; compare with `is`."""
+
+    __slots__ = ("name", "__weakref__")
+    table: dict[str, "Symbol"] = {}
+
+    def __new__(cls, name: str) -> "Symbol":
+        sym = cls.table.get(name)
+        if sym is None:
+            sym = object.__new__(cls)
+            sym.name = name
+            cls.table[name] = sym
+        return sym
+
+    def __reduce__(self):
+        return (Symbol, (self.name,))
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.name!r})"
+
+    def __lt__(self, other: "Symbol") -> bool:
+        return self.name < other.name
+
+
+class Keyword:
+    """An interned self-evaluating name such as `:temp`."""
+
+    __slots__ = ("name", "__weakref__")
+    table: dict[str, "Keyword"] = {}
+
+    def __new__(cls, name: str) -> "Keyword":
+        kw = cls.table.get(name)
+        if kw is None:
+            kw = object.__new__(cls)
+            kw.name = name
+            cls.table[name] = kw
+        return kw
+
+    def __reduce__(self):
+        return (Keyword, (self.name,))
+
+    def __repr__(self) -> str:
+        return f"Keyword({self.name!r})"
+
+
+class Char:
+    """A character; interned by code point."""
+
+    __slots__ = ("c",)
+    table: dict[str, "Char"] = {}
+
+    def __new__(cls, c: str) -> "Char":
+        ch = cls.table.get(c)
+        if ch is None:
+            ch = object.__new__(cls)
+            ch.c = c
+            cls.table[c] = ch
+        return ch
+
+    def __reduce__(self):
+        return (Char, (self.c,))
+
+    def __repr__(self) -> str:
+        return f"Char({self.c!r})"
+
+
+class Void:
+    """The unspecified value returned by effects such as `display`."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "VOID"
+
+    def __repr__(self) -> str:
+        return "VOID"
+
+
+VOID = Void()
+
+sym = Symbol
+
+
+# ---------------------------------------------------------------- pairs
+
+class Pair:
+    """An immutable cons cell; `loc` is its (line, column) in the source."""
+
+    __slots__ = ("car", "cdr", "loc")
+
+    def __init__(self, car: Any, cdr: Any, loc: tuple[int, int] | None = None):
+        self.car = car
+        self.cdr = cdr
+        self.loc = loc
+
+    def __iter__(self) -> Iterator[Any]:
+        """Iterate the elements of a proper list (stops at an improper tail)."""
+        p = self
+        while type(p) is Pair:
+            yield p.car
+            p = p.cdr
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is Pair and equal(self, other)
+
+    def __hash__(self) -> int:
+        h = 17
+        p = self
+        while type(p) is Pair:
+            h = (h * 31 + hash_value(p.car)) & 0xFFFFFFFFFFFF
+            p = p.cdr
+        return h ^ hash_value(p)
+
+    def __reduce__(self):
+        items, locs, tail = [], [], self
+        seen = 0
+        while type(tail) is Pair:
+            items.append(tail.car)
+            locs.append(tail.loc)
+            tail = tail.cdr
+            seen += 1
+        if not any(locs):
+            return (_rebuild_list, (tuple(items), tail))
+        return (_rebuild_list, (tuple(items), tail, tuple(locs)))
+
+    def __repr__(self) -> str:
+        from .printer import write
+        return f"<Pair {write(self)}>"
+
+
+def _rebuild_list(items: tuple, tail: Any = None, locs: tuple | None = None) -> Any:
+    """Unpickle a list flattened by `Pair.__reduce__`."""
+    out = tail
+    if locs is None:
+        for x in reversed(items):
+            out = Pair(x, out)
+    else:
+        for x, loc in zip(reversed(items), reversed(locs)):
+            out = Pair(x, out, loc)
+    return out
+
+
+def make_list(items: Iterable[Any], tail: Any = None) -> Any:
+    """Build a Lisp list from a Python iterable."""
+    out = tail
+    for x in reversed(items if isinstance(items, (list, tuple)) else list(items)):
+        out = Pair(x, out)
+    return out
+
+
+def to_pylist(x: Any, who: str = "list") -> list[Any]:
+    """The elements of a proper list, or a type error naming `who`."""
+    out = []
+    while type(x) is Pair:
+        out.append(x.car)
+        x = x.cdr
+    if x is not None:
+        raise LispTypeError(f"{who}: expected a proper list")
+    return out
+
+
+# ---------------------------------------------------------------- maps
+
+def map_key(k: Any) -> Any:
+    """The dict key under which a Lisp value is stored in a `LispMap`.
+
+    Python thinks `True == 1 == 1.0`; Lisp does not, so booleans and floats
+    are tagged.
+    """
+    t = type(k)
+    if t is bool or t is float:
+        return (t, k)
+    return k
+
+
+class LispMap:
+    """An immutable map; `assoc` and `dissoc` return new maps."""
+
+    __slots__ = ("d",)
+
+    def __init__(self, pairs: Iterable[tuple[Any, Any]] = ()):
+        self.d = {map_key(k): (k, v) for k, v in pairs}
+
+    @classmethod
+    def _from(cls, d: dict) -> "LispMap":
+        m = object.__new__(cls)
+        m.d = d
+        return m
+
+    def get(self, k: Any, default: Any = False) -> Any:
+        kv = self.d.get(map_key(k))
+        return default if kv is None else kv[1]
+
+    def assoc(self, k: Any, v: Any) -> "LispMap":
+        d = dict(self.d)
+        d[map_key(k)] = (k, v)
+        return LispMap._from(d)
+
+    def dissoc(self, k: Any) -> "LispMap":
+        d = dict(self.d)
+        d.pop(map_key(k), None)
+        return LispMap._from(d)
+
+    def items(self) -> list[tuple[Any, Any]]:
+        return list(self.d.values())
+
+    def __contains__(self, k: Any) -> bool:
+        return map_key(k) in self.d
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) is not LispMap or len(other.d) != len(self.d):
+            return False
+        for key, (_, v) in self.d.items():
+            kv = other.d.get(key)
+            if kv is None or not equal(v, kv[1]):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        h = 0
+        for key, (_, v) in self.d.items():
+            h ^= hash((hash_value(key), hash_value(v)))
+        return h
+
+    def __reduce__(self):
+        return (LispMap, (tuple(self.d.values()),))
+
+    def __repr__(self) -> str:
+        from .printer import write
+        return f"<LispMap {write(self)}>"
+
+
+# ---------------------------------------------------------------- mutable state
+
+class Box(persistent.Persistent):
+    """A mutable cell: a captured variable that is `set!`, or a user `box`."""
+
+    format_version = 1
+
+    def __init__(self, v: Any = None) -> None:
+        self.v = v
+
+
+class RecordType:
+    """The type of records made by `define-record`; equal by name and fields."""
+
+    __slots__ = ("name", "fields")
+
+    def __init__(self, name: str, fields: tuple[str, ...]) -> None:
+        self.name = name
+        self.fields = fields
+
+    def __eq__(self, other: Any) -> bool:
+        return (type(other) is RecordType and other.name == self.name
+                and other.fields == self.fields)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.fields))
+
+    def __reduce__(self):
+        return (RecordType, (self.name, self.fields))
+
+
+class Record(persistent.Persistent):
+    """An instance of a record type, with mutable fields."""
+
+    format_version = 1
+
+    def __init__(self, rtype: RecordType, values: list[Any]) -> None:
+        self.rtype = rtype
+        self.values = tuple(values)
+
+    def set_field(self, i: int, v: Any) -> None:
+        vals = list(self.values)
+        vals[i] = v
+        self.values = tuple(vals)
+
+
+# ---------------------------------------------------------------- procedures
+
+class Procedure:
+    """Base of every callable value; `fn` is the Python function that runs it."""
+
+    __slots__ = ()
+
+
+class Primitive(Procedure):
+    """A procedure the host provides; pickled by name."""
+
+    __slots__ = ("fn", "name", "doc", "arity", "__weakref__")
+    registry: dict[str, "Primitive"] = {}
+
+    def __init__(self, name: str, fn: Callable, doc: str = "",
+                 arity: tuple[int, int | None] = (0, None)) -> None:
+        self.fn = fn
+        self.name = name
+        self.doc = doc
+        self.arity = arity
+
+    def __reduce__(self):
+        return (primitive_named, (self.name,))
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def primitive_named(name: str) -> Primitive:
+    """The registered primitive called `name` (used when unpickling)."""
+    return Primitive.registry[name]
+
+
+class Closure(Procedure):
+    """A compound procedure made by `lambda`.
+
+    `tmpl` is the compiled lambda's `Template` (its source and the names of
+    the variables it captures); `fn` is the compiled Python function, a
+    volatile cache that unpickling rebuilds from the template.
+    """
+
+    __slots__ = ("fn", "tmpl", "__weakref__")
+
+    def __init__(self, fn: Callable, tmpl: "Template") -> None:
+        self.fn = fn
+        self.tmpl = tmpl
+
+    @property
+    def name(self) -> str:
+        return self.tmpl.name
+
+    def captured(self) -> tuple[Any, ...]:
+        """Values of the captured variables, in the template's order."""
+        cells = self.fn.__closure__ or ()
+        names = self.fn.__code__.co_freevars
+        by_name = dict(zip(names, cells))
+        return tuple(by_name[n].cell_contents for n in self.tmpl.free)
+
+    def __reduce__(self):
+        return (_rebuild_closure, (self.tmpl, self.captured()))
+
+    def __repr__(self) -> str:
+        return f"<procedure {self.name}>"
+
+
+class Template:
+    """What a compiled lambda needs to be rebuilt: source and captured names.
+
+    `free` are the Python names of the captured variables; `form` is the
+    lambda expression itself (Lisp data) and `name` the procedure's name.
+    """
+
+    __slots__ = ("form", "name", "free", "doc", "glob", "home", "_v_factory")
+
+    def __init__(self, form: Any, name: str, free: tuple[str, ...],
+                 doc: str | None = None, glob: bool = False, home: Any = None) -> None:
+        self.form = form
+        self.name = name
+        self.free = free
+        self.doc = doc
+        self.glob = glob        # defined by a global define: its self tail calls loop
+        self.home = home        # the Environment whose namespace its code runs in
+        self._v_factory = None
+
+    def __reduce__(self):
+        return (Template, (self.form, self.name, self.free, self.doc, self.glob, self.home))
+
+
+def _rebuild_closure(tmpl: Template, captured: tuple) -> Closure:
+    """Unpickle a closure: recompile its template and rebind its captures."""
+    from .compiler import closure_factory
+    return Closure(closure_factory(tmpl)(*captured), tmpl)
+
+
+class Continuation(Procedure):
+    """An escaping continuation made by `call/cc`."""
+
+    __slots__ = ("fn", "tag", "live")
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.live = True
+
+    def __reduce__(self):
+        raise LispTypeError("continuations cannot be stored")
+
+
+class ErrorObject:
+    """An R7RS error object: a message and a list of irritants."""
+
+    __slots__ = ("message", "irritants")
+
+    def __init__(self, message: str, irritants: Any = None) -> None:
+        self.message = message
+        self.irritants = irritants
+
+    def __eq__(self, other: Any) -> bool:
+        return (type(other) is ErrorObject and other.message == self.message
+                and equal(other.irritants, self.irritants))
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+    def __reduce__(self):
+        return (ErrorObject, (self.message, self.irritants))
+
+
+# ---------------------------------------------------------------- equality
+
+def eqv(a: Any, b: Any) -> bool:
+    """`eqv?`: identity, or equal numbers of the same exactness, or equal chars/strings-by-identity."""
+    if a is b:
+        return True
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta is int or ta is float or ta is Fraction:
+        return a == b
+    return False
+
+
+def equal(a: Any, b: Any) -> bool:
+    """`equal?`: structural equality, iterative over list spines."""
+    stack = [(a, b)]
+    while stack:
+        a, b = stack.pop()
+        if a is b:
+            continue
+        ta = type(a)
+        if ta is not type(b):
+            return False
+        if ta is Pair:
+            while type(a) is Pair and type(b) is Pair:
+                if a.car is not b.car:
+                    stack.append((a.car, b.car))
+                a, b = a.cdr, b.cdr
+            stack.append((a, b))
+        elif ta is tuple:
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b))
+        elif ta is LispMap:
+            if not a == b:
+                return False
+        elif ta is Record:
+            if a.rtype != b.rtype:
+                return False
+            stack.extend(zip(a.values, b.values))
+        elif ta is Box:
+            stack.append((a.v, b.v))
+        elif ta in (int, float, Fraction, str, bool, ErrorObject, RecordType):
+            if a != b:
+                return False
+        else:
+            return False
+    return True
+
+
+def hash_value(x: Any) -> int:
+    """A hash consistent with `equal` for values used as map keys."""
+    t = type(x)
+    if t is bool or t is float:
+        return hash((t, x))
+    if t is Record or t is Box:
+        return id(x)
+    try:
+        return hash(x)
+    except TypeError:
+        return id(x)
+
+
+def is_true(x: Any) -> bool:
+    """Only `#f` is false."""
+    return x is not False
