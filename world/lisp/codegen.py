@@ -391,7 +391,7 @@ class Fn:
         _, args = self.operands(None, call.args)
         params = [v.py for v in lam.params]
         if params:
-            self.emit(f"{', '.join(params)} = {', '.join(args)}{',' if len(args) == 1 else ''}")
+            self.emit(f"{', '.join(params)} = {', '.join(args)}")
         exit_ = dest if dest.kind == RET else Dest("set", self.temp(), brk=True)
         saved = self.loop
         self.loop = Loop(var, params, exit_, None)
@@ -410,8 +410,7 @@ class Fn:
         if loop is not None and dest is loop.exit and self.is_self(node.fn, loop):
             _, args = self.operands(None, node.args)
             if len(args) == len(loop.params):
-                assign = (f"{', '.join(loop.params)} = {', '.join(args)}"
-                          f"{',' if len(args) == 1 else ''}") if args else "pass"
+                assign = f"{', '.join(loop.params)} = {', '.join(args)}" if args else "pass"
                 if loop.guard is None:
                     self.emit(assign, node.loc)
                     self.emit("continue")
