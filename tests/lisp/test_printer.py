@@ -148,13 +148,12 @@ _fractions = st.fractions().map(lambda q: q.numerator if q.denominator == 1 else
 _atoms = (st.integers() | st.integers(min_value=-10 ** 40, max_value=10 ** 40) | _fractions
           | st.floats(allow_nan=False) | st.booleans() | st.none() | st.text()
           | st.characters().map(Char) | _names().map(Symbol) | _names().map(Keyword))
-_keys = st.integers() | st.text(max_size=4) | _names().map(Keyword) | st.booleans() | st.floats(allow_nan=False)
+_keys = (st.integers() | st.text(max_size=4) | _names().map(Keyword) | st.booleans()
+         | st.floats(allow_nan=False))
 
 
 def _compound(children):
-    def lists(items):
-        return make_list(items)
-    return (st.lists(children, max_size=5).map(lists)
+    return (st.lists(children, max_size=5).map(make_list)
             | st.tuples(st.lists(children, min_size=1, max_size=4), children)
                 .map(lambda t: make_list(t[0], t[1]))
             | st.lists(children, max_size=5).map(tuple)

@@ -29,7 +29,9 @@ class LispError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.loc is not None:
-            where = f"{self.source or ''}:{self.loc[0]}:{self.loc[1]}: "
+            where = f"{self.loc[0]}:{self.loc[1]}: "
+            if self.source:
+                where = f"{self.source}:{where}"
         return f"{where}{self.kind}: {self.message}"
 
     def format_backtrace(self, limit: int = 12) -> list[str]:

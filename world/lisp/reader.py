@@ -1,4 +1,4 @@
-"""The reader: one regex finds each token, and an explicit stack of open forms (never Python recursion) builds the data, so nesting is bounded only by `read_depth`."""
+"""The reader: a regex tokenizer feeding an explicit stack of open forms, so depth is bounded by `read_depth`, not recursion."""
 from __future__ import annotations
 
 import re
@@ -68,7 +68,8 @@ def parse_int(digits: str) -> int:
     if len(digits) < 4000:
         return int(digits)
     k = len(digits) // 2
-    return parse_int(digits[:-k]) * 10 ** k + parse_int(digits[-k:]) * (-1 if digits[0] == "-" else 1)
+    hi, lo = parse_int(digits[:-k]), parse_int(digits[-k:])
+    return hi * 10 ** k + (-lo if digits[0] == "-" else lo)
 
 
 def parse_atom(tok: str) -> Any:

@@ -14,14 +14,14 @@ from .. import budget
 from ..budget import PAIR_BYTES
 from ..calls import call
 from ..errors import EvalError
+from ..printer import write
 from ..types import Box, Keyword, LispMap, Pair, Procedure, Symbol, VOID, equal, eqv
 from . import primitive
 from .lists import columns, elements, map_with, new_list
-from .numbers import need_count, need_index, need_proc, need_range, show, type_error
+from .numbers import ABSENT, need_count, need_index, need_proc, need_range, show, type_error
 from .strings import need_string
 
 SLOT_BYTES = 8          # accounted size of one vector slot
-_ABSENT = object()      # marks an optional argument that was not given
 
 
 # ---------------------------------------------------------------- equality and type tests
@@ -164,7 +164,7 @@ def vector_set(v: Any, k: Any, x: Any) -> tuple:
 
 
 @primitive("subvector")
-def subvector(v: Any, start: Any, end: Any = None) -> tuple:
+def subvector(v: Any, start: Any, end: Any = ABSENT) -> tuple:
     """(subvector v start [end]) -> the elements of v from start up to end."""
     need_vector("subvector", v)
     start, end = need_range("subvector", start, end, len(v))
@@ -172,7 +172,7 @@ def subvector(v: Any, start: Any, end: Any = None) -> tuple:
 
 
 @primitive("vector-copy")
-def vector_copy(v: Any, start: Any = 0, end: Any = None) -> tuple:
+def vector_copy(v: Any, start: Any = 0, end: Any = ABSENT) -> tuple:
     """(vector-copy v [start [end]]) -> the elements of v from start up to end."""
     need_vector("vector-copy", v)
     start, end = need_range("vector-copy", start, end, len(v))
@@ -189,7 +189,7 @@ def vector_append(*vectors: Any) -> tuple:
 
 
 @primitive("vector->list")
-def vector_to_list(v: Any, start: Any = 0, end: Any = None) -> Any:
+def vector_to_list(v: Any, start: Any = 0, end: Any = ABSENT) -> Any:
     """(vector->list v [start [end]]) -> the list of the elements of v from start up to end."""
     need_vector("vector->list", v)
     start, end = need_range("vector->list", start, end, len(v))
@@ -237,7 +237,6 @@ def need_map(who: str, m: Any) -> LispMap:
 
 def sorted_entries(m: LispMap) -> list[tuple[Any, Any]]:
     """The entries of `m` in printed order: sorted by the written form of the keys."""
-    from ..printer import write
     n = len(m)
     budget.charge(n * max(1, n.bit_length()))
     return sorted(m.items(), key=lambda kv: write(kv[0]))
@@ -319,10 +318,10 @@ def map_to_list(m: Any) -> Any:
 
 
 @primitive("count")
-def count(coll: Any, lst: Any = _ABSENT) -> int:
+def count(coll: Any, lst: Any = ABSENT) -> int:
     """(count coll) -> the number of entries or elements of a map, list, vector or string;
     (count pred lst) -> how many elements of lst satisfy pred."""
-    if lst is not _ABSENT:
+    if lst is not ABSENT:
         need_proc("count", coll)
         return sum(1 for xs in columns("count", (lst,)) if call(coll, *xs) is not False)
     t = type(coll)

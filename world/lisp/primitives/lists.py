@@ -15,7 +15,7 @@ from ..calls import call
 from ..errors import ArityError, EvalError
 from ..types import LispMap, Pair, VOID, equal, eqv, hash_value, make_list
 from . import primitive
-from .numbers import exact, need_count, need_number, need_proc, show, to_float, type_error
+from .numbers import ABSENT, exact, need_count, need_number, need_proc, show, to_float, type_error
 
 
 # ---------------------------------------------------------------- helpers
@@ -375,9 +375,9 @@ def memv(x: Any, lst: Any) -> Any:
 
 
 @primitive("member")
-def member(x: Any, lst: Any, test: Any = None) -> Any:
+def member(x: Any, lst: Any, test: Any = ABSENT) -> Any:
     """(member x lst [same?]) -> the first sublist of lst whose car is equal? (or same?) to x, or #f."""
-    same = equal if test is None else _call_test(need_proc("member", test))
+    same = equal if test is ABSENT else _call_test(need_proc("member", test))
     return _member("member", x, lst, same)
 
 
@@ -435,18 +435,18 @@ def assoc(a: Any, b: Any, *rest: Any) -> Any:
 # ---------------------------------------------------------------- removing
 
 @primitive("delete")
-def delete(x: Any, lst: Any, test: Any = None) -> Any:
+def delete(x: Any, lst: Any, test: Any = ABSENT) -> Any:
     """(delete x lst [same?]) -> lst without the elements equal? (or same?) to x."""
-    same = equal if test is None else _call_test(need_proc("delete", test))
+    same = equal if test is ABSENT else _call_test(need_proc("delete", test))
     return new_list([y for y in elements("delete", lst) if not same(x, y)])
 
 
 @primitive("delete-duplicates")
-def delete_duplicates(lst: Any, test: Any = None) -> Any:
+def delete_duplicates(lst: Any, test: Any = ABSENT) -> Any:
     """(delete-duplicates lst [same?]) -> lst keeping only the first of equal? (or same?) elements."""
     items = elements("delete-duplicates", lst)
     kept: list[Any] = []
-    if test is None:
+    if test is ABSENT:
         buckets: dict[int, list[Any]] = {}
         for x in items:
             seen = buckets.setdefault(hash_value(x), [])
@@ -490,7 +490,7 @@ def sort(seq: Any, less: Any) -> Any:
     n = len(items)
     budget.charge(n * max(1, n.bit_length()))
     # list.sort is a stable merge sort that compares only with `<`
-    ordered = sorted((_Ordered(x, less) for x in items))
+    ordered = sorted(_Ordered(x, less) for x in items)
     if type(seq) is tuple:
         budget.alloc(8 * n)
         return tuple(o.x for o in ordered)

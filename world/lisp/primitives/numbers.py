@@ -18,26 +18,37 @@ from typing import Any, Callable
 
 from .. import budget
 from ..errors import BudgetExceeded, EvalError, LispTypeError
-from ..types import Procedure
+from ..printer import write
+from ..types import LispMap, Pair, Procedure, make_list
 from . import primitive
 
-SMALL_BITS = 64          # ints this small cannot threaten the host: skip the checks
+SMALL_BITS = 64          # ints this small cannot threaten the host: skip the size checks
+ABSENT = object()        # default of an optional argument not given ('() is None, so not None)
 
 
 # ---------------------------------------------------------------- argument checks
 
 def show(x: Any) -> str:
-    """A short written form of `x` for an error message."""
-    if type(x) is int and x.bit_length() > 128:
+    """A short written form of `x` for an error message (cheap even when `x` is huge)."""
+    t, more = type(x), False
+    if t is int and x.bit_length() > 128:
         return f"an integer of {x.bit_length()} bits"
-    try:
-        from ..printer import write
-    except ModuleNotFoundError as e:       # the printer is written in parallel
-        if e.name != __package__.rsplit(".", 1)[0] + ".printer":
-            raise
-        text = repr(x)
-    else:
-        text = write(x)
+    if t is LispMap and len(x) > 8:
+        return f"a map of {len(x)} entries"
+    if t is str and len(x) > 40:
+        x, more = x[:40], True
+    elif t is tuple and len(x) > 8:
+        x, more = x[:8], True
+    elif t is Pair:
+        items, p = [], x
+        while type(p) is Pair and len(items) <= 8:
+            items.append(p.car)
+            p = p.cdr
+        if len(items) > 8:
+            x, more = make_list(items[:8]), True
+    text = write(x)
+    if more:
+        text = text[:-1] + " ..."
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -84,9 +95,9 @@ def need_index(who: str, k: Any, size: int) -> int:
 
 
 def need_range(who: str, start: Any, end: Any, size: int) -> tuple[int, int]:
-    """`(start, end)` with `end` None meaning `size`, or an error unless
+    """`(start, end)` with `end` ABSENT meaning `size`, or an error unless
     0 <= start <= end <= size."""
-    if end is None:
+    if end is ABSENT:
         end = size
     for k in (start, end):
         if type(k) is not int:
@@ -105,19 +116,24 @@ def need_proc(who: str, f: Any) -> Any:
 
 # ---------------------------------------------------------------- exactness and size
 
+def big(n: int) -> int:
+    """Check a big integer result against the size limit, and charge for making it."""
+    budget.check_int(n)
+    budget.charge(n.bit_length() >> 10)      # linear work on its digits
+    return n
+
+
 def exact(x: Any) -> Any:
     """Normalize an exact result (Fraction n/1 -> int) and check its size."""
     t = type(x)
     if t is int:
-        if x.bit_length() > SMALL_BITS:
-            budget.check_int(x)
-        return x
+        return big(x) if x.bit_length() > SMALL_BITS else x
     if t is Fraction:
         if x.denominator == 1:
             return exact(x.numerator)
         if x.denominator.bit_length() > SMALL_BITS or x.numerator.bit_length() > SMALL_BITS:
-            budget.check_int(x.numerator)
-            budget.check_int(x.denominator)
+            big(x.numerator)
+            big(x.denominator)
     return x
 
 
@@ -174,7 +190,7 @@ def _mul(who: str, a: Any, b: Any) -> Any:
     if type(a) is float or type(b) is float:
         return to_float(a) * to_float(b)
     if type(a) is int and type(b) is int and (a.bit_length() < SMALL_BITS and b.bit_length() < SMALL_BITS):
-        return a * b
+        return exact(a * b)
     (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
     if a and b:
         refuse_bits(who, max(an + bn, ad + bd))
@@ -204,9 +220,7 @@ def num_add(*args: Any) -> Any:
         a, b = args
         if type(a) is int and type(b) is int:
             r = a + b
-            if r.bit_length() > SMALL_BITS:
-                budget.check_int(r)
-            return r
+            return big(r) if r.bit_length() > SMALL_BITS else r
     budget.charge(len(args) >> 4)
     total: Any = 0
     for x in args:
@@ -302,7 +316,7 @@ def _integers(who: str, *xs: Any) -> tuple[list[int], bool]:
 
 
 def _int_result(n: int, inexact: bool) -> Any:
-    return to_float(n) if inexact else n
+    return to_float(n) if inexact else exact(n)
 
 
 def _divide(who: str, a: Any, b: Any) -> tuple[int, int, bool]:
@@ -545,14 +559,14 @@ def num_exp(x: Any) -> float:
 
 
 @primitive("log")
-def num_log(x: Any, base: Any = None) -> float:
+def num_log(x: Any, base: Any = ABSENT) -> float:
     """(log x [base]) -> the natural logarithm of x, or its logarithm in base."""
     def log(v: Any) -> float:
         if type(v) is int and v > 0:
             return math.log(v)                  # exact for ints too big for a float
         return _float_fn("log", math.log, v)
     need_number("log", x)
-    if base is None:
+    if base is ABSENT:
         return log(x)
     need_number("log", base)
     return _float_fn("log", lambda a, b: a / b, log(x), log(base))
@@ -589,9 +603,9 @@ def num_acos(x: Any) -> float:
 
 
 @primitive("atan")
-def num_atan(y: Any, x: Any = None) -> float:
+def num_atan(y: Any, x: Any = ABSENT) -> float:
     """(atan y [x]) -> the arctangent of y, or of y/x in the right quadrant."""
-    if x is None:
+    if x is ABSENT:
         return _float_fn("atan", math.atan, y)
     return _float_fn("atan", math.atan2, y, x)
 

@@ -15,7 +15,7 @@ from ..errors import EvalError
 from ..types import Char, Symbol, VOID, make_list
 from . import primitive
 from .lists import elements, new_list
-from .numbers import need_count, need_index, need_int, need_proc, need_range, show, type_error
+from .numbers import ABSENT, need_count, need_index, need_int, need_proc, need_range, show, type_error
 
 
 # ---------------------------------------------------------------- helpers
@@ -69,7 +69,7 @@ def string_ref(s: Any, k: Any) -> Char:
 
 
 @primitive("substring")
-def substring(s: Any, start: Any, end: Any = None) -> str:
+def substring(s: Any, start: Any, end: Any = ABSENT) -> str:
     """(substring s start [end]) -> the characters of s from start up to end."""
     need_string("substring", s)
     start, end = need_range("substring", start, end, len(s))
@@ -78,7 +78,7 @@ def substring(s: Any, start: Any, end: Any = None) -> str:
 
 
 @primitive("string-copy")
-def string_copy(s: Any, start: Any = 0, end: Any = None) -> str:
+def string_copy(s: Any, start: Any = 0, end: Any = ABSENT) -> str:
     """(string-copy s [start [end]]) -> the characters of s from start up to end."""
     need_string("string-copy", s)
     start, end = need_range("string-copy", start, end, len(s))
@@ -113,7 +113,7 @@ def string(*chars: Any) -> str:
 
 
 @primitive("string->list")
-def string_to_list(s: Any, start: Any = 0, end: Any = None) -> Any:
+def string_to_list(s: Any, start: Any = 0, end: Any = ABSENT) -> Any:
     """(string->list s [start [end]]) -> the list of the characters of s from start up to end."""
     need_string("string->list", s)
     start, end = need_range("string->list", start, end, len(s))
@@ -229,11 +229,11 @@ def string_contains(s: Any, sub: Any) -> Any:
 
 
 @primitive("string-split")
-def string_split(s: Any, sep: Any = None) -> Any:
+def string_split(s: Any, sep: Any = ABSENT) -> Any:
     """(string-split s [sep]) -> the list of the pieces of s between occurrences of the
     string or character sep; without sep, the words between runs of whitespace."""
     need_string("string-split", s)
-    if sep is None:
+    if sep is ABSENT:
         return new_list(_scan(s).split())
     text = sep.c if type(sep) is Char else need_string("string-split", sep)
     if not text:
