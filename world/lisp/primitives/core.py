@@ -6,7 +6,7 @@ from typing import Any
 from .. import budget
 from ..calls import call
 from ..errors import EvalError, LispTypeError, UserError
-from ..types import (Continuation, ErrorObject, Pair, Procedure, Record, RecordType,
+from ..types import (Continuation, ErrorObject, Pair, Record, RecordType,
                      Symbol, VOID, make_list, to_pylist)
 from . import primitive
 
@@ -94,12 +94,6 @@ def error_object_irritants(e: Any) -> Any:
     if type(e) is not ErrorObject:
         raise LispTypeError(f"error-object-irritants: expected an error object, got {_show(e)}")
     return e.irritants
-
-
-@primitive("procedure?")
-def procedure_p(x: Any) -> bool:
-    """(procedure? x)"""
-    return isinstance(x, Procedure)
 
 
 @primitive("void")
