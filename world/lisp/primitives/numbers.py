@@ -5,9 +5,6 @@ is never a number, although Python thinks so. Every exact result is checked
 against the integer-size limit; `*`, `/` and `expt` estimate the size of
 their result and refuse before computing it. Big integers cost time, so
 operations on them charge steps in proportion to the work.
-
-The argument checks that every primitive module shares live here too, since
-every other module needs at least the integer ones.
 """
 from __future__ import annotations
 
@@ -17,104 +14,13 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from .. import budget
-from ..errors import BudgetExceeded, EvalError, LispTypeError
-from ..printer import write
-from ..types import LispMap, Pair, Procedure, make_list
+from ..errors import BudgetExceeded, EvalError
+
 from . import primitive
 
-SMALL_BITS = 64          # ints this small cannot threaten the host: skip the size checks
-ABSENT = object()        # default of an optional argument not given ('() is None, so not None)
+from .check import (ABSENT, SMALL_BITS, is_number, need_count, need_index, need_int,  # noqa: F401
+                    need_number, need_proc, need_range, show, type_error)
 
-
-# ---------------------------------------------------------------- argument checks
-
-def show(x: Any) -> str:
-    """A short written form of `x` for an error message (cheap even when `x` is huge)."""
-    t, more = type(x), False
-    if t is int and x.bit_length() > 128:
-        return f"an integer of {x.bit_length()} bits"
-    if t is LispMap and len(x) > 8:
-        return f"a map of {len(x)} entries"
-    if t is str and len(x) > 40:
-        x, more = x[:40], True
-    elif t is tuple and len(x) > 8:
-        x, more = x[:8], True
-    elif t is Pair:
-        items, p = [], x
-        while type(p) is Pair and len(items) <= 8:
-            items.append(p.car)
-            p = p.cdr
-        if len(items) > 8:
-            x, more = make_list(items[:8]), True
-    text = write(x)
-    if more:
-        text = text[:-1] + " ..."
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def type_error(who: str, what: str, x: Any) -> LispTypeError:
-    """The error for an argument of the wrong type."""
-    return LispTypeError(f"{who}: expected {what}, got {show(x)}")
-
-
-def is_number(x: Any) -> bool:
-    """Whether `x` is a Lisp number (bools are not)."""
-    t = type(x)
-    return t is int or t is float or t is Fraction
-
-
-def need_number(who: str, x: Any) -> Any:
-    """`x`, or a type error if it is not a number."""
-    t = type(x)
-    if t is int or t is float or t is Fraction:
-        return x
-    raise type_error(who, "a number", x)
-
-
-def need_int(who: str, x: Any) -> int:
-    """`x`, or a type error if it is not an exact integer."""
-    if type(x) is not int:
-        raise type_error(who, "an exact integer", x)
-    return x
-
-
-def need_count(who: str, x: Any) -> int:
-    """`x`, or an error if it is not a non-negative exact integer."""
-    if type(x) is not int or x < 0:
-        raise type_error(who, "a non-negative exact integer", x)
-    return x
-
-
-def need_index(who: str, k: Any, size: int) -> int:
-    """`k`, or an error unless it indexes a sequence of `size` elements."""
-    if type(k) is not int:
-        raise type_error(who, "an exact integer index", k)
-    if not 0 <= k < size:
-        raise EvalError(f"{who}: index {show(k)} out of range for length {size}")
-    return k
-
-
-def need_range(who: str, start: Any, end: Any, size: int) -> tuple[int, int]:
-    """`(start, end)` with `end` ABSENT meaning `size`, or an error unless
-    0 <= start <= end <= size."""
-    if end is ABSENT:
-        end = size
-    for k in (start, end):
-        if type(k) is not int:
-            raise type_error(who, "an exact integer index", k)
-    if not 0 <= start <= end <= size:
-        raise EvalError(f"{who}: range {show(start)}..{show(end)} out of bounds for length {size}")
-    return start, end
-
-
-def need_proc(who: str, f: Any) -> Any:
-    """`f`, or a type error if it is not a procedure."""
-    if not isinstance(f, Procedure):
-        raise type_error(who, "a procedure", f)
-    return f
-
-
-# ---------------------------------------------------------------- exactness and size
 
 def big(n: int) -> int:
     """Check a big integer result against the size limit, and charge for making it."""
@@ -767,127 +673,4 @@ def bitwise_not(n: Any) -> int:
     return ~need_int("bitwise-not", n)
 
 
-# ---------------------------------------------------------------- number <-> string
-
-_DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
-_STR_BITS = 13_000       # ints below this convert with str()/int(), under CPython's 4300-digit cap
-_LOG2 = {2: 1.0, 8: 3.0, 10: math.log2(10), 16: 4.0}
-
-
-def int_to_string(n: int, radix: int = 10) -> str:
-    """The digits of `n` in `radix` (2, 8, 10 or 16), for integers of any size."""
-    if radix != 10:
-        return format(n, {2: "b", 8: "o", 16: "x"}[radix])
-    if n < 0:
-        return "-" + int_to_string(-n)
-    if n.bit_length() <= _STR_BITS:
-        return str(n)
-    digits = int(n.bit_length() * 0.30103)
-    budget.charge(digits * digits >> 16)
-    k = digits // 2
-    hi, lo = divmod(n, 10 ** k)
-    return int_to_string(hi) + int_to_string(lo).zfill(k)
-
-
-def _parse_uint(digits: str, radix: int) -> int:
-    """The value of a string of digits known to be valid in `radix`."""
-    digits = digits.lstrip("0") or "0"
-    refuse_bits("string->number", (len(digits) - 1) * _LOG2[radix])
-    if radix != 10 or len(digits) < 3900:
-        return int(digits, radix)
-    budget.charge(len(digits) * len(digits) >> 16)
-    k = len(digits) // 2
-    return _parse_uint(digits[:-k], 10) * 10 ** k + _parse_uint(digits[-k:], 10)
-
-
-def float_to_string(x: float) -> str:
-    """The written form of a float: `1.5`, `1e+100`, `+inf.0`, `+nan.0`."""
-    if x != x:
-        return "+nan.0"
-    if math.isinf(x):
-        return "+inf.0" if x > 0 else "-inf.0"
-    return repr(x)
-
-
-@primitive("number->string")
-def number_to_string(z: Any, radix: Any = 10) -> str:
-    """(number->string z [radix]) -> the written form of z in radix 2, 8, 10 or 16."""
-    t = type(need_number("number->string", z))
-    if type(radix) is not int or radix not in (2, 8, 10, 16):
-        raise EvalError(f"number->string: radix must be 2, 8, 10 or 16, got {show(radix)}")
-    if t is float:
-        if radix != 10:
-            raise EvalError("number->string: inexact numbers are written in radix 10 only")
-        return float_to_string(z)
-    if t is Fraction:
-        return int_to_string(z.numerator, radix) + "/" + int_to_string(z.denominator, radix)
-    return int_to_string(z, radix)
-
-
-_DECIMAL = re.compile(r"([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?")
-_SPECIAL = {"+inf.0": math.inf, "-inf.0": -math.inf, "+nan.0": math.nan, "-nan.0": math.nan}
-
-
-def _parse_real(s: str, radix: int) -> Any:
-    """The number written `s` (no prefix) in `radix`, or None."""
-    if s in _SPECIAL:
-        return _SPECIAL[s]
-    sign = -1 if s[:1] == "-" else 1
-    body = s[1:] if s[:1] in "+-" else s
-    digits = _DIGITS[radix]
-    num, slash, den = body.partition("/")
-    if num and all(c in digits for c in num):
-        if not slash:
-            return sign * _parse_uint(num, radix)
-        if den and all(c in digits for c in den):
-            d = _parse_uint(den, radix)
-            return exact(Fraction(sign * _parse_uint(num, radix), d)) if d else None
-        return None
-    if radix == 10 and _DECIMAL.fullmatch(s):
-        return float(s)
-    return None
-
-
-def _exact_decimal(s: str) -> Any:
-    """The exact value of decimal syntax such as `1.25e3`, refused early if huge."""
-    m = _DECIMAL.fullmatch(s)
-    sign, whole, frac, only_frac, expo = m.groups()
-    frac = only_frac if only_frac is not None else (frac or "")
-    mantissa = (whole or "") + frac
-    scale = int(expo or 0) - len(frac)
-    mantissa = mantissa.lstrip("0")
-    if not mantissa:
-        return 0
-    refuse_bits("string->number", (len(mantissa) + abs(scale)) * _LOG2[10])
-    value = Fraction(_parse_uint(mantissa, 10)) * Fraction(10) ** scale
-    return exact(-value if sign == "-" else value)
-
-
-@primitive("string->number")
-def string_to_number(s: Any, radix: Any = 10) -> Any:
-    """(string->number str [radix]) -> the number written in str, or #f."""
-    if type(s) is not str:
-        raise type_error("string->number", "a string", s)
-    if type(radix) is not int or radix not in (2, 8, 10, 16):
-        raise EvalError(f"string->number: radix must be 2, 8, 10 or 16, got {show(radix)}")
-    budget.charge(len(s) >> 4)
-    exactness, radix_given = None, False
-    while s[:1] == "#":                     # prefixes such as #x, #e, #e#x
-        flag = s[1:2].lower()
-        if flag in ("e", "i") and exactness is None:
-            exactness = flag
-        elif flag in ("x", "b", "o", "d") and not radix_given:
-            radix, radix_given = {"x": 16, "b": 2, "o": 8, "d": 10}[flag], True
-        else:
-            return False
-        s = s[2:]
-    if not s.isascii():
-        return False
-    value = _parse_real(s, radix)
-    if value is None:
-        return False
-    if exactness == "i":
-        return to_float(value)
-    if exactness == "e" and type(value) is float:
-        return False if s in _SPECIAL else _exact_decimal(s)
-    return value
+from . import numtext  # noqa: E402,F401  (number <-> string primitives)
