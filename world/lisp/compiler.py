@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 from typing import Any, Callable
 
 from . import ast as A
@@ -21,7 +22,9 @@ def _build(unit: Unit, fn: Fn, inner: str, params: str, result: str,
     consts = [f"K{i}" for i in range(len(unit.consts))]
     header = [f"def _factory({', '.join(consts)}):", f"    def {inner}({params}):"]
     src, locs = assemble(unit, header, fn, [f"    return {result}"])
-    code = compile(src, unit.filename, "exec")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)     # `0 is False` is what we mean
+        code = compile(src, unit.filename, "exec")
     ns = unit.env.ns
     exec(code, ns)
     factory = ns.pop("_factory")
