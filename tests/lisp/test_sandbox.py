@@ -193,6 +193,18 @@ def test_dead_continuation_error_is_catchable() -> None:
         "  (guard (e (#t (error-object-message e))) (saved 5)))")
 
 
+MACRO_ODD_DATA = [
+    # A macro can only return data, which is then compiled as Lisp, never as host code.
+    ('(defmacro m () "__import__(\'os\')") (m)', "__import__('os')"),
+    ("(defmacro m () ''__class__) (m)", world.read("__class__")),
+    ("(defmacro m () '(__import__ \"os\")) (m)", UnboundVariable),
+    ("(defmacro m () [1 2 3]) (m)", (1, 2, 3)),
+    ("(defmacro m () '(lambda (__builtins__) __builtins__)) ((m) 7)", 7),
+    ("(defmacro m () (list 'quote (list 1 2))) (m)", world.read("(1 2)")),
+]
+
+
+@pytest.mark.parametrize("source, expected", MACRO_ODD_DATA)
 def test_macros_expanding_to_odd_data(source: str, expected: object) -> None:
     got = outcome(source)
     if isinstance(expected, type) and issubclass(expected, BaseException):
