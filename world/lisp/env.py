@@ -184,9 +184,19 @@ class Environment:
         kid = Environment(asked, lim)
         if inherit:
             for sym, v in self.globals().items():
-                kid.define(sym, v)
-            kid.macros.update(self.macros)
+                kid.define(sym, kid.rehome(v))
+            kid.macros.update({s: kid.rehome(m) for s, m in self.macros.items()})
         return kid
+
+    def rehome(self, v: Any) -> Any:
+        """A closure recompiled to run in this environment, so its steps count here."""
+        if type(v) is not Closure:
+            return v
+        from .compiler import closure_factory
+        from .types import Template
+        t = v.tmpl
+        tmpl = Template(t.form, t.name, t.free, t.doc, t.glob, self)
+        return Closure(closure_factory(tmpl)(*v.captured()), tmpl)
 
 
 def environment_by_id(uid: str) -> Environment:
