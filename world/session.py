@@ -1,29 +1,79 @@
-"""A world: one environment you evaluate text in, form by form."""
+"""A world: one environment you evaluate text in, form by form, kept in a
+ZODB database (an image file, a ZEO server, or memory).
+
+Each top-level form is one transaction: committed, with a note naming the
+form, when it succeeds; aborted, with the environment put back as it was,
+when it fails. A form whose commit conflicts with another session is run
+again, here and nowhere else; if the other session changed a name this form
+defines, the other session wins and this form gets a clear error.
+"""
 from __future__ import annotations
 
+import os
+import random
+import time
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from .lisp import budget
+from ZODB.POSException import ConflictError, StateLoadError
+
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
+from .lisp.printer import write
 from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
+from .objects import prims, snapshots
+from .objects.definitions import Namespace
+from .objects.errors import ConcurrentDefinition, ImageError
+from .objects.image import Image, iso, note_for
+from .objects.lazy import HOMES, home
 
 BEGIN = Symbol("begin")
+RETRIES = 5
+BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
+T = TypeVar("T")
 
 
 class World:
     """A live world: evaluate text in it; output goes to `out`."""
 
     def __init__(self, env: Environment | None = None, limits: Limits = DEFAULT_LIMITS,
-                 out: Callable[[str], Any] | None = None) -> None:
-        self.env = env or Environment(limits=limits)
+                 out: Callable[[str], Any] | None = None, image: Image | None = None) -> None:
+        self.image = image or Image.open()
         self.limits = limits
         self.out = out
         self.last: Result | None = None
+        self._active = False
+        self._after_commit: list[Callable[[], None]] = []
+        root = self.image.root
+        adopt = env is not None
+        if adopt and (len(root.definitions) or len(root.macros)):
+            raise ImageError(f"{self.image.where} already holds a world: open it without an environment")
+        # The environment must exist under its stored id before any closure loads.
+        self.env = env or Environment(limits=limits, uid=root.uid)
+        HOMES[self.image.conn] = home(self.env)
+        self.names = Namespace(root, self.env)
+        try:
+            self.names.load()
+        except StateLoadError as e:
+            why = e.__cause__
+            detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"
+            raise ImageError(f"{self.image.where} cannot be loaded: {detail}") from None
+        self.image.write_back_migrated()
+        prims.attach(self)
+        if adopt:
+            self._transact(lambda out: self._adopt(), "world: adopt an environment")
+        self.env.hooks.append(self.names.record)
 
+    def _adopt(self) -> None:
+        self.image.root.uid = self.env.uid
+        for sym, value in self.env.globals().items():
+            self.names.put(sym.name, "define", value, None, self.env.docs.get(sym))
+        for sym, value in self.env.macros.items():
+            self.names.put(sym.name, "defmacro", value, None, self.env.docs.get(sym), macro=True)
+
+    # ------------------------------------------------------------ evaluation
     def forms(self, text: str, source: str | None = None) -> list[tuple[Any, str]]:
         """The top-level forms of `text`, each with its text as typed."""
         return [(form, text[a:b]) for form, a, b in read_spans(text, source)]
@@ -37,7 +87,7 @@ class World:
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,
                   typed: str | None = None) -> Result:
-        """Evaluate one top-level form (a top-level `begin` splices its forms)."""
+        """Evaluate one top-level form as one transaction (a top-level `begin` splices)."""
         if type(form) is Pair and form.car is BEGIN and not self.env.is_bound(BEGIN) and form.cdr is not None:
             result = None
             x = form.cdr
@@ -46,16 +96,135 @@ class World:
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
-        out: list[str] = []
-        try:
-            result = run(self.env, form, limits, source, out=out)
-        finally:
-            if out and self.out is not None:
-                self.out("".join(out))
+        if self._active:    # evaluated from inside a form: part of its transaction
+            return run(self.env, form, limits, source)
+        note = note_for(typed if typed is not None else write(form))
+        result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
         self.last = result
         return result
 
+    def _transact(self, work: Callable[[list[str]], T], note: str) -> T:
+        """Run `work` in one transaction, again on a write conflict (the one place that retries)."""
+        for attempt in range(RETRIES):
+            out: list[str] = []
+            self.image.begin()
+            self.names.refresh()
+            try:
+                self._active = True
+                try:
+                    value = work(out)
+                finally:
+                    self._active = False
+                self.image.commit(note, self.names.touched)
+            except ConflictError:
+                self.image.abort()
+                touched = self.names.rollback()
+                self._after_commit.clear()
+                self.image.begin()
+                self.names.refresh()
+                clash = self.names.clashes(touched)
+                if clash or attempt == RETRIES - 1:
+                    self._deliver(out)
+                    raise ConcurrentDefinition(self._conflict_message(clash)) from None
+                time.sleep(random.uniform(0, BACKOFF * 2 ** attempt))   # let the other finish
+                continue
+            except BaseException:
+                self.image.abort()
+                self.names.rollback()
+                self._after_commit.clear()
+                self._deliver(out)
+                raise
+            self.names.committed()
+            self._deliver(out)
+            self._run_after_commit()
+            return value
+        raise AssertionError("unreachable")
 
-def open(limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None) -> World:
-    """An in-memory world."""
-    return World(limits=limits, out=out)
+    @staticmethod
+    def _conflict_message(clash: list[str]) -> str:
+        if not clash:
+            return f"gave up after {RETRIES} attempts that conflicted with other sessions: try again"
+        return (f"{', '.join(clash)} changed in another session while this form ran; "
+                f"that change was kept: evaluate the form again to replace it")
+
+    def _deliver(self, out: list[str]) -> None:
+        if out and self.out is not None:
+            self.out("".join(out))
+
+    def _run_after_commit(self) -> None:
+        todo, self._after_commit = self._after_commit, []
+        for action in todo:
+            action()
+
+    def _change(self, work: Callable[[], T], note: str) -> T:
+        """Run `work` inside the current form's transaction, or in one of its own."""
+        if self._active:
+            return work()
+        return self._transact(lambda out: work(), note)
+
+    # ------------------------------------------------------------ snapshots and upkeep
+    def save(self, name: str, note: str = "") -> dict[str, Any]:
+        """Record a named snapshot of every definition; return its summary."""
+        snap = self._change(lambda: snapshots.save(self.names, name, note,
+                                                   self.image.db.lastTransaction()),
+                            f"world: save snapshot {name}")
+        return self._summary(snap)
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        """Summaries of the saved snapshots, oldest first."""
+        snaps = sorted(self.image.root.snapshots.values(), key=lambda s: s.time)
+        return [self._summary(s) for s in snaps]
+
+    @staticmethod
+    def _summary(snap: snapshots.Snapshot) -> dict[str, Any]:
+        return {"name": snap.name, "time": iso(snap.time), "note": snap.note,
+                "definitions": len(snap.definitions)}
+
+    def snapshot_values(self, name: str) -> dict[str, Any]:
+        """A copy of each definition's value in snapshot `name`."""
+        defs, _ = snapshots.contents(snapshots.find(self.names, name), self.env)
+        return {n: entry[1] for n, entry in defs}
+
+    def restore(self, name: str) -> int:
+        """Make the world equal to snapshot `name`; return how many names were set."""
+        return self._change(lambda: snapshots.restore(self.names, snapshots.find(self.names, name)),
+                            f"world: restore snapshot {name}")
+
+    def pack_after_commit(self) -> None:
+        """Pack the image once the running form has committed (or now, outside a form)."""
+        if self._active:
+            self._after_commit.append(self.image.pack)
+        else:
+            self.image.pack()
+
+    def pack(self) -> None:
+        """Drop old revisions from the image."""
+        self.image.pack()
+
+    def info(self) -> dict[str, Any]:
+        """Facts about the image: path, size, objects, definitions, last transaction, format."""
+        return self.image.info()
+
+    def close(self) -> None:
+        """Close the image; the world object is unusable afterwards."""
+        if self.names.record in self.env.hooks:
+            self.env.hooks.remove(self.names.record)
+        self.image.close()
+
+    def __enter__(self) -> "World":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
+         limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
+         read_only: bool = False) -> World:
+    """The world in the image at `path`, on the ZEO server at `zeo`, or a new one in memory."""
+    image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only)
+    try:
+        return World(limits=limits, out=out, image=image)
+    except BaseException:
+        image.close()
+        raise

@@ -213,6 +213,38 @@ def test_macros_expanding_to_odd_data(source: str, expected: object) -> None:
         assert got == expected
 
 
+# Macros that build names and shapes no reader would produce.
+MACRO_HOSTILE = [
+    ("(defmacro m () (string->symbol \"__import__\")) (m)", UnboundVariable),
+    ("(defmacro m () (list (string->symbol \"_env\"))) (m)", UnboundVariable),
+    ("(defmacro m () (list (string->symbol \")\") 1)) (m)", UnboundVariable),
+    ("(defmacro m () (string->symbol \"a b; import os\")) (m)", UnboundVariable),
+    pytest.param("(defmacro m () [1 2 (string->symbol \"x\\ny\")]) (m)", UnboundVariable,
+                 marks=bug("an error naming a symbol with a newline in it is two lines long: "
+                           "'unbound variable: x<newline>y' (the name is not written as |x\\ny|)")),
+    ("(defmacro m () {:a (string->symbol \"__dict__\")}) (m)", UnboundVariable),
+    ("(defmacro m () (list 'quote car)) (procedure? (m))", True),
+    ("(defmacro m () car) (procedure? (m))", True),
+    ("(defmacro m () (list car ''(1 2))) (m)", 1),
+    ("(defmacro m () (list 'lambda (list (string->symbol \"__class__\")) 1)) ((m) 2)", 1),
+    ("(defmacro m () (list 'define (string->symbol \"__builtins__\") 1)) (m) __builtins__", 1),
+    ("(defmacro m (x) (list 'define (string->symbol \"g_car\") x)) (m 9) (car '(1))", 1),
+    ("(defmacro m () (list 'if)) (m)", LispError),
+    ("(defmacro m () (cons 1 2)) (m)", LispError),
+    ("(defmacro m () (make-vector 3 car)) (vector-length (m))", 3),
+    ("(define-record __init__ __class__) (__init__-__class__ (make-__init__ 1))", 1),
+]
+
+
+@pytest.mark.parametrize("source, expected", MACRO_HOSTILE)
+def test_macros_building_hostile_names(source: str, expected: object) -> None:
+    got = outcome(source)
+    if isinstance(expected, type) and issubclass(expected, BaseException):
+        assert isinstance(got, expected), got
+    else:
+        assert got == expected
+
+
 def test_runaway_macro_is_a_budget_error() -> None:
     w = world.open(limits=Limits(depth=2000))
     e = outcome("(defmacro loopm () (list 'loopm)) (loopm)", w)

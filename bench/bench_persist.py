@@ -1,0 +1,123 @@
+"""Persistence benchmarks: what a world costs on disk and over ZEO.
+
+    python bench/bench_persist.py            # the figures the issue asks for
+    python bench/bench_persist.py --quick    # a short run, for CI
+
+1. commit latency of one small top-level definition (FileStorage; median);
+2. a whole process that opens a world of N definitions and calls one of them;
+3. the same world served by ZEO on loopback, and the ratio to FileStorage.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import world  # noqa: E402
+from world.objects.server import Server  # noqa: E402
+
+MAKE = ('(define (make-def i) (eval (list (quote define) (list (string->symbol '
+        '(string-append "f" (number->string i))) (quote x)) "Doc." (list (quote +) (quote x) i))))')
+OPEN_AND_CALL = ("import sys, world\n"
+                 "w = world.open(sys.argv[1]) if sys.argv[1] != 'zeo' else world.open(zeo=sys.argv[2])\n"
+                 "assert w.eval('(f77 1)') == 78\n")
+
+
+def commit_latency(folder: str, n: int) -> list[float]:
+    """Seconds to evaluate and commit `(define xI I)`, n times."""
+    times = []
+    with world.open(os.path.join(folder, "latency.fs")) as w:
+        w.eval("(define warm 0)")
+        for i in range(n):
+            t = time.perf_counter()
+            w.eval(f"(define x{i} {i})")
+            times.append(time.perf_counter() - t)
+    return times
+
+
+def eval_only(n: int) -> list[float]:
+    """The same definitions evaluated with no database, for comparison."""
+    from world.lisp.env import Environment
+    from world.lisp.reader import read
+    from world.lisp.runtime import run
+    env = Environment()
+    times = []
+    for i in range(n):
+        form = read(f"(define x{i} {i})")
+        t = time.perf_counter()
+        run(env, form)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def build(path: str, n: int) -> float:
+    """Make an image of n one-line procedures; return seconds taken."""
+    t = time.perf_counter()
+    with world.open(path) as w:
+        w.eval(MAKE)
+        w.eval(f"(for-each make-def (iota {n}))")
+    return time.perf_counter() - t
+
+
+def whole_process(*args: str, runs: int) -> list[float]:
+    """Wall seconds of fresh processes running OPEN_AND_CALL with args."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", OPEN_AND_CALL, *args], check=True, env=env)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def bare_process(runs: int) -> list[float]:
+    """Wall seconds of a process that only imports world."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import world"], check=True, env=env)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def ms(xs: list[float]) -> str:
+    return f"{statistics.median(xs) * 1000:8.2f} ms"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer definitions and runs")
+    args = p.parse_args()
+    n_commit, n_defs, runs = (100, 1000, 2) if args.quick else (1000, 10_000, 5)
+    with tempfile.TemporaryDirectory() as folder:
+        lat = commit_latency(folder, n_commit)
+        base = eval_only(n_commit)
+        print(f"commit one small definition (FileStorage), median of {n_commit}: {ms(lat)}"
+              f"   p90 {sorted(lat)[int(0.9 * len(lat))] * 1000:.2f} ms"
+              f"   (evaluation alone: {ms(base).strip()})")
+        image = os.path.join(folder, "big.fs")
+        print(f"building an image of {n_defs} definitions: {build(image, n_defs):.1f} s, "
+              f"{os.path.getsize(image) / 1e6:.1f} MB")
+        whole_process(image, runs=1)                      # warm the OS file cache
+        fs = whole_process(image, runs=runs)
+        bare = bare_process(runs)
+        print(f"process: open {n_defs} definitions and call one (FileStorage): {ms(fs)}"
+              f"   (python -c 'import world' alone: {ms(bare).strip()})")
+        with Server(image) as server:
+            whole_process("zeo", server.address, runs=1)
+            zeo = whole_process("zeo", server.address, runs=runs)
+        ratio = statistics.median(zeo) / statistics.median(fs)
+        print(f"process: the same through ZEO on loopback:               {ms(zeo)}"
+              f"   ratio to FileStorage {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

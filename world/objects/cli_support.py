@@ -1,0 +1,61 @@
+"""What the command line needs to choose a world: flags, defaults, opening.
+
+The image is `--world PATH`, else `$WORLD_IMAGE`, else `images/world.fs`
+under the current directory; `--zeo HOST:PORT` connects to a server instead
+and `--memory` gives a world that is not saved. `world serve` serves an
+image over ZEO. Nothing here prints: the CLI gets data and errors back.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any, Callable
+
+from ..lisp.budget import DEFAULT_LIMITS, Limits
+from .server import DEFAULT_ADDRESS, serve
+
+DEFAULT_IMAGE = os.path.join("images", "world.fs")
+ENV_VAR = "WORLD_IMAGE"
+
+
+def add_world_args(parser: argparse.ArgumentParser) -> None:
+    """Add --world, --zeo, --memory and --read-only to a (sub)command's parser."""
+    group = parser.add_argument_group("world image")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--world", metavar="PATH",
+                       help=f"the image file (default: ${ENV_VAR}, else {DEFAULT_IMAGE})")
+    where.add_argument("--zeo", metavar="HOST:PORT", help="use the world served at HOST:PORT")
+    where.add_argument("--memory", action="store_true", help="a fresh world that is not saved")
+    group.add_argument("--read-only", action="store_true", help="open the world without changing it")
+
+
+def image_path(args: argparse.Namespace | None = None) -> str:
+    """The image path the arguments and the environment ask for."""
+    given = getattr(args, "world", None) if args is not None else None
+    return given or os.environ.get(ENV_VAR) or DEFAULT_IMAGE
+
+
+def open_from_args(args: argparse.Namespace, out: Callable[[str], Any] | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Open the world that parsed `add_world_args` flags ask for."""
+    import world
+    read_only = bool(getattr(args, "read_only", False))
+    if getattr(args, "memory", False):
+        return world.open(limits=limits, out=out)
+    if getattr(args, "zeo", None):
+        return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only)
+    return world.open(image_path(args), limits=limits, out=out, read_only=read_only)
+
+
+def add_serve_args(parser: argparse.ArgumentParser) -> None:
+    """Add the flags of `world serve`: --world PATH and --address HOST:PORT."""
+    parser.add_argument("--world", metavar="PATH",
+                        help=f"the image to serve (default: ${ENV_VAR}, else {DEFAULT_IMAGE})")
+    parser.add_argument("--address", metavar="HOST:PORT", default=DEFAULT_ADDRESS,
+                        help=f"where to listen (default: {DEFAULT_ADDRESS})")
+
+
+def serve_from_args(args: argparse.Namespace, ready: Callable[[str], Any] | None = None) -> int:
+    """Run `world serve` until interrupted; `ready` gets the address once listening."""
+    serve(image_path(args), args.address, ready=ready)
+    return 0

@@ -1,0 +1,180 @@
+"""An open world image: the database, one connection with its own transaction
+manager, and the world's root.
+
+`commit` and `abort` end the transaction a form runs in; failures of the
+storage become the world's own errors. Retrying a conflicting form is the
+session's job (`World.eval_form`), done in one place there.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import transaction
+from persistent.TimeStamp import TimeStamp
+from ZODB.POSException import ConflictError, POSError, ReadOnlyError
+
+from ..lisp.errors import LispError, LispTypeError
+from .errors import ImageError, ReadOnlyWorld
+from .format import forget, migrated_in
+from .root import FORMAT_VERSION, ROOT_KEY, WorldRoot, find_root
+from .storage import CACHE_OBJECTS, WorldDB, file_storage, memory_storage, zeo_storage
+
+NOTE_CHARS = 80
+NOTE_NAMES = 200         # names listed in a transaction's extension (it is capped at 64 KB)
+
+
+def iso(t: float) -> str:
+    """A time as ISO 8601 text in UTC."""
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="seconds")
+
+
+def note_for(text: str) -> str:
+    """A transaction note: the first line-folded characters of a form's text."""
+    one = " ".join(text.split())
+    return one if len(one) <= NOTE_CHARS else one[:NOTE_CHARS - 3] + "..."
+
+
+def _names(names: list[str]) -> str:
+    if not names:
+        return "this change"
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+class Image:
+    """A world database opened by this process."""
+
+    def __init__(self, storage: Any, where: str, path: str | None = None,
+                 read_only: bool = False) -> None:
+        self.where, self.path, self.read_only = where, path, read_only
+        try:
+            self.db = WorldDB(storage, cache_size=CACHE_OBJECTS, large_record_size=1 << 30)
+        except POSError as e:
+            storage.close()
+            raise ImageError(f"{where} cannot be opened ({type(e).__name__}): "
+                             f"open it writable once, or check the path") from None
+        self.tm = transaction.TransactionManager()
+        self.conn = self.db.open(self.tm)
+        try:
+            self.root = self._find_or_create_root()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(cls, path: str | None = None, zeo: str | None = None,
+             read_only: bool = False) -> "Image":
+        """Open the image at `path`, the ZEO server at `zeo`, or a new one in memory."""
+        if zeo is not None:
+            return cls(zeo_storage(zeo, read_only), f"zeo://{zeo}", None, read_only)
+        if path is not None:
+            path = os.path.abspath(os.fspath(path))
+            return cls(file_storage(path, read_only), path, path, read_only)
+        return cls(memory_storage(), "<memory>", None, read_only)
+
+    def _find_or_create_root(self) -> WorldRoot:
+        self.tm.begin()
+        zroot = self.conn.root()
+        root = find_root(zroot)
+        if root is None:
+            if len(zroot):
+                raise ImageError(f"{self.where} is a ZODB database but not a world image: "
+                                 f"give another path")
+            if self.read_only:
+                raise ImageError(f"{self.where} holds no world yet: open it writable once")
+            root = zroot[ROOT_KEY] = WorldRoot()
+            self.commit("world: create image")
+        return root
+
+    # ------------------------------------------------------------ transactions
+    def begin(self) -> None:
+        """Start a transaction, seeing everything committed so far."""
+        self.tm.begin()
+
+    def abort(self) -> None:
+        """Drop every change of the current transaction."""
+        self.tm.abort()
+
+    def commit(self, note: str, names: Iterable[str] = ()) -> None:
+        """Commit the current transaction with `note`; ConflictError is left to the caller."""
+        txn = self.tm.get()
+        txn.note(note)
+        names = sorted(names)
+        if names:
+            txn.setExtendedInfo("names", names[:NOTE_NAMES])
+            if len(names) > NOTE_NAMES:
+                txn.setExtendedInfo("more-names", len(names) - NOTE_NAMES)
+        try:
+            self.tm.commit()
+        except ConflictError:
+            raise
+        except ReadOnlyError:
+            self.tm.abort()
+            raise ReadOnlyWorld(f"{self.where} is open read-only: reopen it writable to "
+                                f"change the world") from None
+        except (LispError, TypeError, pickle.PicklingError, AttributeError) as e:
+            # A value that cannot be pickled, such as a continuation.
+            self.tm.abort()
+            why = e.message if isinstance(e, LispError) else str(e)
+            raise LispTypeError(f"cannot store {_names(names)}: {why}") from None
+        except (OSError, POSError) as e:
+            self.tm.abort()
+            raise ImageError(f"cannot write to {self.where} ({type(e).__name__}: {e}): "
+                             f"nothing of this form was saved") from None
+
+    def write_back_migrated(self) -> int:
+        """Store again the objects whose format was migrated when they loaded."""
+        objs = migrated_in(self.conn)
+        if not objs or self.read_only:
+            return 0
+        self.begin()
+        for obj in objs:
+            obj._p_changed = True
+        try:
+            self.commit(f"world: migrate {len(objs)} objects to the current format")
+        except ConflictError:        # another session wrote them back first
+            self.abort()
+            return 0
+        forget(objs)
+        return len(objs)
+
+    # ------------------------------------------------------------ maintenance
+    def pack(self) -> None:
+        """Drop old revisions and unreachable objects (snapshots keep their own copies)."""
+        try:
+            self.db.pack(time.time())
+        except (OSError, POSError) as e:
+            raise ImageError(f"cannot pack {self.where} ({type(e).__name__}: {e}): "
+                             f"the image is unchanged") from None
+
+    def last_transaction(self) -> float:
+        """The time of the last committed transaction (seconds since the epoch)."""
+        return TimeStamp(self.db.lastTransaction()).timeTime()
+
+    def size(self) -> int:
+        """Bytes the storage uses."""
+        try:
+            return int(self.db.getSize())
+        except Exception:
+            return 0
+
+    def info(self) -> dict[str, Any]:
+        """Facts about the image, as plain data."""
+        root = self.root
+        return {"path": self.path if self.path else self.where, "size": self.size(),
+                "objects": len(self.db.storage), "definitions": len(root.definitions),
+                "macros": len(root.macros), "snapshots": len(root.snapshots),
+                "last-transaction": iso(self.last_transaction()),
+                "created": iso(root.created), "format-version": FORMAT_VERSION,
+                "read-only": self.read_only}
+
+    def close(self) -> None:
+        """Close the connection and the database (uncommitted changes are dropped)."""
+        try:
+            self.tm.abort()
+            self.conn.close()
+        finally:
+            self.db.close()

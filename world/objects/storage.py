@@ -1,0 +1,153 @@
+"""Opening the storage under a world: a FileStorage image, a ZEO server, or
+memory; and the ZODB database class that loads Lisp values.
+
+Every way an image can be unusable (not a ZODB file, truncated, locked by
+another process, in a directory we cannot write) is checked before ZODB
+touches the file, and ends in one `ImageError` line naming the path and what
+to do. A crash leaves at most an unfinished last transaction, which ZODB
+itself drops on the next open (keeping the bytes in a `.trN` file).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+from typing import Any
+
+import ZODB
+from ZODB.FileStorage import FileStorage
+from ZODB.FileStorage.FileStorage import FileStorageFormatError, packed_version
+from ZODB.MappingStorage import MappingStorage
+from ZODB.POSException import POSError
+from zc.lockfile import LockError
+
+from ..lisp.env import environment_by_id
+from .errors import ImageError
+from .lazy import ENV_GLOBAL, HOMES, substitute
+
+MAGIC = packed_version          # b"FS30" with this ZODB
+CACHE_OBJECTS = 1_000_000        # a world keeps its namespace in memory anyway
+ZEO_TIMEOUT = 10.0
+
+
+class WorldDB(ZODB.DB):
+    """A ZODB database whose loaded closures are lazy and run in their world."""
+
+    def __init__(self, storage: Any, **kw: Any) -> None:
+        self._globals: dict[tuple[str, str], Any] = {}
+        super().__init__(storage, **kw)
+
+    def classFactory(self, connection: Any, modulename: str, globalname: str) -> Any:
+        key = (modulename, globalname)
+        if key == ENV_GLOBAL:
+            return HOMES.get(connection) or environment_by_id
+        found = self._globals.get(key)
+        if found is None:
+            found = (substitute(modulename, globalname)
+                     or super().classFactory(connection, modulename, globalname))
+            self._globals[key] = found
+        return found
+
+
+def memory_storage() -> MappingStorage:
+    """A storage that lives only as long as the process."""
+    return MappingStorage("world")
+
+
+def _check_image(path: str, read_only: bool) -> None:
+    """Refuse, without writing anything, a path that cannot hold a world image."""
+    if os.path.isdir(path):
+        raise ImageError(f"{path} is a directory: give the path of an image file, "
+                         f"such as {os.path.join(path, 'world.fs')}")
+    size = os.path.getsize(path) if os.path.exists(path) else -1
+    if size < 0:
+        if read_only:
+            raise ImageError(f"no world image at {path}: check the path, or open it writable to create one")
+        return
+    if size == 0:
+        return
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head not in (MAGIC, b"FS21"):
+        if MAGIC.startswith(head):
+            raise ImageError(f"{path} is truncated ({size} bytes): restore it from a backup")
+        raise ImageError(f"{path} is not a world image (not a ZODB FileStorage file): "
+                         f"give another path, or move the file away")
+    index = path + ".index"
+    if os.path.exists(index):
+        try:
+            with open(index, "rb") as f:
+                pos = pickle.load(f)
+        except Exception:
+            return                   # a damaged index is rebuilt from the data file
+        if isinstance(pos, int) and pos > size:
+            raise ImageError(f"{path} is truncated: it held {pos} bytes when last closed and "
+                             f"has {size}; restore it from a backup")
+
+
+def _holder(path: str) -> str:
+    try:
+        with open(path + ".lock", encoding="ascii", errors="replace") as f:
+            pid = f.read().strip()
+    except OSError:
+        pid = ""
+    if pid == str(os.getpid()):
+        return "already open in this process"
+    return f"in use by another process{f' ({pid})' if pid else ''}"
+
+
+def _unwritable(path: str, reason: str) -> ImageError:
+    folder = os.path.dirname(path)
+    if os.path.exists(path):
+        return ImageError(f"cannot open {path} for writing: {folder} is {reason}: open it "
+                          f"read-only, or copy it to a writable directory")
+    return ImageError(f"cannot create {path}: {folder} is {reason}: choose a writable "
+                      f"directory with --world PATH")
+
+
+def file_storage(path: str, read_only: bool = False) -> FileStorage:
+    """Open or create the FileStorage image at `path`."""
+    path = os.path.abspath(path)
+    try:
+        if not read_only:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        _check_image(path, read_only)
+        return FileStorage(path, read_only=read_only)
+    except LockError:
+        raise ImageError(f"{path} is {_holder(path)}: close that session, or share the "
+                         f"world with `world serve` and --zeo") from None
+    except PermissionError:
+        raise _unwritable(path, "not writable (permission denied)") from None
+    except FileStorageFormatError:
+        raise ImageError(f"{path} is not a world image (not a ZODB FileStorage file): "
+                         f"give another path, or move the file away") from None
+    except OSError as e:
+        if e.errno == errno.EROFS:
+            raise _unwritable(path, "on a read-only file system") from None
+        raise ImageError(f"cannot open {path}: {e.strerror or e}") from None
+    except POSError as e:
+        raise ImageError(f"{path} is damaged ({type(e).__name__}: {e}): restore it from a "
+                         f"backup, or check it with `python -m ZODB.scripts.fstest {path}`") from None
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """`HOST:PORT` as a (host, port) pair."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ImageError(f"bad ZEO address {address!r}: expected HOST:PORT, such as 127.0.0.1:8100")
+    return host or "127.0.0.1", int(port)
+
+
+def zeo_storage(address: str, read_only: bool = False, timeout: float | None = None) -> Any:
+    """A client storage connected to the ZEO server at `address`."""
+    import ZEO
+    from ZEO.Exceptions import ClientDisconnected
+    addr = parse_address(address)
+    try:
+        # server_sync: each transaction starts with a round trip, so it sees every
+        # commit that finished before it began, not only those already announced.
+        return ZEO.client(addr, wait_timeout=timeout or ZEO_TIMEOUT, read_only=read_only,
+                          server_sync=True)
+    except ClientDisconnected:
+        raise ImageError(f"no ZEO server answers at {address}: start one with "
+                         f"`world serve --address {address}`") from None
