@@ -7,12 +7,14 @@ never a Python traceback (unless --debug).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import Sequence
 
 import world
 from world.lisp.budget import DEFAULT_LIMITS
 from world.lisp.errors import InternalError, LispError
+from world.objects.cli_support import add_world_args
 
 DEFAULT_STEPS = DEFAULT_LIMITS.steps
 
@@ -30,7 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="step budget per form")
 
-    sub.add_parser("repl", help="the interactive REPL (the default)")
+    rp = sub.add_parser("repl", help="the interactive REPL (the default)")
+    add_world_args(rp)
+    rp.add_argument("--steps", type=int, default=None, help="step budget per form")
+    for name in REGISTRY:
+        importlib.import_module(name).register(sub)
     return p
 
 
@@ -63,13 +69,16 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "run": cmd_run, "repl": cmd_repl, None: cmd_repl}
+# Modules that add subcommands: each has `register(sub)`, setting `func` on its parsers.
+REGISTRY = ("repl.cli_world",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        func = getattr(args, "func", None) or COMMANDS[args.command]
+        return func(args)
     except LispError as e:
         print(f"error: {e}", file=sys.stderr)
         for line in e.format_backtrace(8):

@@ -1,82 +1,55 @@
-"""The interactive REPL: prompt_toolkit over a live world.
+"""`world repl`: open the world the command line names and run a session in it.
 
-Enter submits only a complete form (the reader's incomplete-input error
-means "keep reading"); results are highlighted with the world's lexer.
+The session itself is `repl.session.Repl`; this module chooses the world
+(`--world PATH`, `--zeo HOST:PORT`, `--memory`, else the default image), the
+history file that belongs to it, and closes the world when the user leaves.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
+import re
 
-from prompt_toolkit import PromptSession
-from prompt_toolkit.formatted_text import PygmentsTokens
-from prompt_toolkit.history import FileHistory, InMemoryHistory
-from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.lexers import PygmentsLexer
-from prompt_toolkit.shortcuts import print_formatted_text
-from pygments import lex
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
-import world
-from world.lisp.errors import InternalError, LispError
-from world.lisp.reader import is_complete
-from world.lisp.types import VOID
+from world.objects.cli_support import open_from_args
 
-from .lexer import WorldLispLexer
+from .session import Repl
+
+HISTORY_SUFFIX = ".history"
 
 
-def _bindings() -> KeyBindings:
-    kb = KeyBindings()
-
-    @kb.add("enter")
-    def _(event) -> None:  # noqa: ANN001
-        buf = event.current_buffer
-        if buf.text.strip() and not is_complete(buf.text):
-            buf.insert_text("\n  ")
-        else:
-            buf.validate_and_handle()
-
-    return kb
+def history_path(world: object) -> str | None:
+    """Where the input history of a world's REPL is kept (None: not kept)."""
+    image = world.image  # type: ignore[attr-defined]
+    if image.path:
+        return image.path + HISTORY_SUFFIX
+    if image.where.startswith("zeo://"):
+        name = re.sub(r"[^\w.-]+", "_", image.where[len("zeo://"):])
+        return os.path.join(os.path.expanduser("~"), f".world-zeo-{name}{HISTORY_SUFFIX}")
+    return None
 
 
-def show(value: object) -> None:
-    """Print a value with highlighting."""
-    text = world.write(value)
-    print_formatted_text(PygmentsTokens(list(lex(text, WorldLispLexer()))))
+def history_for(world: object) -> History:
+    """The history of a world's REPL: a file beside the image, or memory."""
+    path = history_path(world)
+    if path is None:
+        return InMemoryHistory()
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(path)
 
 
 def main(args: argparse.Namespace | None = None) -> int:
-    """Run the REPL until Ctrl-D."""
-    w = world.open(out=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
-    history = InMemoryHistory()
-    if os.path.isdir("images"):
-        history = FileHistory(os.path.join("images", ".world_history"))
-    session: PromptSession = PromptSession(
-        "world> ", lexer=PygmentsLexer(WorldLispLexer), history=history,
-        key_bindings=_bindings(), multiline=True, prompt_continuation="  ... ")
-    while True:
-        try:
-            text = session.prompt()
-        except KeyboardInterrupt:
-            continue
-        except EOFError:
-            return 0
-        if not text.strip():
-            continue
-        if text.strip() in (",quit", ",q"):
-            return 0
-        try:
-            value = w.eval(text, source="<repl>")
-        except LispError as e:
-            print(f"error: {e}")
-            for line in e.format_backtrace(8):
-                print(line)
-            continue
-        except InternalError as e:
-            print(f"internal error: {e}")
-            continue
-        except KeyboardInterrupt:
-            print("interrupted")
-            continue
-        if value is not VOID:
-            show(value)
+    """Run the REPL on the world `args` name until Ctrl-D or `,quit`."""
+    args = args or argparse.Namespace(memory=True)
+    w = open_from_args(args)
+    try:
+        repl = Repl(w, history=history_for(w), debug=bool(getattr(args, "debug", False)),
+                    steps=getattr(args, "steps", None))
+        return repl.run()
+    finally:
+        w.close()

@@ -24,6 +24,7 @@ from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
 from .objects import prims, snapshots
+from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
 from .objects.image import Image, iso, note_for

@@ -1,0 +1,226 @@
+"""The REPL loop: read a complete form, evaluate it in the world, show it.
+
+A thin front end over the Python API: `Repl` receives its world and its
+input and output (a real terminal, or a pipe and a dummy output in tests)
+and only reads, evaluates through `World.eval_form` (one transaction per
+form) and prints. Ctrl-C at the prompt clears the input; Ctrl-C during an
+evaluation interrupts it (the runtime stops it at its next budget check and
+the form's transaction is aborted); Ctrl-D leaves.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.formatted_text import FormattedText, to_formatted_text
+from prompt_toolkit.history import History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.key_binding.key_processor import KeyPressEvent
+from prompt_toolkit.layout.processors import HighlightMatchingBracketProcessor
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import Output
+from prompt_toolkit.shortcuts import print_formatted_text
+
+from world.inspect import definition_commit
+from world.lisp.errors import LispError
+from world.lisp.reader import is_complete
+from world.lisp.types import VOID, LispMap, Pair, Symbol
+
+from . import commands, inspect_view, render, toolbar
+from .completion import WorldCompleter
+from .lexer import WorldLispLexer
+
+PROMPT = "world> "
+DEFINING = frozenset(Symbol(s) for s in ("define", "defmacro", "define-record", "defrule"))
+INSPECT = Symbol("inspect")
+OPENERS, CLOSERS = "([{", ")]}"
+
+
+def indent_for(text: str) -> int:
+    """Columns to indent a new line after `text`: two inside a list, one inside `[`/`{`."""
+    stack: list[tuple[int, str]] = []
+    col, i, n = 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':                     # a string, escapes and newlines included
+            i += 1
+            col += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                    col += 1
+                col = 0 if i < n and text[i] == "\n" else col + 1
+                i += 1
+        elif c == ";":                   # a comment, to the end of the line
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif c == "\\" and i > 0 and text[i - 1] == "#":
+            i += 1                       # a character literal such as #\( is not a bracket
+            col += 1
+        elif c in OPENERS:
+            stack.append((col, c))
+        elif c in CLOSERS and stack:
+            stack.pop()
+        elif c == "\n":
+            col, i = 0, i + 1
+            continue
+        i += 1
+        col += 1
+    if not stack:
+        return 0
+    col, opener = stack[-1]
+    return col + (2 if opener == "(" else 1)
+
+
+def defined_name(form: Any) -> str | None:
+    """The name a defining top-level form defines, if it is one."""
+    if type(form) is not Pair or form.car not in DEFINING or type(form.cdr) is not Pair:
+        return None
+    target = form.cdr.car
+    if type(target) is Pair:
+        target = target.car
+    return target.name if type(target) is Symbol else None
+
+
+class Repl:
+    """An interactive session over one world."""
+
+    def __init__(self, world: Any, *, input: Input | None = None, output: Output | None = None,
+                 show_output: Output | None = None, history: History | None = None,
+                 debug: bool = False, steps: int | None = None) -> None:
+        self.world = world
+        self.input, self.output = input, output
+        self.show_output = show_output or output
+        self.debug = debug
+        self.steps = steps or world.limits.steps
+        self.last_steps: int | None = None
+        self._fresh = True               # the program's output ended with a newline
+        self.completer = WorldCompleter(world)
+        world.out = self._program_output
+        self.session: PromptSession = PromptSession(
+            PROMPT, multiline=True, key_bindings=self._bindings(),
+            lexer=PygmentsLexer(WorldLispLexer), completer=self.completer,
+            complete_while_typing=False, auto_suggest=AutoSuggestFromHistory(),
+            history=history or InMemoryHistory(), enable_history_search=False,
+            input_processors=[HighlightMatchingBracketProcessor(chars="[](){}")],
+            prompt_continuation=lambda width, line, wrap: " " * width,
+            bottom_toolbar=self.toolbar, style=render.STYLE,
+            input=input, output=output)
+
+    # ------------------------------------------------------------ keys
+    def _bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+
+        @kb.add("enter")
+        def _(event: KeyPressEvent) -> None:
+            buf = event.current_buffer
+            text = buf.text
+            if not text.strip() or commands.is_command(text) or is_complete(text):
+                buf.validate_and_handle()
+            else:
+                before = buf.document.text_before_cursor
+                buf.insert_text("\n" + " " * indent_for(before))
+
+        @kb.add("escape", "enter")
+        def _(event: KeyPressEvent) -> None:
+            buf = event.current_buffer
+            buf.insert_text("\n" + " " * indent_for(buf.document.text_before_cursor))
+
+        return kb
+
+    # ------------------------------------------------------------ output
+    def show(self, ft: Any) -> None:
+        """Print formatted text on its own line."""
+        self.fresh_line()
+        print_formatted_text(to_formatted_text(ft), output=self.show_output, style=render.STYLE)
+
+    def fresh_line(self) -> None:
+        """End the program's last line of output if it did not."""
+        if not self._fresh:
+            self._fresh = True
+            print_formatted_text("", output=self.show_output)
+
+    def _program_output(self, text: str) -> None:
+        if text:
+            self._fresh = text.endswith("\n")
+        print_formatted_text(FormattedText([("", text)]), end="", output=self.show_output,
+                             style=render.STYLE)
+
+    def toolbar(self) -> FormattedText:
+        """The bottom toolbar's text now."""
+        return toolbar.toolbar(self.world, self.last_steps, self.steps)
+
+    def show_inspect(self, m: Any) -> None:
+        """Print an inspect map as a tree."""
+        self.show(inspect_view.tree(m))
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, text: str, source: str = "<repl>", echo: bool = True) -> int:
+        """Evaluate each form of `text` in its own transaction; return how many ran."""
+        count = 0
+        for form, typed in self.world.forms(text, source):
+            self.last_steps = None
+            result = self.world.eval_form(form, self.steps, source, typed)
+            self.last_steps = result.steps
+            count += 1
+            if echo:
+                self._print_result(form, result.value)
+        return count
+
+    def _print_result(self, form: Any, value: Any) -> None:
+        name = defined_name(form)
+        if name is not None:
+            commit, violations = definition_commit(self.world, name)
+            if commit or violations:
+                self.show(render.committed(name, commit, violations))
+                return
+        if value is VOID:
+            return
+        if type(form) is Pair and form.car is INSPECT and type(value) is LispMap:
+            self.show_inspect(value)
+        else:
+            self.show(render.value(value))
+
+    def inspect(self, text: str) -> LispMap:
+        """Evaluate an `(inspect ...)` form and return its map."""
+        value = self.world.eval(text, steps=self.steps, source="<command>")
+        if type(value) is not LispMap:
+            raise commands.CommandError("inspect did not return a map")
+        return value
+
+    def browse(self, m: LispMap) -> None:
+        """Walk an inspect map in the full-screen browser."""
+        from .browser import Browser
+        Browser(m, input=self.input, output=self.output).run()
+
+    def handle(self, text: str) -> bool:
+        """Act on one submitted input; False means the session should end."""
+        if not text.strip():
+            return True
+        try:
+            if commands.is_command(text):
+                return commands.run(self, text)
+            self.evaluate(text)
+        except KeyboardInterrupt:        # between budget checks, e.g. while committing
+            self.show(render.note("interrupted; the form was rolled back"))
+        except LispError as e:
+            self.show(render.error(e, self.debug))
+        except Exception as e:           # a bug in world: say so, keep the session
+            self.show(render.error(e, self.debug))
+        return True
+
+    def run(self) -> int:
+        """Read, evaluate and print until Ctrl-D or `,quit`; return an exit status."""
+        while True:
+            self.fresh_line()
+            try:
+                text = self.session.prompt()
+            except KeyboardInterrupt:    # Ctrl-C at the prompt: drop the input
+                continue
+            except EOFError:             # Ctrl-D
+                return 0
+            if not self.handle(text):
+                return 0

@@ -1,0 +1,41 @@
+"""The bottom toolbar: where the world lives, its pending and last commits,
+and what the last evaluation cost.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from prompt_toolkit.formatted_text import FormattedText
+
+from world.inspect import history_status
+
+
+def where(world: Any) -> str:
+    """The image path, ZEO address or `<memory>` of a world."""
+    image = world.image
+    return image.path or image.where
+
+
+def fields(world: Any, last_steps: int | None, budget: int) -> list[tuple[str, str]]:
+    """The toolbar's (name, value) pairs, in order."""
+    pending, last = history_status(world)
+    steps = "—" if last_steps is None else f"{last_steps:,}"
+    return [("world", where(world) + (" (read-only)" if world.image.read_only else "")),
+            ("pending", str(pending)),
+            ("last commit", last or "—"),
+            ("steps", f"{steps} of {budget:,}")]
+
+
+def toolbar(world: Any, last_steps: int | None, budget: int) -> FormattedText:
+    """The toolbar as formatted text."""
+    parts: list[tuple[str, str]] = []
+    for i, (name, value) in enumerate(fields(world, last_steps, budget)):
+        if i:
+            parts.append(("class:bottom-toolbar.sep", " │ "))
+        parts += [("class:bottom-toolbar.key", f"{name} "), ("class:bottom-toolbar.value", value)]
+    return FormattedText([("class:bottom-toolbar", " ")] + parts)
+
+
+def text(world: Any, last_steps: int | None, budget: int) -> str:
+    """The toolbar as plain text (for tests and logs)."""
+    return "".join(t for _, t in toolbar(world, last_steps, budget))

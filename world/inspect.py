@@ -1,0 +1,260 @@
+"""Inspecting the world: any value or world object described as data.
+
+`inspect(world, x)` returns a `LispMap` with keyword keys: for a symbol, the
+definition behind the name (value, kind, doc, source, versions, checks and
+who calls it); for a topic keyword (`:world`, `:history`, `:snapshots`,
+`:rules`, `:evaluator`, `:lineages`), that part of the world; for any other
+value, its type and parts. The REPL renders these maps as trees and the CLI
+prints them; the `inspect` primitive returns them to Lisp programs.
+
+Subsystems that have not landed yet (history, audit rules, the evolved
+evaluator, lineages) are looked for, not assumed: their topics say "none
+yet" until the modules exist.
+"""
+from __future__ import annotations
+
+import importlib.util
+from fractions import Fraction
+from typing import Any, Iterator
+
+from .lisp import budget
+from .lisp.analyze import SPECIAL
+from .lisp.errors import EvalError
+from .lisp.primitives import UNSAFE, primitive
+from .lisp.printer import write
+from .lisp.types import (Box, Char, Closure, ErrorObject, Keyword, LispMap, Pair, Primitive,
+                         Record, Symbol, make_list)
+from .objects.image import iso
+from .objects.prims import _world, as_map
+
+TOPICS = ("world", "history", "snapshots", "rules", "evaluator", "lineages")
+# The module each topic's subsystem lives in; a topic whose module is missing has no data yet.
+SUBSYSTEMS = {"history": "world.history", "rules": "world.audit",
+              "evaluator": "world.evolve", "lineages": "world.evolve"}
+
+
+def _kw(d: dict[str, Any]) -> LispMap:
+    """A map with keyword keys; None values stay `()` (use False for "absent")."""
+    return LispMap((Keyword(k), v) for k, v in d.items())
+
+
+def has_subsystem(topic: str) -> bool:
+    """Whether the module behind `topic` exists in this installation."""
+    module = SUBSYSTEMS.get(topic)
+    if module is None:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- history status
+
+# These two are the only places the REPL and `inspect` ask the history
+# subsystem (issue 4) anything; until it is merged a world has no commits.
+
+def history_status(world: Any) -> tuple[int, str | None]:
+    """Pending atomic commits and the last atomic commit id; (0, None) without history."""
+    return 0, None
+
+
+def definition_commit(world: Any, name: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The atomic commit id of `name`'s latest definition and its (severity, message) violations."""
+    return None, []
+
+
+# ---------------------------------------------------------------- values
+
+def type_name(v: Any) -> str:
+    """A value's Lisp type, as a word."""
+    t = type(v)
+    if v is None:
+        return "empty list"
+    if t is bool:
+        return "boolean"
+    if t is int:
+        return "integer"
+    if t is Fraction:
+        return "rational"
+    if t is float:
+        return "real"
+    names = {str: "string", Symbol: "symbol", Keyword: "keyword", Char: "character",
+             Pair: "pair", tuple: "vector", LispMap: "map", Closure: "procedure",
+             Primitive: "primitive", Box: "box", Record: "record", ErrorObject: "error object"}
+    return names.get(t, t.__name__.lower())
+
+
+def _proper(x: Any) -> list[Any] | None:
+    out = []
+    while type(x) is Pair:
+        out.append(x.car)
+        x = x.cdr
+    return out if x is None else None
+
+
+def describe(v: Any) -> LispMap:
+    """A value's type and parts as a map."""
+    t = type(v)
+    info: dict[str, Any] = {"type": type_name(v)}
+    if t is Pair:
+        items = _proper(v)
+        if items is None:
+            info.update({"car": v.car, "cdr": v.cdr})
+        else:
+            budget.charge(len(items))
+            info.update({"type": "list", "length": len(items), "items": v})
+    elif t is tuple:
+        info.update({"length": len(v), "items": v})
+    elif t is LispMap:
+        info.update({"size": len(v), "entries": v})
+    elif t is str:
+        info.update({"length": len(v), "value": v})
+    elif t is Closure:
+        form = v.tmpl.form
+        params = form.cdr.car if type(form) is Pair and type(form.cdr) is Pair else None
+        info.update({"name": v.name, "parameters": params, "doc": v.tmpl.doc or False,
+                     "source": write(form)})
+    elif t is Primitive:
+        info.update({"name": v.name, "doc": v.doc or False,
+                     "unsafe": v.name in UNSAFE})
+    elif t is Box:
+        info["value"] = v.v
+    elif t is Record:
+        info.update({"record-type": v.rtype.name,
+                     "fields": LispMap((Keyword(f), x) for f, x in zip(v.rtype.fields, v.values))})
+    elif t is ErrorObject:
+        info.update({"message": v.message, "irritants": v.irritants})
+    else:
+        info["value"] = v
+    return _kw(info)
+
+
+# ---------------------------------------------------------------- names
+
+def symbols_in(form: Any) -> Iterator[Symbol]:
+    """Every symbol occurring anywhere in a form (iteratively, any depth)."""
+    stack = [form]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is Symbol:
+            yield x
+        elif t is Pair:
+            while type(x) is Pair:
+                stack.append(x.car)
+                x = x.cdr
+            stack.append(x)
+        elif t is tuple:
+            stack.extend(x)
+        elif t is LispMap:
+            for k, v in x.items():
+                stack.append(k)
+                stack.append(v)
+
+
+def callers(world: Any, name: str) -> list[str]:
+    """Names whose defining source mentions `name` (the definition itself left out)."""
+    sym = Symbol(name)
+    found = []
+    for tree in (world.names.defs, world.names.macros):
+        budget.charge(len(tree))
+        for other, d in tree.items():
+            if other == name or not d.source:
+                continue
+            form = d.form
+            if form is not None and any(s is sym for s in symbols_in(form)):
+                found.append(other)
+    return sorted(set(found))
+
+
+def _definition(world: Any, name: str) -> Any:
+    return world.names.defs.get(name) or world.names.macros.get(name)
+
+
+def inspect_name(world: Any, name: str) -> LispMap:
+    """Everything known about the global `name`."""
+    sym = Symbol(name)
+    d = _definition(world, name)
+    info: dict[str, Any] = {"name": name}
+    if d is not None:
+        value = d.value
+        info.update({"kind": d.kind, "type": type_name(value), "value": value, "doc": d.doc or False,
+                     "source": d.source or False, "version": d.version, "time": iso(d.time)})
+        commit, violations = definition_commit(world, name)
+        info["versions"] = make_list([_kw({"version": d.version, "time": iso(d.time),
+                                           "source": d.source or False, "commit": commit or False,
+                                           "violations": _violations(violations)})])
+    elif sym in SPECIAL:
+        info.update({"kind": "special form", "doc": (SPECIAL[sym].__doc__ or "").strip() or False})
+    elif world.env.is_bound(sym):
+        value = world.env.lookup(sym)
+        kind = "primitive" if type(value) is Primitive else "value"
+        info.update({"kind": kind, "type": type_name(value), "value": value,
+                     "doc": world.env.docs.get(sym) or getattr(value, "doc", None) or False})
+    else:
+        raise EvalError(f"inspect: {name} is not defined")
+    info["checks"] = None        # recorded `check`s arrive with the audit subsystem
+    info["callers"] = make_list([Symbol(c) for c in callers(world, name)])
+    return _kw(info)
+
+
+def _violations(vs: list[tuple[str, str]]) -> Any:
+    return make_list([_kw({"severity": s, "message": m}) for s, m in vs])
+
+
+# ---------------------------------------------------------------- topics
+
+def inspect_world(world: Any) -> LispMap:
+    """The image, its sizes and counts, snapshots and pending commits."""
+    info = dict(world.info())
+    pending, last = history_status(world)
+    info.update({"where": world.image.where, "pending-commits": pending,
+                 "last-commit": last or False,
+                 "snapshot-names": make_list([s["name"] for s in world.snapshots()]),
+                 "names-bound": len(world.env.names())})
+    return _kw(info)
+
+
+def inspect_snapshots(world: Any) -> LispMap:
+    """Every named snapshot: name, time, note and how many definitions it holds."""
+    snaps = world.snapshots()
+    return _kw({"count": len(snaps), "snapshots": make_list([as_map(s) for s in snaps])})
+
+
+def none_yet(topic: str) -> LispMap:
+    """The map a topic whose subsystem has not landed returns."""
+    return _kw({"topic": topic, "available": False,
+                "message": f"no {topic} in this world yet: the {SUBSYSTEMS[topic]} "
+                           f"subsystem is not installed"})
+
+
+def inspect_topic(world: Any, topic: str) -> LispMap:
+    """The map for a topic keyword such as :world or :snapshots."""
+    if topic == "world":
+        return inspect_world(world)
+    if topic == "snapshots":
+        return inspect_snapshots(world)
+    if topic in SUBSYSTEMS:
+        return none_yet(topic)
+    raise EvalError(f"inspect: unknown topic :{topic} (topics: "
+                    f"{', '.join(':' + t for t in TOPICS)})")
+
+
+def inspect(world: Any, x: Any) -> LispMap:
+    """Describe `x` in `world`: a name, a topic keyword, or any value."""
+    if type(x) is Symbol:
+        return inspect_name(world, x.name)
+    if type(x) is Keyword:
+        return inspect_topic(world, x.name)
+    info = describe(x)
+    name = getattr(x, "name", None) if type(x) in (Closure, Primitive) else None
+    if name and world.env.is_bound(Symbol(name)) and world.env.lookup(Symbol(name)) is x:
+        info = info.assoc(Keyword("defined-as"), inspect_name(world, name))
+    return info
+
+
+@primitive("inspect", group="world")
+def prim_inspect(x: Any) -> LispMap:
+    """(inspect x) -> a map describing x: 'name, :world, :history, :snapshots, or any value."""
+    return inspect(_world("inspect"), x)
