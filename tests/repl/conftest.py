@@ -1,0 +1,54 @@
+"""Driving a real REPL session: a pipe for its keys, text for its output."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pytest
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.plain_text import PlainTextOutput
+
+import world
+from repl.session import Repl
+
+
+@dataclass
+class Run:
+    """What a driven session did: its exit status, what it printed, the session."""
+
+    status: int
+    text: str
+    repl: Repl
+
+
+def drive(w: Any, *keys: str, before: Callable[[Repl], Any] | None = None, **options: Any) -> Run:
+    """Type `keys` into a REPL on `w` (Ctrl-D is added at the end) and run it to the end."""
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        repl = Repl(w, input=pipe, output=DummyOutput(), show_output=PlainTextOutput(out),
+                    **options)
+        if before is not None:
+            before(repl)
+        for k in keys:
+            pipe.send_text(k)
+        pipe.send_text("\x04")
+        status = repl.run()
+    return Run(status, out.getvalue(), repl)
+
+
+@pytest.fixture(name="w")
+def world_fixture() -> Any:
+    """A fresh in-memory world."""
+    w = world.open()
+    yield w
+    w.close()
+
+
+@pytest.fixture(name="image")
+def image_fixture(tmp_path: Any) -> Any:
+    """A world in an image file on disk."""
+    w = world.open(tmp_path / "world.fs")
+    yield w
+    w.close()
