@@ -13,6 +13,8 @@ from typing import Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.completion.base import get_common_complete_suffix
 from prompt_toolkit.formatted_text import FormattedText, to_formatted_text
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
@@ -124,12 +126,37 @@ class Repl:
                 before = buf.document.text_before_cursor
                 buf.insert_text("\n" + " " * indent_for(before))
 
+        @kb.add("tab")
+        def _(event: KeyPressEvent) -> None:
+            self._tab(event.current_buffer)
+
         @kb.add("escape", "enter")
         def _(event: KeyPressEvent) -> None:
             buf = event.current_buffer
             buf.insert_text("\n" + " " * indent_for(buf.document.text_before_cursor))
 
         return kb
+
+    def _tab(self, buf: Any) -> None:
+        """Complete now: the one candidate, or the common part, else open the menu."""
+        if buf.complete_state:
+            buf.complete_next()
+            return
+        doc = buf.document
+        found = list(self.completer.get_completions(doc, CompleteEvent(completion_requested=True)))
+        if not found:
+            line = doc.current_line_before_cursor
+            if not line.strip():             # at the start of a line: indent it
+                buf.insert_text(" " * max(0, indent_for(doc.text_before_cursor) - len(line)))
+            return
+        if len(found) == 1:
+            buf.apply_completion(found[0])
+            return
+        common = get_common_complete_suffix(doc, found)
+        if common:
+            buf.insert_text(common)
+        else:
+            buf.start_completion(select_first=False)
 
     # ------------------------------------------------------------ output
     def show(self, ft: Any) -> None:

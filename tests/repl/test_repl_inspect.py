@@ -1,0 +1,171 @@
+"""(inspect x): names, topics and values described as data (world/inspect.py),
+and the tree view of that data (repl/inspect_view.py)."""
+from __future__ import annotations
+
+import pytest
+
+import world
+from repl import inspect_view, render
+from world.inspect import callers, describe, inspect, symbols_in
+from world.lisp.types import Keyword, LispMap
+
+K = Keyword
+
+
+def get(m: LispMap, *path: str):
+    for k in path:
+        m = m.get(K(k))
+    return m
+
+
+@pytest.fixture(name="lib")
+def lib_fixture(w):
+    w.eval('(define (sq x) "Square." (* x x))'
+           "(define (sum-sq a b) (+ (sq a) (sq b)))"
+           "(define (quad x) (sq (sq x)))"
+           "(defmacro twice (e) `(begin ,e ,e))"
+           "(define-record pt x y)"
+           "(define origin (make-pt 0 0))"
+           "(define quoted '(sq is mentioned))")
+    return w
+
+
+# ---------------------------------------------------------------- names
+
+def test_a_definition(lib):
+    m = lib.eval("(inspect 'sq)")
+    assert get(m, "name") == "sq" and get(m, "kind") == "define"
+    assert get(m, "type") == "procedure" and get(m, "doc") == "Square."
+    assert get(m, "source") == '(define (sq x) "Square." (* x x))'
+    assert get(m, "value") is lib.eval("sq")
+    assert get(m, "version") == 1
+    versions = world.write(get(m, "versions"))
+    assert versions.startswith('({:commit #f :source "(define (sq x)') and ":version 1" in versions
+
+
+def test_who_calls_it_comes_from_the_sources(lib):
+    m = lib.eval("(inspect 'sq)")
+    assert world.write(get(m, "callers")) == "(quad quoted sum-sq)"
+    assert callers(lib, "quad") == []
+
+
+def test_versions_count_redefinitions(lib):
+    lib.eval("(define (sq x) (* x x 1))")
+    assert get(lib.eval("(inspect 'sq)"), "version") == 2
+
+
+def test_macros_primitives_and_special_forms(lib):
+    assert get(lib.eval("(inspect 'twice)"), "kind") == "defmacro"
+    car = lib.eval("(inspect 'car)")
+    assert get(car, "kind") == "primitive" and get(car, "doc").startswith("(car pair)")
+    assert world.write(lib.eval("(inspect 'if)")) == \
+        '{:callers () :checks () :doc "(if test then else?)" :kind "special form" :name "if"}'
+
+
+def test_an_unknown_name_is_a_clear_error(lib):
+    with pytest.raises(world.EvalError, match="inspect: nope is not defined"):
+        lib.eval("(inspect 'nope)")
+
+
+# ---------------------------------------------------------------- values
+
+VALUES = [
+    ("5", "{:type \"integer\" :value 5}"),
+    ("\"hey\"", "{:length 3 :type \"string\" :value \"hey\"}"),
+    ("'(1 2)", "{:items (1 2) :length 2 :type \"list\"}"),
+    ("'(1 . 2)", "{:car 1 :cdr 2 :type \"pair\"}"),
+    ("[1 2 3]", "{:items [1 2 3] :length 3 :type \"vector\"}"),
+    ("{:a 1}", "{:entries {:a 1} :size 1 :type \"map\"}"),
+    ("origin", "{:fields {:x 0 :y 0} :record-type \"pt\" :type \"record\"}"),
+    ("(box 3)", "{:type \"box\" :value 3}"),
+    ("'()", "{:type \"empty list\" :value ()}"),
+    ("1/2", "{:type \"rational\" :value 1/2}"),
+    ("(lambda (a b) \"Add.\" (+ a b))",
+     "{:doc \"Add.\" :name \"lambda\" :parameters (a b) :source \"(lambda (a b) \\\"Add.\\\" (+ a b))\" "
+     ":type \"procedure\"}"),
+]
+
+
+@pytest.mark.parametrize("expr,expected", VALUES)
+def test_values(lib, expr, expected):
+    assert world.write(lib.eval(f"(inspect {expr})")) == expected
+
+
+def test_a_defined_procedure_links_to_its_definition(lib):
+    m = lib.eval("(inspect sq)")
+    assert get(m, "type") == "procedure"
+    assert get(m, "defined-as", "kind") == "define"
+    assert world.write(get(m, "defined-as", "callers")) == "(quad quoted sum-sq)"
+
+
+def test_symbols_in_walks_any_depth():
+    form = world.read("(a [b {:k (c)}] (d . e))")
+    assert sorted(s.name for s in symbols_in(form)) == ["a", "b", "c", "d", "e"]
+
+
+def test_describe_is_plain_python_api():
+    assert world.write(describe(world.read("(x y)"))) == '{:items (x y) :length 2 :type "list"}'
+
+
+# ---------------------------------------------------------------- topics
+
+def test_world_topic(lib):
+    lib.eval('(world/save "first")')
+    m = inspect(lib, K("world"))
+    assert get(m, "definitions") == 12 and get(m, "macros") == 1
+    assert get(m, "where") == "<memory>" and get(m, "pending-commits") == 0
+    assert world.write(get(m, "snapshot-names")) == '("first")'
+    assert get(m, "names-bound") > 200
+
+
+def test_snapshots_topic(lib):
+    lib.eval('(world/save "a" "the note")')
+    m = lib.eval("(inspect :snapshots)")
+    assert get(m, "count") == 1
+    snap = get(m, "snapshots").car
+    assert get(snap, "name") == "a" and get(snap, "note") == "the note"
+    assert get(snap, "definitions") == 12
+
+
+@pytest.mark.parametrize("topic", ["history", "rules", "evaluator", "lineages"])
+def test_topics_without_their_subsystem_say_so(lib, topic):
+    m = lib.eval(f"(inspect :{topic})")
+    assert get(m, "available") is False and get(m, "topic") == topic
+    assert get(m, "message").startswith(f"no {topic} in this world yet")
+
+
+def test_an_unknown_topic_lists_the_topics(lib):
+    with pytest.raises(world.EvalError, match=r"unknown topic :bogus \(topics: :world, :history"):
+        lib.eval("(inspect :bogus)")
+
+
+def test_inspect_outside_a_world_is_refused():
+    from world.lisp.env import Environment
+    from world.lisp.runtime import run
+    with pytest.raises(world.SandboxError, match="not running in a world"):
+        run(Environment(), world.read("(inspect 'car)"))
+
+
+# ---------------------------------------------------------------- the tree view
+
+def test_tree_view(lib):
+    text = render.plain(inspect_view.tree(lib.eval("(inspect 'sum-sq)")))
+    lines = text.splitlines()
+    assert lines[0] == "{sum-sq define 11 entries}"
+    assert '├─ :source "(define (sum-sq a b) (+ (sq a) (sq b)))"' in lines
+    assert "├─ :versions (1 item)" in lines
+    assert "│  └─ [0] {5 entries}" in lines
+    assert lines[-1] == "└─ :callers ()"
+
+
+def test_tree_view_cuts_long_lists_and_deep_trees(lib):
+    text = render.plain(inspect_view.tree(lib.eval("(inspect (iota 100))")))
+    assert text.splitlines()[-1] == "   └─ … 60 more"
+    deep = render.plain(inspect_view.tree(lib.eval("'(((((1)))))"), max_depth=2))
+    assert deep.splitlines()[-1].endswith("└─ …")
+
+
+def test_procedures_and_records_open_into_their_description(lib):
+    kids = dict(inspect_view.opened(lib.eval("origin")))
+    assert kids[":record-type"] == "pt"
+    assert inspect_view.opened(5) is None
