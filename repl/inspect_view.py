@@ -95,7 +95,9 @@ def _children(parts: list[tuple[str, str]], v: Any, prefix: str, depth: int) -> 
         last = i == len(shown) - 1 and len(kids) <= MAX_CHILDREN
         parts += [("", "\n"), ("class:tree.branch", prefix + ("└─ " if last else "├─ ")),
                   ("class:tree.key", key), ("", " ")]
-        if entries(child) is None:
+        if key == ":source" and type(child) is str:
+            parts += render.code(child)          # source reads best as code, not as a string
+        elif entries(child) is None:
             parts += render.code(summary(child))
         else:
             parts.append(("class:tree.type", summary(child)))

@@ -15,6 +15,8 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.completion.base import get_common_complete_suffix
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import has_focus
 from prompt_toolkit.formatted_text import FormattedText, to_formatted_text
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.input import Input
@@ -115,8 +117,9 @@ class Repl:
     # ------------------------------------------------------------ keys
     def _bindings(self) -> KeyBindings:
         kb = KeyBindings()
+        editing = has_focus(DEFAULT_BUFFER)     # not while searching with Ctrl-R
 
-        @kb.add("enter")
+        @kb.add("enter", filter=editing)
         def _(event: KeyPressEvent) -> None:
             buf = event.current_buffer
             text = buf.text
@@ -126,11 +129,11 @@ class Repl:
                 before = buf.document.text_before_cursor
                 buf.insert_text("\n" + " " * indent_for(before))
 
-        @kb.add("tab")
+        @kb.add("tab", filter=editing)
         def _(event: KeyPressEvent) -> None:
             self._tab(event.current_buffer)
 
-        @kb.add("escape", "enter")
+        @kb.add("escape", "enter", filter=editing)
         def _(event: KeyPressEvent) -> None:
             buf = event.current_buffer
             buf.insert_text("\n" + " " * indent_for(buf.document.text_before_cursor))
@@ -155,8 +158,7 @@ class Repl:
         common = get_common_complete_suffix(doc, found)
         if common:
             buf.insert_text(common)
-        else:
-            buf.start_completion(select_first=False)
+        buf.start_completion(select_first=False)
 
     # ------------------------------------------------------------ output
     def show(self, ft: Any) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -12,6 +14,9 @@ from prompt_toolkit.output.plain_text import PlainTextOutput
 
 import world
 from repl.session import Repl
+
+
+STUCK_AFTER = 60        # seconds a driven session may take before it is ended as stuck
 
 
 @dataclass
@@ -34,7 +39,22 @@ def drive(w: Any, *keys: str, before: Callable[[Repl], Any] | None = None, **opt
         for k in keys:
             pipe.send_text(k)
         pipe.send_text("\x04")
-        status = repl.run()
+        stuck: list[bool] = []
+
+        def unstick() -> None:         # a session that swallowed its Ctrl-D: end it, then fail
+            stuck.append(True)
+            for _ in range(5):
+                pipe.send_text("\x03\x04")
+                time.sleep(1)
+
+        watchdog = threading.Timer(STUCK_AFTER, unstick)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            status = repl.run()
+        finally:
+            watchdog.cancel()
+    assert not stuck, f"the session did not finish its input; it printed:\n{out.getvalue()}"
     return Run(status, out.getvalue(), repl)
 
 
