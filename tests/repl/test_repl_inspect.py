@@ -152,7 +152,7 @@ def test_tree_view(lib):
     text = render.plain(inspect_view.tree(lib.eval("(inspect 'sum-sq)")))
     lines = text.splitlines()
     assert lines[0] == "{sum-sq define 11 entries}"
-    assert '├─ :source "(define (sum-sq a b) (+ (sq a) (sq b)))"' in lines
+    assert '├─ :source (define (sum-sq a b) (+ (sq a) (sq b)))' in lines
     assert "├─ :versions (1 item)" in lines
     assert "│  └─ [0] {5 entries}" in lines
     assert lines[-1] == "└─ :callers ()"
