@@ -147,10 +147,12 @@ class Fn:
         if t is A.LocalRef:
             return pyname(node.var) + (".v" if node.var.boxed else "")
         if t is A.GlobalRef:
+            if node.loc is not None:    # its own line, so an unbound name is reported where it is
+                return f"({self.unit.mark(node.loc)}g_{mangle(node.sym.name)})"
             return "g_" + mangle(node.sym.name)
         if t is A.Lambda:
             return self.closure(node)
-        if not self.simple(node):
+        if t is not A.Call and t is not A.PrimCall and not self.simple(node):
             tmp = self.temp()
             self.stmt(node, Dest("set", tmp))
             return tmp
@@ -197,7 +199,8 @@ class Fn:
         if n == 1 and name in INLINE1:
             return INLINE1[name].format(args[0])
         if n == 1 and (path := _cxr(name)) is not None:
-            return f"({args[0]}){path}"
+            mark = self.unit.mark(node.loc) if node.loc else ""
+            return f"({mark}({args[0]}){path})"
         if n == 2 and name == "cons":
             return f"_cons({args[0]}, {args[1]})"
         if n == 2 and name in ARITH:
@@ -304,13 +307,21 @@ class Fn:
             self.deliver(self.expr(node), dest)
             return
         self.emit(f"if {self.test(node.test)}:", node.loc)
-        self.depth += 1
-        self.stmt(node.then, dest)
-        self.depth -= 1
+        self.block(node.then, dest)
+        mark = len(self.lines)
         self.emit("else:")
+        if not self.block(node.else_, dest):
+            del self.lines[mark:]
+
+    def block(self, node: A.Node, dest: Dest) -> bool:
+        """Emit `node` as an indented block; False if it needed no statement (a `pass` stands in)."""
         self.depth += 1
-        self.stmt(node.else_, dest)
+        mark = len(self.lines)
+        self.stmt(node, dest)
+        if len(self.lines) == mark:
+            self.emit("pass")
         self.depth -= 1
+        return len(self.lines) != mark + 1 or self.lines[-1][1] != "pass"
 
     def test(self, node: A.Node) -> str:
         """A Python condition for a Lisp test (only #f is false)."""
@@ -350,7 +361,10 @@ class Fn:
             self.emit(f"{tmp} = {self.expr(part)}")
             self.emit(f"if {tmp} {op}:")
             self.depth += 1
+            mark = len(self.lines)
             self.deliver(tmp, dest)
+            if len(self.lines) == mark:
+                self.emit("pass")
             self.depth -= 1
             self.emit("else:")
             self.depth += 1

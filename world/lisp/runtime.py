@@ -69,11 +69,12 @@ def translate(e: BaseException) -> LispError:
             return LispTypeError(f"{what}, got {_article(_lisp_type(m.group(1)))}")
         return LispTypeError("bad operation on a value")
     if isinstance(e, TypeError):
-        m = re.match(r"(\w+)\(\) (takes|missing|got) (.*)", msg)
+        m = re.match(r"([\w.<>]+)\(\) (takes|missing|got) (.*)", msg)
         if m:
-            py = m.group(1)
+            py = m.group(1).rpartition(".")[2]
             name = PYNAMES.get(py) or _procedure_name(py)
-            detail = m.group(3).replace("positional ", "")
+            detail = re.sub(r"'l_(\w+?)_\d+'", lambda p: demangle(p.group(1)),
+                            m.group(3).replace("positional ", ""))
             return ArityError(f"{name}: wrong number of arguments ({m.group(2)} {detail})")
         m = re.search(r"'(\w+)' and '(\w+)'", msg)
         if m:
