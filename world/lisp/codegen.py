@@ -18,6 +18,7 @@ from .analyze import mangle
 from .types import Template, VOID
 
 MARK = "\x00"
+MAX_NEST = 20           # calls nested in one Python expression (its parser allows 200 parentheses)
 RET, DROP = "ret", "drop"
 
 
@@ -114,6 +115,7 @@ class Fn:
         self.loop: Loop | None = None
         self.errs: list[str] = []
         self.self_var: A.Var | None = None
+        self.nest = 0           # calls open around the expression being generated
 
     # ------------------------------------------------------------ emitting
     def emit(self, text: str, loc: A.Loc = None) -> None:
@@ -178,16 +180,23 @@ class Fn:
     def operands(self, fn: A.Node | None, args: list[A.Node]) -> tuple[str, list[str]]:
         """Expressions for a call's parts, evaluated left to right."""
         nodes = ([fn] if fn is not None else []) + list(args)
-        last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
+        if self.nest > MAX_NEST:    # deep inside one expression: every part into a temporary,
+            last = len(nodes)       # so Python's parser never sees the whole nesting
+        else:
+            last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
         out = []
-        for i, n in enumerate(nodes):
-            code = self.expr(n)
-            if i < last and type(n) not in (A.Const, A.Lambda) and not (
-                    type(n) is A.LocalRef and not n.var.assigned):
-                tmp = self.temp()
-                self.emit(f"{tmp} = {code}")
-                code = tmp
-            out.append(code)
+        self.nest += 1
+        try:
+            for i, n in enumerate(nodes):
+                code = self.expr(n)
+                if i < last and type(n) not in (A.Const, A.Lambda) and not (
+                        type(n) is A.LocalRef and not n.var.assigned):
+                    tmp = self.temp()
+                    self.emit(f"{tmp} = {code}")
+                    code = tmp
+                out.append(code)
+        finally:
+            self.nest -= 1
         if fn is None:
             return "", out
         f = out[0]

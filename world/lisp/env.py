@@ -19,6 +19,7 @@ from .calls import TailCall, bounce, call
 from .errors import EvalError, LispTypeError, SandboxError, UnboundVariable
 from .primitives import GROUPS, load as load_primitives
 from .types import Box, Closure, Pair, Primitive, Symbol, VOID, make_list
+from .printer import write
 
 DefineHook = Callable[[Symbol, Any, Any, str, "str | None"], None]
 
@@ -86,7 +87,7 @@ class Environment:
         try:
             return self.ns["g_" + mangle(sym.name)]
         except KeyError:
-            raise UnboundVariable(sym.name) from None
+            raise UnboundVariable(write(sym)) from None
 
     def is_bound(self, sym: Symbol) -> bool:
         return ("g_" + mangle(sym.name)) in self.ns
@@ -142,7 +143,7 @@ class Environment:
     def _setg(self, sym: Symbol, value: Any) -> None:
         key = "g_" + mangle(sym.name)
         if key not in self.ns:
-            raise UnboundVariable(f"set!: {sym.name} is not defined")
+            raise UnboundVariable(f"set!: {write(sym)} is not defined")
         self.ns[key] = value
         for hook in self.hooks:
             hook(sym, value, None, "set!", None)

@@ -67,6 +67,10 @@ def parse_int(digits: str) -> int:
     """`int(digits)` for any length (Python refuses over 4300 digits)."""
     if len(digits) < 4000:
         return int(digits)
+    bits = budget.limits().int_bits
+    if (len(digits) - 1) * 3.32 > bits:     # log2(10) > 3.32: surely over the limit
+        raise ValueError(f"integer literal of {len(digits)} digits is larger than the "
+                         f"{bits}-bit integer limit")
     k = len(digits) // 2
     hi, lo = parse_int(digits[:-k]), parse_int(digits[-k:])
     return hi * 10 ** k + (-lo if digits[0] == "-" else lo)
