@@ -134,9 +134,10 @@ SPECIAL_FORMS = [
      "(define tmp 1) (define y 2) (swap! tmp y) (list tmp y)", "(2 1)"),
     ("(defmacro swap! (a b) (let ((tmp (gensym))) `(let ((,tmp ,a)) (set! ,a ,b) (set! ,b ,tmp))))"
      "(define x 1) (define y 2) (swap! x y) (list x y)", "(2 1)"),
-    BUG("(defmacro swap! (a b) (let ((tmp (gensym))) `(let ((,tmp ,a)) (set! ,a ,b) (set! ,b ,tmp))))"
-        "(define g__1 1) (define y 2) (swap! g__1 y) (list g__1 y)", "(2 1)",
-        "gensym returns an ordinary interned symbol (g__1) that a program can type, so swap! captures it"),
+    ("(defmacro swap! (a b) (let ((tmp (gensym))) `(let ((,tmp ,a)) (set! ,a ,b) (set! ,b ,tmp))))"
+     "(define g1 1) (define g__1 2) (define y 3) (swap! g1 y) (swap! g__1 g1) (list g1 g__1 y)",
+     "(2 3 1)"),
+    ("(symbol->string (gensym))", '"#:g1"'),
     ("(defmacro m (x) \"doc\" `(list ,x ,x)) (m 3)", "(3 3)"),
     ("(symbol? (gensym))", "#t"),
     ("(eq? (gensym) (gensym))", "#f"),

@@ -165,7 +165,8 @@ class Environment:
 
     def gensym(self, prefix: str = "g") -> Symbol:
         self.gensyms += 1
-        return Symbol(f"{prefix}__{self.gensyms}")
+        # `#:` cannot start a symbol the reader reads bare, so no program types it by accident.
+        return Symbol(f"#:{prefix}{self.gensyms}")
 
     # ------------------------------------------------------------ sandboxes
     def child(self, caps: Iterable[str] | None = None, limits: Limits | None = None,
