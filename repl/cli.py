@@ -73,8 +73,15 @@ def cmd_repl(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """`world serve`: share an image over ZEO until interrupted."""
+    import signal
+
     def ready(address: str) -> None:
         out(f"serving {image_path(args)} on {address} (Ctrl-C stops)\n")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)         # `kill` stops it as cleanly as Ctrl-C
     return serve_from_args(args, ready=ready)
 
 
