@@ -9,6 +9,7 @@ narrow it and the budget.
 from __future__ import annotations
 
 import uuid
+from types import FunctionType
 import weakref
 from typing import Any, Callable, Iterable
 
@@ -125,6 +126,7 @@ class Environment:
     def _define(self, sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> Symbol:
         if sym in SPECIAL:
             raise SandboxError(f"cannot redefine the special form {sym.name}")
+        inlined = self.inlinable(sym) is not None
         if kind == "defmacro":
             if not isinstance(value, Closure):
                 raise LispTypeError(f"defmacro: {sym.name} is not a procedure")
@@ -136,6 +138,8 @@ class Environment:
             self.docs[sym] = doc
         else:
             self.docs.pop(sym, None)
+        if inlined:
+            self.recompile()
         for hook in self.hooks:
             hook(sym, value, form, kind, doc)
         return sym
@@ -144,9 +148,38 @@ class Environment:
         key = "g_" + mangle(sym.name)
         if key not in self.ns:
             raise UnboundVariable(f"set!: {write(sym)} is not defined")
+        inlined = self.inlinable(sym) is not None
         self.ns[key] = value
+        if inlined:
+            self.recompile()
         for hook in self.hooks:
             hook(sym, value, None, "set!", None)
+
+    def recompile(self) -> None:
+        """Recompile the procedures reachable from the globals (a primitive they call directly changed)."""
+        from .compiler import closure_factory
+        self.factories.clear()
+        seen: set[int] = set()
+        todo = list(self.ns.values()) + list(self.macros.values())
+        while todo:
+            v = todo.pop()
+            t = type(v)
+            if t not in (Pair, tuple, Box, Closure) or id(v) in seen:
+                continue
+            seen.add(id(v))
+            if t is Pair:
+                todo += (v.car, v.cdr)
+            elif t is tuple:
+                todo += v
+            else:
+                if t is Box:
+                    todo.append(v.v)
+                elif v.tmpl.home is self:
+                    captured = v.captured()
+                    todo += captured
+                    v.tmpl._v_factory = None
+                    if isinstance(v.fn, FunctionType):     # not one still waiting to compile
+                        v.fn = closure_factory(v.tmpl)(*captured)
 
     # ------------------------------------------------------------ macros
     def expand(self, macro: Closure, form: Pair) -> Any:
