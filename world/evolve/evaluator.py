@@ -246,7 +246,8 @@ def install(env: Any, slot: EvalSlot) -> None:
             for form in forms:
                 _value(env, form)
             seed = next(f for f in forms if defines(f, MY_EVAL))
-            slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed))
+            slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed),
+                     record(env, "define", MY_EVAL.name, write(seed), "the seed evaluator"))
             return
         for form in forms:
             sym = defined_name(form)
