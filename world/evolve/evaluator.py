@@ -331,8 +331,9 @@ def _check_handler(env: Any, handler: Any, who: str) -> None:
         raise EvalRefused(f"{who}: nothing changed: the handler {_short(handler)} "
                           f"fails: {e.kind}: {e.message}") from None
     if not isinstance(value, Procedure):
+        which = "" if _short(handler) == _short(value) else f", which is {_short(value)}"
         raise EvalRefused(f"{who}: nothing changed: the handler must be a procedure "
-                          f"of (expr env), got {_short(handler)}, which is {_short(value)}")
+                          f"of (expr env), got {_short(handler)}{which}")
     if type(value) is Closure and type(value.tmpl.form) is Pair:
         params = value.tmpl.form.cdr.car
         fixed = 0
