@@ -313,7 +313,7 @@ def load_file(path: str | Path) -> list[Problem]:
     try:
         spans = read_spans(text, str(path))
     except LispError as e:
-        raise PoolError(e.message, e.loc, str(path)) from None
+        raise PoolError(f"{e.kind}: {e.message}", e.loc, str(path)) from None
     out = []
     for form, start, _ in spans:
         line = text.count("\n", 0, start) + 1
