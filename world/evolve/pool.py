@@ -30,6 +30,9 @@ value within `steps` steps. `target` is that place: a World, an Environment
 callable, such as `through(env)`, which runs each case as
 `(eval-in my-eval 'case)` so that the lineage's own evaluator (and its
 budget) applies to the hidden cases just as it did to the agent's code.
+Called from inside a running evaluation (a `done` primitive, say), the
+hidden cases run nested in it and their steps are charged to it, as the
+runtime does for every nested evaluation.
 """
 from __future__ import annotations
 
@@ -269,7 +272,8 @@ class Pool:
         chosen: list[Problem] = []
 
         def draw(cats: Iterable[str], limit: int) -> None:
-            pool = [p for c in cats for p in self.by_category[c] if p not in chosen]
+            taken = {p.id for p in chosen}
+            pool = [p for c in cats for p in self.by_category[c] if p.id not in taken]
             rng.shuffle(pool)
             pool.sort(key=lambda p: p.id in avoid)      # stable: fresh problems first
             chosen.extend(pool[:max(0, limit)])
