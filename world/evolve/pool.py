@@ -108,10 +108,12 @@ class Failure:
 
     def describe(self, reveal: bool = False) -> str:
         """One line; a hidden case's expression is shown only when `reveal`."""
-        what = self.expr if reveal or not self.hidden else "a hidden case"
+        if not self.hidden:
+            return f"got {self.got}, expected {self.expected} for {self.expr}"
+        what = self.expr if reveal else "a hidden case"
         if self.error is not None:
             return f"{what} raised {self.error}"
-        if reveal or not self.hidden:
+        if reveal:
             return f"{what} gave {self.got}, expected {self.expected}"
         return f"{what} gave the wrong value"
 
