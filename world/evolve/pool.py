@@ -421,15 +421,11 @@ def _cases(value: Any, bad: Callable[[str], PoolError]) -> tuple[Case, ...]:
 def _readable(value: Any, bad: Callable[[str], PoolError]) -> None:
     text = write(value)
     try:
-        again = read(text)
+        same = equal(read(text), value)
     except LispError:
-        again = _Unreadable
-    if not equal(again, value):
+        same = False
+    if not same:
         raise bad(f"expected value {text[:60]} does not read back as itself")
-
-
-class _Unreadable:
-    pass
 
 
 def _is_define(form: Any) -> bool:
