@@ -410,7 +410,7 @@ def _cases(value: Any, bad: Callable[[str], PoolError]) -> tuple[Case, ...]:
         if type(item) is not Pair or len(to_pylist(item)) != 2:
             raise bad(f"hidden case {write(item)[:60]} is not (expression expected)")
         expr, expect = to_pylist(item)
-            cases.append(Case(expr, expect))
+        cases.append(Case(expr, expect))
     if len(cases) < 2:
         raise bad(f"at least 2 hidden cases are needed, found {len(cases)}")
     return tuple(cases)
