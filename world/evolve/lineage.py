@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
+import transaction
 from BTrees.IOBTree import IOBTree
 from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
@@ -196,19 +197,29 @@ def evolve_root(image: Image, create: bool = True) -> EvolveRoot | None:
 
 
 class LineageImage(Image):
-    """The parent image's database and connection, seen through a lineage's root."""
+    """The parent image's database, through a connection of its own, rooted at a lineage's root."""
 
-    def __init__(self, parent: Image, root: WorldRoot, name: str) -> None:   # noqa: super not called
+    def __init__(self, parent: Image, root_oid: bytes, name: str) -> None:  # the parent opened the db
         self.__dict__.update(parent.__dict__)
-        self.root = root
+        self.tm = transaction.TransactionManager()
+        self.conn = parent.db.open(self.tm)
+        self.tm.begin()
+        self.root = self.conn.get(root_oid)
         self.where = f"{parent.where}#{name}"
 
     def close(self) -> None:
-        """The parent owns the connection: nothing to close."""
+        """Close this connection; the parent keeps the database open."""
+        self.tm.abort()
+        self.conn.close()
 
 
 def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
-    """A `World` whose namespace is `lineage`'s own."""
-    from ..session import World
+    """A `World` whose namespace is `lineage`'s own (the lineage must be committed)."""
     from ..lisp.budget import DEFAULT_LIMITS
-    return World(limits=limits or DEFAULT_LIMITS, image=LineageImage(image, lineage.root, lineage.name))
+    from ..session import World
+    sub = LineageImage(image, lineage.root._p_oid, lineage.name)
+    try:
+        return World(limits=limits or DEFAULT_LIMITS, image=sub)
+    except BaseException:
+        sub.close()
+        raise
