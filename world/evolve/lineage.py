@@ -81,6 +81,7 @@ class Generation(Versioned):
     format_version = 1
     winner = -1
     status = "running"
+    problems: dict[int, tuple[int, ...]] = {}      # round -> problem ids, set once
 
     def __init__(self, number: int, seed: str, seed_from: str) -> None:
         self.number, self.seed, self.seed_from = number, seed, seed_from
@@ -95,6 +96,7 @@ class Lineage(Versioned):
     fitness: dict[str, float] | None = None
     evaluator = ""              # my-eval's source when the lineage last finished an attempt
     natives = 0
+    base: tuple[str, ...] | None = None     # the names the seed evaluator defines
 
     def __init__(self, run_id: str, generation: int, index: int, seed: str) -> None:
         self.run_id, self.generation, self.index, self.seed = run_id, generation, index, seed
@@ -119,6 +121,7 @@ class Round(Versioned):
     format_version = 1
     status = "running"
     reflection: "Attempt | None" = None
+    bonus = 0                   # steps per problem earned in the previous reflection
 
     def __init__(self, number: int, budget: int, native_cap: int | None,
                  problems: tuple[int, ...]) -> None:

@@ -18,6 +18,7 @@ import os
 import threading
 from typing import Any
 
+from ..lisp.reader import read_spans
 from .agent_errors import EvolveError, ReplayMissing
 from .model import Attempt, Model, Reply
 
@@ -91,15 +92,20 @@ class ReferencePlayer:
     kind = "reference"
     label = REFERENCE_LABEL
 
+    def __init__(self, per_reply: int = 5) -> None:
+        self.per_reply = per_reply
+
     def reply(self, key: str, system: str, prompt: str, context: dict[str, Any]) -> Reply:
-        """The reference solution on the first turn; a note after that."""
+        """The reference solution then `(done call)`, a few forms a turn; then a note."""
         task = context.get("task")
         if task is None:
             text = '(note "the reference player leaves the evaluator as it is")'
-        elif context.get("turn", 0) == 0:
-            text = f"{task.reference.strip()}\n(done {task.call})"
         else:
-            text = '(note "the reference player has no other answer")'
+            forms = [t for _, a, b in read_spans(task.reference, f"<reference {task.id}>")
+                     for t in (task.reference[a:b],)] + [f"(done {task.call})"]
+            n = context.get("turn", 0) * self.per_reply
+            chunk = forms[n:n + self.per_reply]
+            text = "\n".join(chunk) if chunk else '(note "the reference player has no other answer")'
         return Reply(text, "reference", [Attempt("ok", 0.0)], "end_turn")
 
 
