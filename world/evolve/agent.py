@@ -19,7 +19,7 @@ from .lineage import Attempt, Lineage, Round, Run, Turn
 from .model import Reply
 from .prompt import problem_prompt, reflection_prompt, system_prompt
 from .seeding import evaluator_of, helpers_of
-from .workspace import CHANGES, Task, Workspace
+from .workspace import CHANGES, Workspace
 
 FAILURE_NOTES = 6           # notes from earlier failed attempts shown in a prompt
 
@@ -33,7 +33,7 @@ class Context:
     lineage: Lineage
     world: Any                  # the lineage's own world
     player: Any
-    tasks: dict[int, Task]
+    tasks: dict[int, Any]       # pool problems by id
     base: tuple[str, ...]       # the names of the evaluator
     progress: Callable[[dict[str, Any]], Any] = lambda event: None
     failures: list[str] = field(default_factory=list)
@@ -79,7 +79,7 @@ def _ask(ctx: Context, att: Attempt, key: str, prompt: str, context: dict[str, A
     return reply
 
 
-def solve(ctx: Context, rnd: Round, pos: int, task: Task) -> Attempt:
+def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     """Attempt problem `task` as position `pos` of round `rnd`; return the finished attempt."""
     s = ctx.settings
     budget = rnd.budget + getattr(rnd, "bonus", 0)
@@ -156,7 +156,6 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
     steps = sum(a.steps for a in attempts)
     failed = [f"problem {a.problem} ({a.name}): {a.why}" for a in attempts if not a.solved]
     feedback = ""
-    reflection_task = Task(0, "reflection", "reflection", 0, "", "", "#t", (), "")
     for turn in range(s["reflection_turns"]):
         ctx.event(phase="reflection", round=rnd.number, turn=turn)
         prompt = reflection_prompt(s, rnd.number, solved, len(attempts), steps, next_budget,
@@ -174,7 +173,7 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
             att.add_cell("NOTE", "(about the reply)", feedback, 0)
         ctx.commit(f"evolve: {ctx.lineage.name} reflection turn {turn}")
         for form, text in ex.forms:
-            out = ws.run_cell(reflection_task, form, text, next_budget, ctx.natives_left(next_cap))
+            out = ws.run_cell(None, form, text, next_budget, ctx.natives_left(next_cap))
             att.add_cell(out.kind, out.text, out.result, out.steps)
             if out.change in CHANGES:
                 att.changes += 1

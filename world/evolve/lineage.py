@@ -97,6 +97,7 @@ class Lineage(Versioned):
     evaluator = ""              # my-eval's source when the lineage last finished an attempt
     natives = 0
     base: tuple[str, ...] | None = None     # the names the seed evaluator defines
+    owner = ""                  # the worker process running it ("" when none)
 
     def __init__(self, run_id: str, generation: int, index: int, seed: str) -> None:
         self.run_id, self.generation, self.index, self.seed = run_id, generation, index, seed

@@ -101,8 +101,9 @@ class ReferencePlayer:
         if task is None:
             text = '(note "the reference player leaves the evaluator as it is")'
         else:
-            forms = [t for _, a, b in read_spans(task.reference, f"<reference {task.id}>")
-                     for t in (task.reference[a:b],)] + [f"(done {task.call})"]
+            ref = task.solution_text()
+            forms = [ref[a:b] for _, a, b in read_spans(ref, f"<reference {task.id}>")]
+            forms.append(f"(done {task.call_text})")
             n = context.get("turn", 0) * self.per_reply
             chunk = forms[n:n + self.per_reply]
             text = "\n".join(chunk) if chunk else '(note "the reference player has no other answer")'

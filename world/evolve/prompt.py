@@ -63,8 +63,7 @@ def problem_prompt(task: Any, steps_left: int, budget: int, cells_left: int, eva
                    feedback: str, natives: int, cap: int | None) -> str:
     """The prompt for one turn of one problem."""
     parts = [
-        _section(f"Problem {task.id}: {task.name} ({task.category}, difficulty {task.difficulty})",
-                 f"{task.description}\nMake this call work: {task.call}"),
+        _section("Problem", task.brief()),
         _section("Budget", f"{steps_left} of {budget} steps left; {cells_left} cells left; "
                            f"natives: {natives} used, {cap_text(cap)} allowed."),
         _section("Your evaluator (my-eval)", evaluator or "(the ground evaluator)"),

@@ -4,13 +4,13 @@ Budgets tighten round by round (1500, 1200, 1000, then 600 steps per
 problem) and so does the cap on natives (none, 10, 5, then 3). Round 1
 draws standard problems only; round 2 standard, hard and the newer
 categories; round 3 hard, evolution and the newer ones; later rounds mostly
-evolution. In tournament mode a round holds 15 problems and, from round 2
-on, at least one of every category. Every lineage of a generation meets the
-same problems. All of these numbers are settings, stored with the run.
+evolution (the pool's `select` draws them). In tournament mode a round holds
+15 problems, at least one of every category. Every lineage of a generation
+meets the same problems. All of these numbers are settings, stored with the
+run.
 """
 from __future__ import annotations
 
-import random
 from typing import Any, Sequence
 
 from .agent_errors import EvolveError
@@ -28,7 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "change_bonus": 150,                         # steps per successful extend-eval!/edit-eval!
     "reflection_bonus": 75,                      # steps per problem next round, per reflection change
     "max_cells": 25, "max_forms": 5, "max_turns": 25, "reflection_turns": 2,
-    "seed": 1, "model": "", "problems": None,    # None: the whole pool
+    "seed": 1, "problems": None,                 # problem ids to draw from (None: the whole pool)
+    "agent": "model", "model": "", "record": None, "parallel": 1,
     "weights": {"solve": 0.50, "novelty": 0.15, "efficiency": 0.15,
                 "diversity": 0.10, "richness": 0.10},
 }
@@ -64,45 +65,19 @@ def native_cap(s: dict[str, Any], round_no: int) -> int | None:
     return c[min(round_no, len(c)) - 1]
 
 
-def weights(round_no: int) -> dict[str, int]:
-    """How often each category is drawn in round `round_no` (0: never)."""
-    if round_no == 1:
-        return {"standard": 1}
-    if round_no == 2:
-        return {"standard": 2, "hard": 2, **{c: 1 for c in NEWER}}
-    if round_no == 3:
-        return {"hard": 2, "evolution": 2, **{c: 1 for c in NEWER}}
-    return {"evolution": 6, "hard": 1, **{c: 1 for c in NEWER}}
-
-
-def select(tasks: Sequence[Any], s: dict[str, Any], generation: int, round_no: int,
+def select(pool: Any, s: dict[str, Any], generation: int, round_no: int,
            used: set[int] = frozenset()) -> tuple[int, ...]:
-    """The problem ids of a round: deterministic in the run's seed, fresh ones first."""
-    rng = random.Random(f"{s['seed']}/{generation}/{round_no}")
-    w = weights(round_no)
-    pool = [t for t in tasks if w.get(t.category, 0) > 0]
-    if not pool:                     # a small pool without this round's categories
-        pool = list(tasks)
-    if not pool:
-        raise EvolveError("the problem pool is empty")
-    n = min(s["per_round"], len(pool)) if round_no == 1 else s["per_round"]
-    chosen: list[Any] = []
-    if s["tournament"] and round_no > 1:
-        for cat in CATEGORIES:      # at least one of every category there is
-            have = [t for t in tasks if t.category == cat]
-            if have and len(chosen) < n:
-                chosen.append(_pick(rng, have, used, chosen))
-    weighted = [t for t in pool for _ in range(w.get(t.category, 1))]
-    while len(chosen) < n:
-        fresh = [t for t in weighted if t.id not in used and t not in chosen]
-        if not fresh:
-            fresh = [t for t in weighted if t not in chosen] or weighted
-        chosen.append(rng.choice(fresh))
-    order = sorted(chosen, key=lambda t: (CATEGORIES.index(t.category)
-                                          if t.category in CATEGORIES else 99, t.id))
-    return tuple(t.id for t in order)
+    """The problem ids of a round: the pool's draw for it, deterministic in the run's seed."""
+    chosen = pool.select(round_no, count=s["per_round"], seed=f"{s['seed']}/{generation}",
+                         tournament=s["tournament"], exclude=used)
+    if not chosen:
+        raise EvolveError(f"the problem pool has nothing for round {round_no}")
+    return tuple(p.id for p in chosen)
 
 
-def _pick(rng: random.Random, have: list[Any], used: set[int], chosen: list[Any]) -> Any:
-    fresh = [t for t in have if t.id not in used and t not in chosen]
-    return rng.choice(fresh or [t for t in have if t not in chosen] or have)
+def restrict(pool: Any, ids: Sequence[int] | None) -> Any:
+    """The pool, or only the problems `ids` names (the `problems` setting)."""
+    if ids is None:
+        return pool
+    from .pool import Pool
+    return Pool([pool.get(i) for i in ids])

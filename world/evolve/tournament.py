@@ -18,9 +18,8 @@ from typing import Any, Callable
 
 from .agent import Context, reflect, solve
 from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
-from .rounds import CATEGORIES, budget, native_cap
+from .rounds import CATEGORIES, budget, native_cap, select
 from .seeding import defined_names, evaluator_of, install
-from .workspace import Task
 
 QUOTED = re.compile(r"'([A-Za-z!$%&*/:<=>?^_~+\-][A-Za-z0-9!$%&*/:<=>?^_~+\-.]*)")
 
@@ -75,9 +74,8 @@ def new_run(image: Any, run_id: str, settings: dict[str, Any], agent: str) -> Ru
 
 
 def new_generation(image: Any, run: Run, number: int, seed: str, seed_from: str,
-                   tasks: list[Task]) -> Generation:
+                   tasks: Any) -> Generation:
     """Create generation `number`: its lineages and the problems of every round."""
-    from .rounds import select
     s = run.settings
     gen = Generation(number, seed, seed_from)
     used: set[int] = set()
@@ -93,7 +91,7 @@ def new_generation(image: Any, run: Run, number: int, seed: str, seed_from: str,
     return gen
 
 
-def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict[int, Task],
+def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict[int, Any],
                 progress: Callable[[dict[str, Any]], Any] = lambda e: None) -> dict[str, float]:
     """Run (or resume) every round of `lineage`; store and return its fitness."""
     s = run.settings
@@ -152,7 +150,7 @@ def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
     return entry
 
 
-def run_generations(image: Any, run: Run, player: Any, tasks: list[Task],
+def run_generations(image: Any, run: Run, player: Any, tasks: Any,
                     run_lineages: Callable[[Generation], None] | None = None,
                     progress: Callable[[dict[str, Any]], Any] = lambda e: None,
                     seed: str = "") -> Run:

@@ -1,13 +1,16 @@
 """Where a lineage solves a problem: each form the agent sends becomes one
-scratchpad cell, evaluated in the lineage's own world under the steps left.
+scratchpad cell, evaluated in the lineage's own world under the steps left,
+through the lineage's my-eval (the ground evaluator runs only the
+metacognitive forms: extend-eval!, edit-eval!, defnative!, show-eval...).
 
 A cell's type follows its head: `(goal ...)` GOAL, `(note ...)` NOTE,
 `(try e)` TRY (an error is a result, not a failure), `(check expected e)`
 CHECK, `(done e)` DONE, anything else CODE; a form that fails is an ERROR
 cell. `(done e)` solves the problem only when `e`'s value equals the
 expected value and every hidden case passes against the definitions the
-lineage made, so a hard-coded answer does not pass. Step costs are the
-evaluator's exact counts, so the same cell costs the same on every run.
+lineage made (`Problem.check` of the pool), so a hard-coded answer does
+not pass. Step costs are the evaluator's exact counts, so the same cell
+costs the same on every run.
 """
 from __future__ import annotations
 
@@ -16,28 +19,18 @@ from typing import Any
 
 from ..lisp.errors import BudgetExceeded, LispError
 from ..lisp.printer import write
-from ..lisp.reader import read
-from ..lisp.types import Pair, Symbol
+from ..lisp.types import Pair, Symbol, make_list
 
+MY_EVAL = Symbol("my-eval")
+QUOTE = Symbol("quote")
+# Forms the ground evaluator runs itself: they act on the evaluator, not through it.
+GROUND = {"extend-eval!", "edit-eval!", "defnative!", "show-eval", "eval-history",
+          "rollback-eval!", "show-env", "with-limit", "sub", "goal", "note", "inspect",
+          "eval-in"}
 RESULT_CHARS = 300          # a cell's result text is cut to this many characters
-HIDDEN_STEPS = 200_000      # budget of each hidden check (the harness's, not the agent's)
+HIDDEN_STEPS = 1500         # budget of each hidden case (the harness's, not the agent's)
 CHANGES = {"extend-eval!", "edit-eval!"}
 ERROR_STEPS = 1             # a failed cell's charge (the evaluator does not report its count)
-
-
-@dataclass(frozen=True)
-class Task:
-    """What the harness needs of a pool problem."""
-
-    id: int
-    name: str
-    category: str
-    difficulty: int
-    description: str
-    call: str                   # the call the agent must make work, e.g. "(factorial 5)"
-    expected: str               # its expected value, as text
-    hidden: tuple[tuple[str, str], ...]   # (expression, expected) pairs the agent never sees
-    reference: str              # a reference solution (forms as text)
 
 
 @dataclass
@@ -77,12 +70,19 @@ class Workspace:
     def __init__(self, world: Any) -> None:
         self.world = world
 
+    @property
+    def through_my_eval(self) -> bool:
+        """Whether the lineage has a my-eval to run its code through."""
+        return self.world.env.is_bound(MY_EVAL)
+
     def evaluate(self, form: Any, steps: int) -> tuple[Any, int]:
         """Evaluate `form` in the lineage's world within `steps`; return value and steps used."""
+        if self.through_my_eval and head(form) not in GROUND:
+            form = make_list([MY_EVAL, make_list([QUOTE, form]), make_list([QUOTE, None])])
         result = self.world.eval_form(form, steps=max(1, steps), source="<cell>")
         return result.value, result.steps
 
-    def run_cell(self, task: Task, form: Any, text: str, steps_left: int,
+    def run_cell(self, task: Any, form: Any, text: str, steps_left: int,
                  natives_left: int | None = None) -> CellOutcome:
         """Evaluate one form as one cell within `steps_left`."""
         kind = {"goal": "GOAL", "note": "NOTE", "try": "TRY", "check": "CHECK",
@@ -98,6 +98,8 @@ class Workspace:
             if kind == "CHECK":
                 return self._check(form, text, steps_left)
             if kind == "DONE":
+                if task is None:
+                    return CellOutcome("NOTE", text, "there is no problem to submit now", 0)
                 return self._done(task, form, text, steps_left)
             value, used = self.evaluate(form, steps_left)
         except BudgetExceeded as e:
@@ -123,19 +125,7 @@ class Workspace:
         verdict = "pass" if ok else f"fail: got {write(actual)}, expected {write(expected)}"
         return CellOutcome("CHECK", text, clip(verdict), u1 + u2)
 
-    def _done(self, task: Task, form: Any, text: str, steps_left: int) -> CellOutcome:
+    def _done(self, task: Any, form: Any, text: str, steps_left: int) -> CellOutcome:
         value, used = self.evaluate(_arg(form, 0), steps_left)
-        got, want = write(value), write(read(task.expected))
-        if got != want:
-            return CellOutcome("DONE", text, clip(f"not solved: got {got}, expected {want}"), used)
-        for expr, expected in task.hidden:
-            try:
-                actual, _ = self.evaluate(read(expr), HIDDEN_STEPS)
-                ok = write(actual) == write(read(expected))
-            except LispError:
-                ok = False
-            if not ok:
-                return CellOutcome("DONE", text, clip(f"not solved: the value is right but a hidden "
-                                                      f"test case fails, so the definitions are "
-                                                      f"not general"), used)
-        return CellOutcome("DONE", text, "solved", used, solved=True)
+        verdict = task.check(lambda f, steps: self.evaluate(f, steps)[0], value, HIDDEN_STEPS)
+        return CellOutcome("DONE", text, clip(verdict.message()), used, solved=verdict.solved)
