@@ -1,0 +1,1 @@
+"""Autopoietic evolution: the self-modifying evaluator, the problem pool, the agent and tournaments."""
