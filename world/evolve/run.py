@@ -159,7 +159,7 @@ def run_workers(world: Any, run: Run, gen: Generation, zeo: str, progress: Progr
         while any(p.poll() is None for p in procs):
             time.sleep(POLL)
             world.image.tm.begin()      # see the workers' commits
-            progress({"phase": "poll", "generation": gen.number})
+            progress({"phase": "poll", "generation": gen.number, "run": run})
     finally:
         for p in procs:
             if p.poll() is None:
