@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "max_cells": 25, "max_forms": 5, "max_turns": 25, "reflection_turns": 2,
     "seed": 1, "problems": None,                 # problem ids to draw from (None: the whole pool)
     "agent": "model", "model": "", "record": None, "parallel": 1,
+    "timeout": 120.0, "retries": 6, "backoff": 1.0,   # per model call: seconds, retries, first wait
     "weights": {"solve": 0.50, "novelty": 0.15, "efficiency": 0.15,
                 "diversity": 0.10, "richness": 0.10},
 }

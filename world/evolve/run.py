@@ -22,7 +22,7 @@ from ZODB.POSException import ConflictError
 from .agent_errors import EvolveError
 from .lineage import Generation, Run, evolve_root
 from .players import make_player
-from .rounds import restrict, settings as make_settings
+from .rounds import DEFAULTS, restrict, settings as make_settings
 from .seeding import seed_source
 from .tournament import new_run, run_generations, run_lineage
 
@@ -39,7 +39,8 @@ def load_problems(s: dict[str, Any]) -> Any:
 def player_for(s: dict[str, Any], header: dict[str, Any] | None = None) -> Any:
     """The player a run's settings name."""
     from .model import DEFAULT_MODEL
-    return make_player(s["agent"], s["model"] or DEFAULT_MODEL, s["record"], header)
+    return make_player(s["agent"], s["model"] or DEFAULT_MODEL, s["record"], header,
+                       timeout=s["timeout"], retries=s["retries"], backoff=s["backoff"])
 
 
 def find_run(world: Any, run_id: str | None = None, unfinished: bool = False) -> Run:
