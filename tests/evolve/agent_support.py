@@ -22,6 +22,8 @@ def solving(body: dict[str, Any]) -> dict[str, Any]:
     if m is None:
         return good('(note "no change")')
     p = load_pool().get(int(m.group(1)))
+    if "## Scratchpad so far\n(empty)" not in text:
+        return good(f"(done {p.call_text})")
     return good(f"Here is my solution:\n```lisp\n{p.solution_text()}\n(done {p.call_text})\n```")
 
 
@@ -33,7 +35,8 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def world_cli(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    """Run `python -m repl.cli ARGS` and return the finished process."""
+def world_cli(*args: str, timeout: float = 300, cwd: str | None = None,
+              **env: str) -> subprocess.CompletedProcess:
+    """Run `python -m repl.cli ARGS` in `cwd` and return the finished process."""
     return subprocess.run([sys.executable, "-m", "repl.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env=child_env(**env), cwd=str(ROOT))
+                          text=True, timeout=timeout, env=child_env(**env), cwd=cwd or str(ROOT))
