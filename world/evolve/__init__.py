@@ -1,1 +1,3 @@
-"""Autopoietic evolution: the self-modifying evaluator, the problem pool, the agent and tournaments."""
+"""The autopoietic side of the world: my-eval (a metacircular evaluator in
+the world's own Lisp) and the safe ways to change it, the metacognitive
+scratchpad, the problem pool, the agent loop and tournaments of lineages."""

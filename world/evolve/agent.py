@@ -17,6 +17,7 @@ from .agent_errors import ModelError
 from .extract import extract
 from .lineage import Attempt, Lineage, Round, Run, Turn
 from .model import Reply
+from .players import GAVE_UP
 from .prompt import problem_prompt, reflection_prompt, system_prompt
 from .seeding import evaluator_of, helpers_of
 from .workspace import CHANGES, Workspace
@@ -110,6 +111,9 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         reply = _ask(ctx, att, key, prompt, {"task": task, "turn": turn})
         if isinstance(reply, str):
             why = reply
+            break
+        if reply.stop_reason == GAVE_UP:
+            why = "the player gave up"
             break
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()

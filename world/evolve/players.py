@@ -22,6 +22,7 @@ from ..lisp.reader import read_spans
 from .agent_errors import EvolveError, ReplayMissing
 from .model import Attempt, Model, Reply
 
+GAVE_UP = "gave_up"         # a reply's stop reason when the player has nothing more to try
 REFERENCE_LABEL = "reference (the pool's reference solutions; not a model)"
 
 
@@ -106,7 +107,10 @@ class ReferencePlayer:
             forms.append(f"(done {task.call_text})")
             n = context.get("turn", 0) * self.per_reply
             chunk = forms[n:n + self.per_reply]
-            text = "\n".join(chunk) if chunk else '(note "the reference player has no other answer")'
+            if not chunk:
+                return Reply('(note "the reference player has no other answer")', "reference",
+                             [Attempt("ok", 0.0)], GAVE_UP)
+            text = "\n".join(chunk)
         return Reply(text, "reference", [Attempt("ok", 0.0)], "end_turn")
 
 

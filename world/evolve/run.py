@@ -102,8 +102,7 @@ def _go(world: Any, run: Run, player: Any, pool: Any, progress: Progress, zeo: s
     fan_out = None
     if s["parallel"] > 1:
         fan_out = lambda gen: run_workers(world, run, gen, zeo, progress)   # noqa: E731
-    seed = seed_source()
-    return run_generations(world.image, run, player, pool, fan_out, progress, seed)
+    return run_generations(world.image, run, player, pool, fan_out, progress, seed_source())
 
 
 # ---------------------------------------------------------------- workers

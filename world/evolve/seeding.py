@@ -1,57 +1,52 @@
-"""A lineage's evaluator and helpers, read off its namespace.
+"""A lineage's evaluator and helpers, read off its own world.
 
-A lineage starts from a seed evaluator (the text of `seed-eval.lisp` in the
-first generation, the previous winner's evaluator after that). The names the
-seed defines are the evaluator; every other definition the lineage makes is
-a helper. `evaluator_of` gives the evaluator's current source, which is what
-the hall of fame keeps and the next generation is seeded with.
+Each lineage world has its own evaluator slot (world/evolve/slot.py), so
+`extend-eval!`, `edit-eval!` and `defnative!` typed there change that
+lineage's my-eval and nobody else's. A lineage starts from a seed: the seed
+my-eval (seed-eval.lisp) in the first generation, the previous winner's
+my-eval after that, adopted with `edit-eval!` under the usual sanity tests.
+The names seed-eval.lisp defines are the evaluator; every other definition
+the lineage makes is a helper.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from ..lisp.reader import read_spans
-from ..lisp.types import Pair, Symbol
+from ..lisp.printer import write
+from ..lisp.reader import read
+from ..lisp.types import Pair, Symbol, make_list
+from .evaluator import MY_EVAL, defined_name, seed_forms
+from .slot import SETTINGS_KEY
 
-SEED_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed-eval.lisp")
 HELPER_CHARS = 240
+LINE = 72                   # width of the pretty-printed source that richness counts lines of
 
 
 def seed_source() -> str:
-    """The first generation's evaluator: seed-eval.lisp, or '' (the ground) until it exists."""
-    try:
-        with open(SEED_FILE, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
+    """The seed my-eval's canonical source."""
+    return write(next(f for f in seed_forms() if defined_name(f) is MY_EVAL))
+
+
+def base_names() -> tuple[str, ...]:
+    """The names of the evaluator: my-eval and the helpers seed-eval.lisp defines."""
+    return tuple(defined_name(f).name for f in seed_forms() if defined_name(f) is not None)
+
+
+def install(world: Any, seed: str) -> tuple[str, ...]:
+    """Give a lineage's world the seed evaluator, then `seed` (a my-eval source) if it differs."""
+    world.eval("(show-eval)", source="<seed>")        # installs the seed on first use
+    if seed and seed != evaluator_of(world):
+        edit = make_list([Symbol("edit-eval!"), make_list([Symbol("quote"), read(seed)])])
+        world.eval_form(edit, source="<seed>")
+    return base_names()
+
+
+def evaluator_of(world: Any, base: tuple[str, ...] = ()) -> str:
+    """The lineage's current my-eval source ('' before the seed is installed)."""
+    slot = world.image.root.settings.get(SETTINGS_KEY)
+    if slot is None or slot.current == 0:
         return ""
-
-
-def defined_names(source: str) -> tuple[str, ...]:
-    """The names the top-level defines of `source` bind, in order."""
-    names = []
-    for form, _, _ in read_spans(source, "<seed>"):
-        if type(form) is Pair and type(form.car) is Symbol and form.car.name.startswith("def"):
-            target = form.cdr.car if type(form.cdr) is Pair else None
-            if type(target) is Pair:
-                target = target.car
-            if type(target) is Symbol and target.name not in names:
-                names.append(target.name)
-    return tuple(names)
-
-
-def install(world: Any, source: str) -> tuple[str, ...]:
-    """Evaluate the seed evaluator in a lineage's world; return the names it defines."""
-    if source.strip():
-        world.eval(source, source="<seed>")
-    return defined_names(source)
-
-
-def evaluator_of(world: Any, base: tuple[str, ...]) -> str:
-    """The current source of the evaluator's definitions (the seed's names)."""
-    defs = world.image.root.definitions
-    parts = [defs[n].source for n in base if n in defs and defs[n].source]
-    return "\n".join(parts)
+    return slot.version().source
 
 
 def helpers_of(world: Any, base: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -63,3 +58,22 @@ def helpers_of(world: Any, base: tuple[str, ...]) -> list[tuple[str, str]]:
         src = d.source or "(set by set!)"
         out.append((name, src if len(src) <= HELPER_CHARS else src[:HELPER_CHARS - 3] + "..."))
     return out
+
+
+def pretty_lines(source: str, width: int = LINE) -> int:
+    """Lines of `source` pretty-printed: a list that does not fit breaks one element a line."""
+    if not source.strip():
+        return 0
+    return _lines(read(source), 0, width)
+
+
+def _lines(x: Any, indent: int, width: int) -> int:
+    if type(x) is not Pair or indent + len(write(x)) <= width:
+        return 1
+    items = []
+    while type(x) is Pair:
+        items.append(x.car)
+        x = x.cdr
+    # The head and first argument share the first line; each further element gets its own.
+    n = _lines(items[1], indent + 2, width) if len(items) > 1 else 1
+    return n + sum(_lines(item, indent + 2, width) for item in items[2:])

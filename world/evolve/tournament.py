@@ -12,26 +12,24 @@ skipped, an attempt left running by a crash is started over.
 """
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, Callable
 
 from .agent import Context, reflect, solve
 from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
 from .rounds import CATEGORIES, budget, native_cap, select
-from .seeding import defined_names, evaluator_of, install
-
-QUOTED = re.compile(r"'([A-Za-z!$%&*/:<=>?^_~+\-][A-Za-z0-9!$%&*/:<=>?^_~+\-.]*)")
-
+from ..lisp.reader import read
+from .evaluator import handled_forms
+from .seeding import base_names, evaluator_of, install, pretty_lines, seed_source
 
 def constructs(source: str) -> set[str]:
-    """The special-form names an evaluator's source dispatches on (its quoted symbols)."""
-    return set(QUOTED.findall(source))
+    """The special-form names a my-eval source dispatches on."""
+    return set(handled_forms(read(source))) if source.strip() else set()
 
 
 def evaluator_lines(source: str) -> int:
-    """Non-blank lines of an evaluator's source, pretty-printed one clause a line."""
-    return sum(1 for line in source.splitlines() if line.strip())
+    """Lines of a my-eval source, pretty-printed."""
+    return pretty_lines(source)
 
 
 def fitness(lineage: Lineage, weights: dict[str, float]) -> dict[str, float]:
@@ -104,7 +102,7 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
             lineage.status = "running"
             lineage.evaluator = evaluator_of(world, base)
             _records_commit(image, f"evolve: {lineage.name} installs its seed evaluator")
-        base = lineage.base if lineage.base is not None else defined_names(lineage.seed)
+        base = lineage.base if lineage.base is not None else base_names()
         ctx = Context(image, run, lineage, world, player, tasks, base, progress)
         ctx.failures = [f"problem {a.problem} ({a.name}) failed: {a.why}"
                         for a in lineage.attempts() if a.status == "failed"]
@@ -162,7 +160,7 @@ def run_generations(image: Any, run: Run, player: Any, tasks: Any,
         if gen is None:
             prev = run.generations.get(g - 1)
             if prev is None:
-                gen = new_generation(image, run, g, seed, "seed-eval.lisp", tasks)
+                gen = new_generation(image, run, g, seed or seed_source(), "seed-eval.lisp", tasks)
             else:
                 winner = prev.lineages[prev.winner]
                 gen = new_generation(image, run, g, winner.evaluator, winner.name, tasks)

@@ -25,8 +25,8 @@ MY_EVAL = Symbol("my-eval")
 QUOTE = Symbol("quote")
 # Forms the ground evaluator runs itself: they act on the evaluator, not through it.
 GROUND = {"extend-eval!", "edit-eval!", "defnative!", "show-eval", "eval-history",
-          "rollback-eval!", "show-env", "with-limit", "sub", "goal", "note", "inspect",
-          "eval-in"}
+          "eval-rollback!", "eval-natives", "eval-constructs", "eval-mode", "show-env",
+          "with-limit", "sub", "goal", "note", "inspect", "eval-in"}
 RESULT_CHARS = 300          # a cell's result text is cut to this many characters
 HIDDEN_STEPS = 1500         # budget of each hidden case (the harness's, not the agent's)
 CHANGES = {"extend-eval!", "edit-eval!"}
@@ -77,7 +77,9 @@ class Workspace:
 
     def evaluate(self, form: Any, steps: int) -> tuple[Any, int]:
         """Evaluate `form` in the lineage's world within `steps`; return value and steps used."""
-        if self.through_my_eval and head(form) not in GROUND:
+        name = head(form)
+        if (self.through_my_eval and name not in GROUND
+                and not (name and Symbol(name) in self.world.env.macros)):
             form = make_list([MY_EVAL, make_list([QUOTE, form]), make_list([QUOTE, None])])
         result = self.world.eval_form(form, steps=max(1, steps), source="<cell>")
         return result.value, result.steps
