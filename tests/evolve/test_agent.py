@@ -175,3 +175,52 @@ def test_missing_key_is_one_clear_error(tmp_path, monkeypatch):
         with pytest.raises(EvolveError, match="ANTHROPIC_API_KEY is not set.*--agent reference"):
             R.start(w, agent="model", lineages=1, rounds=1)
         assert evolve_root(w.image, create=False) is None or not len(evolve_root(w.image).runs)
+
+
+TWICE = "(extend-eval! 'twice '(lambda (expr env) (* 2 (my-eval (cadr expr) env))))"
+THRICE = "(extend-eval! 'thrice '(lambda (expr env) (* 3 (my-eval (cadr expr) env))))"
+BROKEN = "(extend-eval! 'bad 42)"
+
+
+def evolving(body):
+    """A scripted model that changes its evaluator while it solves and reflects."""
+    text = body["messages"][-1]["content"]
+    if "Round 1 is over" in text:
+        if "## Reflection so far\n(empty)" not in text:
+            return good('(note "enough")')
+        return good(f"{THRICE}\n{BROKEN}")
+    if "Problem 1 (" in text:
+        return good(f"{TWICE}\n(defnative! sq (x) (* x x))\n(check 10 (twice 5))\n"
+                    "(define (factorial n) (if (= n 0) 1 (* n (factorial (- n 1)))))\n"
+                    "(done (factorial 5))")
+    if "Problem 2 (" in text:
+        return good("(defnative! cube (x) (* x x x))\n"
+                    "(define (rev-onto l a) (if (null? l) a (rev-onto (cdr l) (cons (car l) a))))\n"
+                    "(define (rev l) (rev-onto l '()))\n(done (rev '(1 2 3 4)))")
+    return solving(body)
+
+
+def test_evaluator_changes_earn_bonuses_and_natives_are_capped(tmp_path, server):
+    server.default = evolving
+    with world.open(tmp_path / "w.fs") as w:
+        run = R.start(w, agent="model", run_id="e", lineages=1, rounds=2, per_round=1,
+                      problems=(1, 2), native_caps=(None, 1), seed=3)
+        lineage = run.generations[1].lineages[0]
+        r1, r2 = lineage.rounds[1], lineage.rounds[2]
+        assert r1.problems == (1,) and r2.problems == (2,)
+        a1, a2 = r1.attempts[0], r2.attempts[0]
+        assert a1.solved and a1.changes == 1 and a1.budget == 1500 + 150 and a1.bonus == 150
+        assert [k for k, _ in cells(a1)] == ["CODE", "CODE", "CHECK", "CODE", "DONE"]
+        assert cells(a1)[2][1] == "pass"
+        # reflection: one change kept (+75 a problem next round), one refused
+        refl = r1.reflection
+        assert refl.changes == 1 and refl.bonus == 75
+        assert cells(refl)[1][0] == "ERROR" and "refused" in cells(refl)[1][1]
+        assert r2.bonus == 75 and a2.budget == 1200 + 75
+        # round 2 allows one native and round 1 made one already
+        assert cells(a2)[0] == ("ERROR", "refused: this round's cap on natives is reached")
+        assert a2.solved and lineage.natives == 1
+        assert "twice" in lineage.evaluator and "thrice" in lineage.evaluator
+        f = lineage.fitness
+        assert f["novelty"] == pytest.approx(0.2) and f["new_constructs"] == 2
+        assert f["richness"] > 0.1
