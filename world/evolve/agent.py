@@ -3,9 +3,10 @@
 An attempt builds the prompt (problem, steps left, my-eval's source, the
 scratchpad, persistent helpers, notes from earlier failures), asks the
 player, extracts at most five forms, and evaluates each as one scratchpad
-cell, until `(done ...)` succeeds, the steps run out, or the cells do. The
-attempt's record is committed before each cell runs and after, so a crash
+cell, until `(done ...)` succeeds, the steps run out, or the cells do. A crash
 loses at most the attempt in flight: a resumed run starts it over.
+(The records are committed once a turn and when the attempt ends; the
+cells' own definitions are committed form by form by the lineage's world.)
 """
 from __future__ import annotations
 
@@ -85,8 +86,7 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     s = ctx.settings
     budget = rnd.budget + getattr(rnd, "bonus", 0)
     att = Attempt(task.id, task.name, task.category, budget)
-    rnd.attempts[pos] = att
-    ctx.commit(f"evolve: {ctx.lineage.name} round {rnd.number} starts problem {task.id}")
+    rnd.attempts[pos] = att         # committed with its first turn
     ws = Workspace(ctx.world)
     used, feedback, why = 0, "", ""
     while True:
@@ -119,7 +119,6 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         feedback = ex.feedback()
         if feedback:
             att.add_cell("NOTE", "(about the reply)", feedback, 0)
-        ctx.commit(f"evolve: {ctx.lineage.name} turn {turn} of problem {task.id}")
         for form, text in ex.forms:
             if len(att.cells) >= s["max_cells"] or used >= att.budget:
                 break
@@ -133,10 +132,10 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
             elif out.change == "defnative!":
                 ctx.lineage.natives += 1
             att.steps = used
-            ctx.commit(f"evolve: {ctx.lineage.name} cell {len(att.cells)} of problem {task.id}")
             if out.solved:
                 att.solved = True
                 break
+        ctx.commit(f"evolve: {ctx.lineage.name} turn {turn} of problem {task.id}")
     att.steps, att.why, att.finished = used, why, time.time()
     att.status = "solved" if att.solved else "failed"
     if not att.solved:
@@ -152,8 +151,7 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
     """The reflection phase after round `rnd`: the player may evolve my-eval for the next round."""
     s = ctx.settings
     att = Attempt(0, "reflection", "reflection", 0)
-    rnd.reflection = att
-    ctx.commit(f"evolve: {ctx.lineage.name} reflects on round {rnd.number}")
+    rnd.reflection = att            # committed with its first turn
     ws = Workspace(ctx.world)
     attempts = list(rnd.attempts.values())
     solved = sum(a.solved for a in attempts)
@@ -175,14 +173,15 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
         feedback = ex.feedback()
         if feedback:
             att.add_cell("NOTE", "(about the reply)", feedback, 0)
-        ctx.commit(f"evolve: {ctx.lineage.name} reflection turn {turn}")
         for form, text in ex.forms:
             out = ws.run_cell(None, form, text, next_budget, ctx.natives_left(next_cap))
             att.add_cell(out.kind, out.text, out.result, out.steps)
             if out.change in CHANGES:
                 att.changes += 1
                 att.bonus += s["reflection_bonus"]
-            ctx.commit(f"evolve: {ctx.lineage.name} reflection cell {len(att.cells)}")
+            elif out.change == "defnative!":
+                ctx.lineage.natives += 1
+        ctx.commit(f"evolve: {ctx.lineage.name} reflection turn {turn}")
         if not ex.forms or all(head_is_note(f) for f, _ in ex.forms):
             break               # the player wants no (further) change
     att.status, att.finished = "done", time.time()
