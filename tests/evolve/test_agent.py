@@ -224,3 +224,6 @@ def test_evaluator_changes_earn_bonuses_and_natives_are_capped(tmp_path, server)
         f = lineage.fitness
         assert f["novelty"] == pytest.approx(0.2) and f["new_constructs"] == 2
         assert f["richness"] > 0.1
+        row = lineages_view(w)["runs"][0]["generations"][0]["lineages"][0]
+        assert row["constructs"] == ["thrice", "twice"] and row["changes"] == 2
+        assert "+" in row["evaluator_diff"] and "twice" in row["evaluator_diff"]

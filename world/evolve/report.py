@@ -31,8 +31,10 @@ def lineage_row(lineage: Lineage) -> dict[str, Any]:
 
 def evaluator_diff(lineage: Lineage) -> str:
     """The lineage's evaluator against its seed, as a unified diff ('' when unchanged)."""
-    diff = difflib.unified_diff(lineage.seed.splitlines(), lineage.evaluator.splitlines(),
-                                "seed", lineage.name, lineterm="")
+    from .seeding import pretty
+    diff = difflib.unified_diff(pretty(lineage.seed).splitlines(),
+                                pretty(lineage.evaluator).splitlines(), "seed", lineage.name,
+                                lineterm="")
     return "\n".join(diff)
 
 

@@ -82,6 +82,8 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
         s["agent"] = agent
     if parallel:
         s["parallel"] = parallel
+    elif zeo is None:
+        s["parallel"] = 1           # resumed alone: the lineages left run in this process
     if s["parallel"] > 1 and zeo is None:
         raise EvolveError("--parallel needs the world on a ZEO server (the CLI starts one)")
     for gen in run.generations.values():          # nobody is working on it now

@@ -60,20 +60,31 @@ def helpers_of(world: Any, base: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
-def pretty_lines(source: str, width: int = LINE) -> int:
-    """Lines of `source` pretty-printed: a list that does not fit breaks one element a line."""
+def pretty(source: str, width: int = LINE) -> str:
+    """`source` pretty-printed: a list too wide for the line puts each element on its own line."""
     if not source.strip():
-        return 0
-    return _lines(read(source), 0, width)
+        return ""
+    return "\n".join(_pp(read(source), 0, width))
 
 
-def _lines(x: Any, indent: int, width: int) -> int:
-    if type(x) is not Pair or indent + len(write(x)) <= width:
-        return 1
-    items = []
-    while type(x) is Pair:
-        items.append(x.car)
-        x = x.cdr
-    # The head and first argument share the first line; each further element gets its own.
-    n = _lines(items[1], indent + 2, width) if len(items) > 1 else 1
-    return n + sum(_lines(item, indent + 2, width) for item in items[2:])
+def pretty_lines(source: str, width: int = LINE) -> int:
+    """Lines of `source` pretty-printed."""
+    return len(pretty(source, width).splitlines())
+
+
+def _pp(x: Any, indent: int, width: int) -> list[str]:
+    text = write(x)
+    if type(x) is not Pair or indent + len(text) <= width:
+        return [text]
+    items, tail = [], x
+    while type(tail) is Pair:
+        items.append(tail.car)
+        tail = tail.cdr
+    if tail is not None or type(items[0]) is Pair and len(items) == 1:
+        return [text]
+    lines = ["(" + _pp(items[0], indent + 1, width)[0]] if type(items[0]) is not Pair else \
+        ["(" + line if i == 0 else " " + line for i, line in enumerate(_pp(items[0], indent + 1, width))]
+    for item in items[1:]:
+        lines += ["  " + line for line in _pp(item, indent + 2, width)]
+    lines[-1] += ")"
+    return lines
