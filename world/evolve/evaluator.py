@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..lisp import budget
-from ..lisp.errors import Interrupted, LispError
+from ..lisp.errors import EvalError, Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read, read_all
 from ..lisp.runtime import run
@@ -40,8 +40,8 @@ SANITY_STEPS = 20_000       # per sanity test: a looping evaluator stops here
 HANDLER_STEPS = 2_000       # evaluating a handler expression to a procedure
 
 
-class EvalRefused(LispError):
-    """A change to the evaluator failed its checks; nothing was changed."""
+class EvalRefused(EvalError):
+    """A change to the evaluator failed its checks; nothing was changed (guard can catch it)."""
 
     kind = "refused"
 

@@ -8,6 +8,11 @@
 ;;; by my-eval is an ordinary procedure of the world, so primitives such as
 ;;; map and sort can call it. extend-eval! adds clauses to the cond of
 ;;; my-eval just before its final else (application) clause.
+;;;
+;;; For speed, application evaluates operands that are symbols or constants
+;;; in place (by the same rules as the first two clauses) and calls with up
+;;; to two arguments without building an argument list; my-apply takes the
+;;; general case.
 
 (define (my-eval expr env)
   "Evaluate expr in env, the world's own evaluator in its own Lisp."
@@ -23,25 +28,22 @@
         ((form? expr 'let) (my-eval/let expr env))
         ((form? expr 'begin) (my-eval/body (cdr expr) env))
         ((form? expr 'cond) (my-eval/cond (cdr expr) env))
-        (else (my-eval/call (if (symbol? (car expr)) (env-lookup env (car expr)) (my-eval (car expr) env))
-                            (cdr expr) env))))
+        (else
+         (let ((f (if (symbol? (car expr)) (env-lookup env (car expr)) (my-eval (car expr) env)))
+               (operands (cdr expr)))
+           (cond ((null? operands) (f))
+                 ((null? (cdr operands))
+                  (let ((a (car operands)))
+                    (f (if (symbol? a) (env-lookup env a) (if (pair? a) (my-eval a env) a)))))
+                 ((null? (cddr operands))
+                  (let ((a (car operands)) (b (cadr operands)))
+                    (f (if (symbol? a) (env-lookup env a) (if (pair? a) (my-eval a env) a))
+                       (if (symbol? b) (env-lookup env b) (if (pair? b) (my-eval b env) b)))))
+                 (else (my-apply f (my-eval/args operands env))))))))
 
 (define (my-apply proc args)
   "Apply proc to a list of evaluated args."
   (apply proc args))
-
-(define (my-eval/call f operands env)
-  "Evaluate operands left to right and call f; symbols and constants are evaluated in
-  place and calls of up to two arguments skip the argument list, for speed."
-  (cond ((null? operands) (f))
-        ((null? (cdr operands))
-         (let ((a (car operands)))
-           (f (if (symbol? a) (env-lookup env a) (if (pair? a) (my-eval a env) a)))))
-        ((null? (cddr operands))
-         (let ((a (car operands)) (b (cadr operands)))
-           (f (if (symbol? a) (env-lookup env a) (if (pair? a) (my-eval a env) a))
-              (if (symbol? b) (env-lookup env b) (if (pair? b) (my-eval b env) b)))))
-        (else (my-apply f (my-eval/args operands env)))))
 
 (define (my-eval/args operands env)
   "The values of operands, left to right."
