@@ -20,13 +20,19 @@ API for the agent loop:
     problem.brief()                          # the text the agent is shown (no hidden cases)
     problem.solution_text()                  # the reference solution as source text
     problem.check(target, value, steps=...)  # -> CheckResult(solved, failures)
+    problem.check(through(env), value)       # hidden cases run through env's current my-eval
 
 `check` is what `(done expr)` calls with the value `expr` produced: the
 problem is solved only when that value equals the expected one *and* every
 hidden case, evaluated where the agent's definitions live, gives its expected
 value within `steps` steps. `target` is that place: a World, an Environment
 (both evaluated on the ground), or any `evaluate(form, steps) -> value`
-callable, such as one that runs forms through a lineage's my-eval.
+callable, such as `through(env)`, which runs each case as
+`(eval-in my-eval 'case)` so that the lineage's own evaluator (and its
+budget) applies to the hidden cases just as it did to the agent's code.
+Called from inside a running evaluation (a `done` primitive, say), the
+hidden cases run nested in it and their steps are charged to it, as the
+runtime does for every nested evaluation.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ from ..lisp.errors import Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read, read_spans
 from ..lisp.runtime import run
-from ..lisp.types import Keyword, Pair, Symbol, equal, to_pylist
+from ..lisp.types import Keyword, Pair, Symbol, equal, make_list, to_pylist
 
 PROBLEMS_DIR = Path(__file__).parent / "problems"
 HIDDEN_STEPS = 1500     # steps each hidden case may use (the round-1 budget)
@@ -66,7 +72,7 @@ ROUND_CATEGORIES: dict[int, tuple[str, ...]] = {
 LATE_ROUNDS = ("hard",) + NEW       # round 4 and later: every evolution problem first, then these
 
 Evaluate = Callable[[Any, int], Any]
-DEFINE = Symbol("define")
+DEFINE, QUOTE, EVAL_IN = Symbol("define"), Symbol("quote"), Symbol("eval-in")
 
 
 class PoolError(LispError):
@@ -136,6 +142,19 @@ def evaluator(target: Any) -> Evaluate:
     if callable(target):
         return target
     raise TypeError(f"cannot evaluate problem cases in {type(target).__name__}")
+
+
+def through(target: Any, evaluator: str = "my-eval") -> Evaluate:
+    """An `evaluate(form, steps)` running each form through `evaluator` in target's environment."""
+    env = getattr(target, "env", target)
+    if not isinstance(env, Environment):
+        raise TypeError(f"cannot evaluate problem cases in {type(target).__name__}")
+    name = Symbol(evaluator)
+
+    def evaluate(form: Any, steps: int) -> Any:
+        call = make_list([EVAL_IN, name, make_list([QUOTE, form])])
+        return run(env, call, env.limits.narrow(steps=steps)).value
+    return evaluate
 
 
 # ---------------------------------------------------------------- problems
@@ -253,7 +272,8 @@ class Pool:
         chosen: list[Problem] = []
 
         def draw(cats: Iterable[str], limit: int) -> None:
-            pool = [p for c in cats for p in self.by_category[c] if p not in chosen]
+            taken = {p.id for p in chosen}
+            pool = [p for c in cats for p in self.by_category[c] if p.id not in taken]
             rng.shuffle(pool)
             pool.sort(key=lambda p: p.id in avoid)      # stable: fresh problems first
             chosen.extend(pool[:max(0, limit)])
@@ -313,7 +333,7 @@ def load_file(path: str | Path) -> list[Problem]:
     try:
         spans = read_spans(text, str(path))
     except LispError as e:
-        raise PoolError(e.message, e.loc, str(path)) from None
+        raise PoolError(f"{e.kind}: {e.message}", e.loc, str(path)) from None
     out = []
     for form, start, _ in spans:
         line = text.count("\n", 0, start) + 1

@@ -81,25 +81,23 @@
 
 (problem
   :id 604 :name "n-queens" :category recursive :difficulty 4
-  :description "Define (queens n): the number of ways to place n queens on an n x n chessboard so that no two share a row, a column or a diagonal (backtrack row by row). Make (queens 4) work."
+  :description "Define (queens n): the number of ways to place n queens on an n x n chessboard so that no two share a row, a column or a diagonal (backtrack row by row; the columns and diagonals already attacked can be kept as bit masks). Make (queens 4) work."
   :call (queens 4)
   :expect 2
   :hidden (((queens 1) 1)
            ((queens 2) 0)
            ((queens 3) 0))
-  :solution ((define (queen-safe? col placed dist)
-               (cond ((null? placed) #t)
-                     ((= (car placed) col) #f)
-                     ((= (abs (- (car placed) col)) dist) #f)
-                     (else (queen-safe? col (cdr placed) (+ dist 1)))))
-             (define (queens-try n row col placed)
-               (cond ((= col n) 0)
-                     ((queen-safe? col placed 1)
-                      (+ (queens-place n (+ row 1) (cons col placed)) (queens-try n row (+ col 1) placed)))
-                     (else (queens-try n row (+ col 1) placed))))
-             (define (queens-place n row placed)
-               (if (= row n) 1 (queens-try n row 0 placed)))
-             (define (queens n) (queens-place n 0 '()))))
+  :solution ((define (queens-count all cols ld rd)
+               (if (= cols all)
+                   1
+                   (queens-spots all cols ld rd (bitwise-and all (bitwise-not (bitwise-or cols ld rd))))))
+             (define (queens-spots all cols ld rd free)
+               (if (= free 0)
+                   0
+                   (let ((bit (bitwise-and free (- free))))
+                     (+ (queens-count all (bitwise-or cols bit) (* 2 (bitwise-or ld bit)) (quotient (bitwise-or rd bit) 2))
+                        (queens-spots all cols ld rd (- free bit))))))
+             (define (queens n) (queens-count (- (expt 2 n) 1) 0 0 0))))
 
 (problem
   :id 605 :name "towers-of-hanoi" :category recursive :difficulty 3
