@@ -30,27 +30,27 @@ sys.path.insert(0, ROOT)
 
 import world  # noqa: E402
 from world.evolve import run as R  # noqa: E402
-from world.evolve import workspace  # noqa: E402
+from world.evolve import meta  # noqa: E402
 
 
 class LispClock:
-    """Accumulates the time spent inside cell evaluation (`Workspace.evaluate`)."""
+    """Accumulates the time spent evaluating Lisp for cells (`meta.measured`)."""
 
     def __init__(self) -> None:
         self.total = 0.0
-        self.inner = workspace.Workspace.evaluate
+        self.inner = meta.measured
         clock = self
 
-        def timed(ws, form, steps):
+        def timed(env, form, steps):
             t = time.perf_counter()
             try:
-                return clock.inner(ws, form, steps)
+                return clock.inner(env, form, steps)
             finally:
                 clock.total += time.perf_counter() - t
-        workspace.Workspace.evaluate = timed
+        meta.measured = timed
 
     def restore(self) -> None:
-        workspace.Workspace.evaluate = self.inner
+        meta.measured = self.inner
 
 
 def tournament(folder: str, lineages: int, rounds: int) -> dict:

@@ -21,6 +21,7 @@ from .model import Reply
 from .players import GAVE_UP
 from .prompt import problem_prompt, reflection_prompt, system_prompt
 from .seeding import evaluator_of, helpers_of
+from .scratchpad import Scratchpad
 from .workspace import CHANGES, Workspace
 
 FAILURE_NOTES = 6           # notes from earlier failed attempts shown in a prompt
@@ -49,9 +50,6 @@ class Context:
         tm = self.image.tm
         tm.get().note(note)
         tm.commit()
-
-    def natives_left(self, cap: int | None) -> int | None:
-        return None if cap is None else cap - self.lineage.natives
 
     def event(self, **kw: Any) -> None:
         self.progress(dict(kw, lineage=self.lineage.name))
@@ -85,9 +83,10 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     """Attempt problem `task` as position `pos` of round `rnd`; return the finished attempt."""
     s = ctx.settings
     budget = rnd.budget + getattr(rnd, "bonus", 0)
-    att = Attempt(task.id, task.name, task.category, budget)
+    att = Attempt(task.id, task.name, task.category, budget, Scratchpad.from_problem(task))
     rnd.attempts[pos] = att         # committed with its first turn
-    ws = Workspace(ctx.world)
+    ws = Workspace(ctx.world, att.pad, task)
+    ws.cap_natives(rnd.native_cap)
     used, feedback, why = 0, "", ""
     while True:
         if att.solved:
@@ -117,20 +116,18 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
             break
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()
-        if feedback:
-            att.add_cell("NOTE", "(about the reply)", feedback, 0)
+        if feedback and att.pad.room() > 0:
+            att.pad.add("NOTE", "(about the reply)", feedback, 0)
         for form, text in ex.forms:
             if len(att.cells) >= s["max_cells"] or used >= att.budget:
                 break
-            out = ws.run_cell(task, form, text, att.budget - used, ctx.natives_left(rnd.native_cap))
-            used += out.steps
-            att.add_cell(out.kind, out.text, out.result, out.steps)
+            out = ws.run_cell(form, text, att.budget)
+            used = att.pad.steps()
             if out.change in CHANGES:
                 att.changes += 1
                 att.bonus += s["change_bonus"]
                 att.budget += s["change_bonus"]
-            elif out.change == "defnative!":
-                ctx.lineage.natives += 1
+            ctx.lineage.natives = ws.natives()
             att.steps = used
             if out.solved:
                 att.solved = True
@@ -150,9 +147,10 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
 def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) -> Attempt:
     """The reflection phase after round `rnd`: the player may evolve my-eval for the next round."""
     s = ctx.settings
-    att = Attempt(0, "reflection", "reflection", 0)
+    att = Attempt(0, "reflection", "reflection", 0, Scratchpad("reflection"))
     rnd.reflection = att            # committed with its first turn
-    ws = Workspace(ctx.world)
+    ws = Workspace(ctx.world, att.pad)
+    ws.cap_natives(next_cap)
     attempts = list(rnd.attempts.values())
     solved = sum(a.solved for a in attempts)
     steps = sum(a.steps for a in attempts)
@@ -171,16 +169,17 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
             break
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()
-        if feedback:
-            att.add_cell("NOTE", "(about the reply)", feedback, 0)
+        if feedback and att.pad.room() > 0:
+            att.pad.add("NOTE", "(about the reply)", feedback, 0)
         for form, text in ex.forms:
-            out = ws.run_cell(None, form, text, next_budget, ctx.natives_left(next_cap))
-            att.add_cell(out.kind, out.text, out.result, out.steps)
+            if att.pad.room() <= 0:
+                break
+            out = ws.run_cell(form, text, att.pad.steps() + next_budget)    # each form: a round budget
             if out.change in CHANGES:
                 att.changes += 1
                 att.bonus += s["reflection_bonus"]
-            elif out.change == "defnative!":
-                ctx.lineage.natives += 1
+        att.steps = att.pad.steps()
+        ctx.lineage.natives = ws.natives()
         ctx.commit(f"evolve: {ctx.lineage.name} reflection turn {turn}")
         if not ex.forms or all(head_is_note(f) for f, _ in ex.forms):
             break               # the player wants no (further) change

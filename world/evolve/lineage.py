@@ -22,6 +22,7 @@ from BTrees.OOBTree import OOBTree
 from ..objects.format import Versioned
 from ..objects.image import Image
 from ..objects.root import WorldRoot
+from .scratchpad import Scratchpad
 
 EVOLVE_KEY = "world.evolve"
 MICRO = 1_000_000           # costs are stored as integer micro-dollars
@@ -131,7 +132,7 @@ class Round(Versioned):
 
 
 class Attempt(Versioned):
-    """One problem attempt (or one reflection phase): cells, turns, outcome."""
+    """One problem attempt (or one reflection phase): its scratchpad, turns, outcome."""
 
     format_version = 1
     status = "running"          # running, solved, failed, done (reflection)
@@ -142,27 +143,18 @@ class Attempt(Versioned):
     changes = 0                 # successful evaluator changes during the attempt
     bonus = 0                   # steps granted for them
 
-    def __init__(self, problem: int, name: str, category: str, budget: int) -> None:
+    def __init__(self, problem: int, name: str, category: str, budget: int,
+                 pad: Scratchpad) -> None:
         self.problem, self.name, self.category, self.budget = problem, name, category, budget
         self.started = time.time()
-        self.cells = IOBTree()          # number -> Cell
+        self.pad = pad                  # the cells (world/evolve/scratchpad.py)
         self.turns = IOBTree()          # number -> Turn
         self.usage = Usage()
 
-    def add_cell(self, kind: str, text: str, result: str, steps: int) -> "Cell":
-        """Append one scratchpad cell."""
-        cell = Cell(kind, text, result, steps)
-        self.cells[len(self.cells)] = cell
-        return cell
-
-
-class Cell(Versioned):
-    """One scratchpad cell: type, expression text, result text, steps."""
-
-    format_version = 1
-
-    def __init__(self, kind: str, text: str, result: str, steps: int) -> None:
-        self.kind, self.text, self.result, self.steps = kind, text, result, steps
+    @property
+    def cells(self) -> Any:
+        """The scratchpad's cells, by number."""
+        return self.pad.cells
 
 
 class Turn(Versioned):

@@ -49,7 +49,8 @@ def scratchpad_text(cells: Iterable[Any]) -> str:
     """The scratchpad as numbered lines: type, form, result, steps."""
     lines = []
     for n, c in enumerate(cells, 1):
-        lines.append(f"[{n}] {c.kind:5} {c.text}\n      => {c.result}  ({c.steps} steps)")
+        label = f" [{c.label}]" if getattr(c, "label", "") else ""
+        lines.append(f"[{n}] {c.kind:5}{label} {c.expr}\n      => {c.result}  ({c.steps} steps)")
     return "\n".join(lines) if lines else "(empty)"
 
 

@@ -47,6 +47,8 @@ def settings(**given: Any) -> dict[str, Any]:
     for k in ("lineages", "rounds", "generations", "per_round", "max_cells", "max_forms"):
         if not isinstance(s[k], int) or s[k] < 1:
             raise EvolveError(f"{k} must be a positive whole number, not {s[k]!r}")
+    if s["max_cells"] > 25:
+        raise EvolveError(f"max_cells is at most 25 (a scratchpad's size), not {s['max_cells']}")
     for k in ("budgets", "native_caps"):
         s[k] = tuple(s[k])
     if s["problems"] is not None:
