@@ -227,3 +227,22 @@ def test_evaluator_changes_earn_bonuses_and_natives_are_capped(tmp_path, server)
         row = lineages_view(w)["runs"][0]["generations"][0]["lineages"][0]
         assert row["constructs"] == ["thrice", "twice"] and row["changes"] == 2
         assert "+" in row["evaluator_diff"] and "twice" in row["evaluator_diff"]
+
+
+def test_prompts_carry_evaluator_helpers_steps_and_failure_notes(tmp_path, server):
+    def script(body):
+        text = body["messages"][-1]["content"]
+        if "Problem 1 (" in text:
+            return good('(define (sq x) "Square." (* x x))\n(done (sq 3))')
+        return good('(note "thinking")')
+    server.default = script
+    with world.open(tmp_path / "w.fs") as w:
+        R.start(w, agent="model", run_id="p", lineages=1, rounds=1, per_round=2,
+                problems=(1, 2), max_turns=1)
+    first, second = [r["messages"][0]["content"] for r in server.requests]
+    assert "Problem 1 (factorial" in first and "(define (my-eval expr env)" in first
+    assert "1500 of 1500 steps left; 25 cells left" in first and "(none yet)" in first
+    assert "Problem 2 (" in second
+    assert "sq: (define (sq x)" in second                      # the helper persisted
+    assert "problem 1 (factorial) failed: turns used up" in second  # the failure note
+    assert server.requests[0]["system"].startswith("You are an agent in World")

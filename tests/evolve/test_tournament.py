@@ -144,3 +144,18 @@ def test_bad_input_is_one_error_line(tmp_path, args, message):
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+
+
+def test_the_model_comes_from_the_worlds_settings(tmp_path):
+    path = tmp_path / "w.fs"
+    with world.open(path) as w:
+        w.image.begin()
+        w.image.root.settings["evolve.model"] = "claude-haiku-4-5"
+        w.image.commit("set the model")
+    with MessagesServer(default=solving) as server:
+        out = world_cli("evolve", "--world", str(path), "--lineages", "1", "--rounds", "1",
+                        "--per-round", "1", "--problems", "1", cwd=str(tmp_path),
+                        ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-ant-test")
+        assert out.returncode == 0, out.stderr
+        assert {r["model"] for r in server.requests} == {"claude-haiku-4-5"}
+        assert "run run-" in out.stdout and "(claude-haiku-4-5)" in out.stdout
