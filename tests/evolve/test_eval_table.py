@@ -119,3 +119,13 @@ def test_my_eval_is_used() -> None:
     assert w.eval("(eval-mode)") == Symbol("my-eval")
     w.eval("(set-eval-mode! 'ground)")
     assert w.eval("(eval-mode)") == Symbol("ground")
+
+
+def test_forms_my_eval_does_not_handle_run_on_the_ground_in_my_eval_mode() -> None:
+    w = world.open()
+    w.eval("(set-eval-mode! 'my-eval)")
+    assert w.eval("(defmacro m (x) x) (define-record pt x y) (pt-x (make-pt 1 2))") == 1
+    assert w.eval("(do ((i 0 (+ i 1))) ((= i 3) i))") == 3
+    assert w.eval("(defnative! sq (x) (* x x)) (sq 3)") == 9
+    with pytest.raises(LispError, match="unbound variable: do"):
+        w.eval("(let () (do ((i 0 (+ i 1))) ((= i 3) i)))")

@@ -42,7 +42,7 @@ CELLS = [
     ("(check 1)", [("ERROR", "syntax error: expected (check expected expr)")]),
     ("(defnative! sq (x) (* x x)) (sq 5)", [("CODE", "sq"), ("CODE", "25")]),
     ("(show-env)",
-     [("NOTE", "{:defined (fact) :forms (quote if define lambda let begin cond) :natives () :version 1}")]),
+     [("NOTE", "{:defined (fact) :forms (if quote lambda let cond begin define) :natives () :version 1}")]),
     ("(extend-eval! 'twice '(lambda (expr env) (* 2 (my-eval (cadr expr) env)))) (twice (fact 3))",
      [("CODE", "2"), ("CODE", "12")]),
     ("(extend-eval! 'if '(lambda (expr env) 0))",

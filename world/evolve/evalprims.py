@@ -7,12 +7,15 @@ installed on first use: until then `my-eval` is bound to a small procedure
 that installs it and then hands over, so `(eval-in my-eval '(+ 1 2))` works
 in a brand-new world. `(set-eval-mode! 'my-eval)` makes every plain
 top-level form of the world go through my-eval (`route`); the default is the
-ground evaluator.
+ground evaluator. Even then a top-level form headed by a macro, or by a
+special form the current my-eval does not handle (defmacro, do, set!...),
+runs on the ground, so the world stays fully usable.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ..lisp.analyze import SPECIAL
 from ..lisp.calls import call
 from ..lisp.errors import LispTypeError, SandboxError
 from ..lisp.primitives import primitive
@@ -179,8 +182,13 @@ def route(world: Any, form: Any) -> Any:
     """The form to run for a top-level `form`: through my-eval when the world says so."""
     if world.image.root.settings.get(MODE_KEY, "ground") != "my-eval":
         return form
-    if type(form) is Pair and type(form.car) is Symbol and form.car in world.env.macros:
-        return form         # macros (defnative!, the world's own) belong to the ground
+    if type(form) is Pair and type(form.car) is Symbol:
+        if form.car in world.env.macros:
+            return form     # macros (defnative!, the world's own) belong to the ground
+        if form.car in SPECIAL:
+            version = world_slot(world.image.root).version()
+            if version is not None and form.car.name not in version.forms:
+                return form     # a special form my-eval does not handle (defmacro, do...)
     return make_list([ev.MY_EVAL, make_list([QUOTE, form]), make_list([QUOTE, None])])
 
 

@@ -7,8 +7,10 @@ it, each under a small step budget, so an evaluator that loops or breaks `if`
 fails cleanly. Only when all pass is the definition made for real, through
 the environment's define hooks with the change's kind (`extend-eval`,
 `edit-eval`, `defnative`): the world's Namespace stores it as a definition of
-that kind, and history records it as an atomic commit of that kind (see
-`record` below). Then the slot gets its new version. All of it happens
+that kind, and world/history's hook records it as an atomic commit of that
+kind whose source is the top-level form that made the change, so replaying
+history remakes it (see `record` below). Then the slot gets its new version,
+holding the commit's id. All of it happens
 inside the running form's transaction, so a refused change, or any later
 error in the same form, leaves the world as it was.
 """
@@ -46,17 +48,38 @@ class EvalRefused(EvalError):
     kind = "refused"
 
 
-# Called after each kept change as record(env, kind, symbol, source, note) and may
-# return a commit id; world/history sets it (None: the define hooks are the record).
+# Called after each kept change as fn(env, kind, symbol, source, note); the last one's
+# non-None answer is the change's commit id. Empty by default: see `record`.
 RECORDERS: list[Callable[..., Any]] = []
 
 
 def record(env: Any, kind: str, name: str, source: str, note: str) -> Any:
-    """Tell history about a kept change; the last recorder's commit id, or None."""
+    """The id of the history commit that recorded a kept change, or None.
+
+    The change itself reaches history through the environment's define hooks,
+    which get the change's kind (`extend-eval`, `edit-eval`, `defnative`):
+    world/history's hook makes the atomic commit of that kind in the same
+    transaction. This only finds its id, in the world's history if it keeps
+    one (`root.history.latest(symbol)`), or asks RECORDERS (lineages).
+    """
     commit = None
     for fn in RECORDERS:
-        commit = fn(env, kind, name, source, note)
+        commit = fn(env, kind, name, source, note) or commit
+    if commit is None:
+        commit = _history_commit(env, kind, name)
     return commit
+
+
+def _history_commit(env: Any, kind: str, name: str) -> Any:
+    from ..objects import prims as world_prims
+    w = world_prims.WORLDS.get(id(env))
+    if w is None or w.env is not env:
+        return None
+    hist = getattr(w.image.root, "history", None)
+    latest = hist.latest(name) if hist is not None else None
+    if latest is None or getattr(latest, "kind", None) != kind:
+        return None
+    return getattr(latest, "id", None)
 
 
 # ---------------------------------------------------------------- reading sources
@@ -223,7 +246,8 @@ def install(env: Any, slot: EvalSlot) -> None:
             for form in forms:
                 _value(env, form)
             seed = next(f for f in forms if defines(f, MY_EVAL))
-            slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed))
+            slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed),
+                     record(env, "define", MY_EVAL.name, write(seed), "the seed evaluator"))
             return
         for form in forms:
             sym = defined_name(form)
@@ -307,8 +331,9 @@ def _check_handler(env: Any, handler: Any, who: str) -> None:
         raise EvalRefused(f"{who}: nothing changed: the handler {_short(handler)} "
                           f"fails: {e.kind}: {e.message}") from None
     if not isinstance(value, Procedure):
+        which = "" if _short(handler) == _short(value) else f", which is {_short(value)}"
         raise EvalRefused(f"{who}: nothing changed: the handler must be a procedure "
-                          f"of (expr env), got {_short(handler)}, which is {_short(value)}")
+                          f"of (expr env), got {_short(handler)}{which}")
     if type(value) is Closure and type(value.tmpl.form) is Pair:
         params = value.tmpl.form.cdr.car
         fixed = 0

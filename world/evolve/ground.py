@@ -65,8 +65,9 @@ def env_lookup(env: Any, sym: Any) -> Any:
         raise LispTypeError("env-lookup: expected a symbol")
     if n > 8:
         budget.charge(n >> 3)
+    key = _KEYS.get(sym) or global_key(sym)
     try:
-        return budget.CURRENT.ns[global_key(sym)]
+        return budget.CURRENT.ns[key]
     except (KeyError, AttributeError):
         raise UnboundVariable(sym.name) from None
 
