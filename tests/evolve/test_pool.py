@@ -284,7 +284,7 @@ def test_a_wrong_value_fails_even_when_the_hidden_cases_pass() -> None:
     result = p.check(w, 121)
     assert not result.solved
     assert result.failures == (Failure("(factorial 5)", "120", got="121", hidden=False),)
-    assert result.message() == "not solved: (factorial 5) gave 121, expected 120"
+    assert result.message() == "not solved: got 121, expected 120 for (factorial 5)"
 
 
 def test_failure_messages_hide_hidden_cases_unless_revealed() -> None:
