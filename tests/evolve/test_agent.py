@@ -15,6 +15,7 @@ from world.evolve.agent_errors import EvolveError, ReplayMissing
 from world.evolve.lineage import evolve_root
 from world.evolve.players import REFERENCE_LABEL
 from world.evolve.report import lineages_view, summary
+from world.evolve.rounds import DEFAULTS
 
 SMALL = dict(lineages=2, rounds=2, generations=1, per_round=3, problems=(1, 2, 3, 4, 101, 102))
 
@@ -39,7 +40,7 @@ def server(monkeypatch):
     with MessagesServer() as s:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", s.url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        monkeypatch.setitem(R.DEFAULTS, "backoff", 0.01)
+        monkeypatch.setitem(DEFAULTS, "backoff", 0.01)
         yield s
 
 

@@ -159,3 +159,20 @@ def test_the_model_comes_from_the_worlds_settings(tmp_path):
         assert out.returncode == 0, out.stderr
         assert {r["model"] for r in server.requests} == {"claude-haiku-4-5"}
         assert "run run-" in out.stdout and "(claude-haiku-4-5)" in out.stdout
+
+
+def test_a_failing_worker_is_one_error_line_and_the_run_can_resume(tmp_path):
+    rec = tmp_path / "one.jsonl"
+    assert world_cli("evolve", "--memory", "--agent", "reference", "--lineages", "2", "--rounds", "1",
+                     "--per-round", "1", "--problems", "1", "--record", str(rec),
+                     cwd=str(tmp_path)).returncode == 0
+    path = tmp_path / "w.fs"
+    out = world_cli("evolve", "--world", str(path), "--agent", f"replay:{rec}", "--parallel", "2",
+                    "--lineages", "2", "--rounds", "1", "--per-round", "1", "--problems", "2",
+                    cwd=str(tmp_path))
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: evolve: ") and "workers failed: replay: " in last
+    assert "has no reply for g1-L" in last and last.count("error:") == 1
+    status, rows = lineages(path)
+    assert status == "running" and all(st != "done" for _, st, *_ in rows)

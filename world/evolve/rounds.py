@@ -17,7 +17,6 @@ from .agent_errors import EvolveError
 
 CATEGORIES = ("standard", "hard", "evolution", "string", "higher-order", "number-theory",
               "recursive", "logic", "meta")
-NEWER = CATEGORIES[3:]
 
 DEFAULTS: dict[str, Any] = {
     "lineages": 4, "rounds": 3, "generations": 1,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from typing import Any, Callable
@@ -22,7 +23,7 @@ from ZODB.POSException import ConflictError
 from .agent_errors import EvolveError
 from .lineage import Generation, Run, evolve_root
 from .players import make_player
-from .rounds import DEFAULTS, restrict, settings as make_settings
+from .rounds import restrict, settings as make_settings
 from .seeding import seed_source
 from .tournament import new_run, run_generations, run_lineage
 
@@ -155,8 +156,9 @@ def run_workers(world: Any, run: Run, gen: Generation, zeo: str, progress: Progr
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     cmd = [sys.executable, "-m", "repl.evolve_worker", "--zeo", zeo, "--run", run.id,
            "--generation", str(gen.number)]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env=env) for _ in range(n)]
+    logs = [tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(n)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True, env=env)
+             for log in logs]
     try:
         while any(p.poll() is None for p in procs):
             time.sleep(POLL)
@@ -167,13 +169,17 @@ def run_workers(world: Any, run: Run, gen: Generation, zeo: str, progress: Progr
             if p.poll() is None:
                 p.terminate()
                 p.wait()
-    errors = [p.stderr.read().strip().splitlines() for p in procs if p.returncode != 0]
-    for p in procs:
-        p.stderr.close()
+    errors = []
+    for p, log in zip(procs, logs):
+        log.seek(0)
+        lines = [line[len("error: "):] for line in log.read().splitlines()
+                 if line.startswith("error: ")]
+        log.close()
+        if p.returncode != 0:
+            errors.append(lines[-1] if lines else f"a worker exited with status {p.returncode}")
     world.image.tm.begin()
     if errors:
-        last = next((e[-1] for e in errors if e), "no message")
-        raise EvolveError(f"{len(errors)} of {n} workers failed: {last}")
+        raise EvolveError(f"{len(errors)} of {n} workers failed: {errors[-1]}")
     left = [l.name for l in gen.lineages.values() if l.status != "done"]
     if left:
         raise EvolveError(f"the workers stopped with {', '.join(left)} unfinished: "
