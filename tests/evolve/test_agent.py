@@ -130,6 +130,9 @@ def test_replay_is_deterministic_for_a_whole_tournament(tmp_path):
                           **SMALL)
             outcomes.append(outcome(run))
     assert outcomes[0] == outcomes[1] == outcomes[2]
+    with world.open(tmp_path / "d.fs") as w:       # the recorded settings are the default
+        run = R.start(w, agent=f"replay:{rec}", run_id="x")
+        assert outcome(run) == outcomes[0] and run.settings["lineages"] == 2
 
 
 def test_replay_without_the_reply_is_a_clear_error(tmp_path):

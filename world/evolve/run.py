@@ -61,8 +61,11 @@ def find_run(world: Any, run_id: str | None = None, unfinished: bool = False) ->
 
 def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = None,
           run_id: str | None = None, **given: Any) -> Run:
-    """Create a run from `given` settings and run it to the end."""
-    s = make_settings(**given)
+    """Create a run from `given` settings and run it to the end.
+
+    A replay takes the recorded run's settings for every one not given."""
+    s = make_settings(**{**_recorded(given.get("agent")),
+                         **{k: v for k, v in given.items() if v is not None}})
     if s["parallel"] > 1 and zeo is None:
         raise EvolveError("--parallel needs the world on a ZEO server (the CLI starts one)")
     pool = load_problems(s)
@@ -94,6 +97,17 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
     run.settings = s
     world.image.tm.commit()
     return _go(world, run, player_for(s), load_problems(s), progress, zeo)
+
+
+def _recorded(agent: str | None) -> dict[str, Any]:
+    """The settings a replay file's header holds (those that decide what is asked)."""
+    if not agent or not agent.startswith("replay:"):
+        return {}
+    from .players import ReplayPlayer
+    from .rounds import DEFAULTS
+    header = ReplayPlayer(agent[len("replay:"):]).header.get("settings") or {}
+    return {k: v for k, v in header.items()
+            if k in DEFAULTS and k not in ("agent", "record", "parallel", "model")}
 
 
 def _plain(s: dict[str, Any]) -> dict[str, Any]:
