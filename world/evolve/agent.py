@@ -5,8 +5,8 @@ scratchpad, persistent helpers, notes from earlier failures), asks the
 player, extracts at most five forms, and evaluates each as one scratchpad
 cell, until `(done ...)` succeeds, the steps run out, or the cells do. A crash
 loses at most the attempt in flight: a resumed run starts it over.
-(The records are committed once a turn and when the attempt ends; the
-cells' own definitions are committed form by form by the lineage's world.)
+(The records are committed after each turn, the last one with the outcome;
+the cells' own definitions are committed form by form by the lineage's world.)
 """
 from __future__ import annotations
 
@@ -100,6 +100,8 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         if why:
             break
         turn = len(att.turns)
+        if turn:        # the previous turn's records; the last turn is committed with the outcome
+            ctx.commit(f"evolve: {ctx.lineage.name} turn {turn - 1} of problem {task.id}")
         ctx.event(phase="problem", round=rnd.number, problem=task.id, steps=used,
                   budget=att.budget, turn=turn)
         prompt = problem_prompt(task, att.budget - used, att.budget, s["max_cells"] - len(att.cells),
@@ -132,7 +134,6 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
             if out.solved:
                 att.solved = True
                 break
-        ctx.commit(f"evolve: {ctx.lineage.name} turn {turn} of problem {task.id}")
     att.steps, att.why, att.finished = used, why, time.time()
     att.status = "solved" if att.solved else "failed"
     if not att.solved:
