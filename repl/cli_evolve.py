@@ -33,6 +33,8 @@ def register(sub: Any) -> None:
     p.add_argument("--model", help="model name (default: the world's evolve.model setting, "
                                     "else claude-sonnet-4-6)")
     p.add_argument("--parallel", type=int, help="worker processes (default 1)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per model call (default 120); rate limits and overloads are retried")
     p.add_argument("--per-round", type=int, help="problems per round (default 15)")
     p.add_argument("--problems", help="comma-separated problem ids to draw from (default: all)")
     p.add_argument("--seed", type=int, help="seed of the problem draw (default 1)")
@@ -153,11 +155,11 @@ def cmd_evolve(args: argparse.Namespace) -> int:
                             lineages=args.lineages, rounds=args.rounds,
                             generations=args.generations, parallel=args.parallel,
                             per_round=args.per_round, problems=_ids(args.problems),
-                            seed=args.seed, record=args.record)
+                            seed=args.seed, record=args.record, timeout=args.timeout)
             status.end()
             _print_table(table(run), sys.stdout)
             u = run.usage.as_dict()
-            print(f"run {run.id} ({run.agent}): {u['calls']} calls, {u['tokens_in']} tokens in, "
+            print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
                   f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
         finally:
             status.end()

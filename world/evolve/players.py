@@ -109,9 +109,9 @@ class ReferencePlayer:
             chunk = forms[n:n + self.per_reply]
             if not chunk:
                 return Reply('(note "the reference player has no other answer")', "reference",
-                             [Attempt("ok", 0.0)], GAVE_UP)
+                             [], GAVE_UP)
             text = "\n".join(chunk)
-        return Reply(text, "reference", [Attempt("ok", 0.0)], "end_turn")
+        return Reply(text, "reference", [], "end_turn")
 
 
 class ReplayPlayer:
