@@ -82,7 +82,7 @@ def _ask(ctx: Context, att: Attempt, key: str, prompt: str, context: dict[str, A
 def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     """Attempt problem `task` as position `pos` of round `rnd`; return the finished attempt."""
     s = ctx.settings
-    budget = rnd.budget + getattr(rnd, "bonus", 0)
+    budget = rnd.budget + rnd.bonus
     att = Attempt(task.id, task.name, task.category, budget, Scratchpad.from_problem(task))
     rnd.attempts[pos] = att         # committed with its first turn
     ws = Workspace(ctx.world, att.pad, task)
