@@ -204,3 +204,15 @@ def test_an_error_later_in_the_same_form_undoes_the_change() -> None:
     assert "twice" not in world.write(w.eval("(show-eval)"))
     with pytest.raises(LispError):
         w.eval("(eval-in my-eval '(twice 1))")
+
+
+def test_the_evaluator_as_data() -> None:
+    w = world.open()
+    assert world.write(w.eval("(get (evaluator-info) :installed)")) == "#f"
+    w.eval(TWICE)
+    w.eval("(defnative! sq (x) (* x x))")
+    assert world.write(w.eval("(get (evaluator-info) :version)")) == "2"
+    assert world.write(w.eval("(get (evaluator-info) :natives)")) == "(sq)"
+    assert world.write(w.eval("(map (lambda (c) (get c :name)) (get (evaluator-info) :constructs))")) == "(twice)"
+    assert world.write(w.eval("(get (evaluator-info) :mode)")) == "ground"
+    assert "twice" in world.write(w.eval("(get (evaluator-info) :forms)"))

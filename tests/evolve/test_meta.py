@@ -196,3 +196,14 @@ def test_refusals_inside_a_cell_change_nothing() -> None:
     assert pad.all()[-1].result == "2"
     with pytest.raises(EvalRefused):
         w.eval("(extend-eval! 'if 5)")
+
+
+def test_helpers_and_evaluator_changes_carry_to_the_next_problem() -> None:
+    w = world.open()
+    first, second = _pad(), Scratchpad("next", expected=("12",))
+    run_in_world(w, first, "(define (double x) (* 2 x)) "
+                           "(extend-eval! 'twice '(lambda (expr env) (double (my-eval (cadr expr) env))))")
+    cells = run_in_world(w, second, "(show-env) (done (twice (double 3)))")
+    assert [c.kind for c in cells] == ["NOTE", "DONE"]
+    assert second.status == "solved" and second.defined == ()
+    assert ":forms (if quote lambda let cond begin define twice)" in cells[0].result

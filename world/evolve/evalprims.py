@@ -140,6 +140,32 @@ def eval_constructs() -> Any:
                       for n, (seq, commit, _) in slot.constructs.items()])
 
 
+def describe(env: Any) -> LispMap:
+    """The evaluator of `env` as data, for `(inspect :evaluator)`: current version, forms,
+    discovered constructs with their commits, natives, how many versions, the mode."""
+    slot = slot_for(env)
+    v = slot.version()
+    w = world_prims.WORLDS.get(id(env))
+    mode = w.image.root.settings.get(MODE_KEY, "ground") if w is not None and w.env is env else "ground"
+    constructs = [LispMap([(Keyword("name"), Symbol(n)), (Keyword("version"), seq),
+                           (Keyword("commit"), False if commit is None else commit),
+                           (Keyword("time"), iso(t))])
+                  for n, (seq, commit, t) in slot.constructs.items()]
+    return LispMap([(Keyword("slot"), slot.name), (Keyword("installed"), v is not None),
+                    (Keyword("version"), v.seq if v else 0),
+                    (Keyword("kind"), v.kind if v else False),
+                    (Keyword("forms"), make_list([Symbol(f) for f in (v.forms if v else ())])),
+                    (Keyword("constructs"), make_list(constructs)),
+                    (Keyword("natives"), make_list([Symbol(n) for n in slot.natives.keys()])),
+                    (Keyword("versions"), len(slot.versions)), (Keyword("mode"), Symbol(mode))])
+
+
+@primitive("evaluator-info", group="evolve")
+def evaluator_info() -> LispMap:
+    """(evaluator-info) -> the evaluator as data: version, forms, constructs, natives, mode."""
+    return describe(running_env())
+
+
 @primitive("eval-mode", group="evolve")
 def eval_mode() -> Symbol:
     """(eval-mode) -> ground or my-eval: which evaluator runs the world's top-level forms."""

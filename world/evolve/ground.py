@@ -40,7 +40,8 @@ def running_env() -> Any:
 
 def _frames(who: str, env: Any) -> Any:
     if env is not None and type(env) is not Pair:
-        raise LispTypeError(f"{who}: expected an environment (a list of frames), got a {type(env).__name__}")
+        raise LispTypeError(f"{who}: expected an environment (a list of frames), "
+                            f"got a {type(env).__name__}")
     return env
 
 
@@ -172,3 +173,4 @@ def _replace(alist: Any, sym: Symbol, value: Any) -> Any:
 def form_p(x: Any, name: Any) -> bool:
     """(form? x name) -> whether x is a list whose head is the symbol name."""
     return type(x) is Pair and x.car is name
+
