@@ -115,6 +115,12 @@ def _print_table(rows: list[list[str]], out: TextIO) -> None:
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
 
 
+def _usage(run: Any) -> None:
+    u = run.usage.as_dict()
+    print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
+          f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
+
+
 def _ids(text: str | None) -> tuple[int, ...] | None:
     if not text:
         return None
@@ -158,9 +164,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
                             seed=args.seed, record=args.record, timeout=args.timeout)
             status.end()
             _print_table(table(run), sys.stdout)
-            u = run.usage.as_dict()
-            print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
-                  f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
+            _usage(run)
         finally:
             status.end()
             w.close()
@@ -177,7 +181,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     w = open_from_args(args)
     try:
         run = find_run(w, args.run or None)
+        print(f"run {run.id} ({run.status}), agent: {run.agent}")
         _print_table(table(run), sys.stdout)
+        _usage(run)
         path = plot(run, args.png or f"{run.id}-fitness.png")
         print(f"plot: {path}")
     finally:

@@ -14,6 +14,7 @@ import world
 from agent_support import child_env, solving, world_cli
 from messages_server import MessagesServer
 from world.evolve.lineage import evolve_root
+from world.evolve.players import REFERENCE_LABEL
 
 PROBLEMS = "1,2,3,4,5,101,102"
 
@@ -122,7 +123,8 @@ def test_report_prints_a_table_and_writes_a_png(tmp_path):
     out = world_cli("evolve", "report", "rep", "--world", str(path), "--png", str(png),
                     cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
-    header = out.stdout.splitlines()[0].split()
+    assert out.stdout.splitlines()[0] == "run rep (done), agent: " + REFERENCE_LABEL
+    header = out.stdout.splitlines()[1].split()
     assert header[:5] == ["gen", "lineage", "status", "solved", "fitness"]
     assert sum(1 for line in out.stdout.splitlines() if line.startswith(("1 ", "2 "))) == 4
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
