@@ -8,7 +8,9 @@ evaluator richness (my-eval lines / 120, capped at 1). The weights are run
 settings; every component is stored with the lineage, not only the sum.
 
 `run_lineage` is resumable at any point: finished rounds and attempts are
-skipped, an attempt left running by a crash is started over.
+skipped, an attempt left running by a crash is started over with a fresh
+scratchpad (definitions its cells had already committed stay in the
+lineage's namespace, as they would after any failed attempt).
 """
 from __future__ import annotations
 
