@@ -69,9 +69,7 @@ class Status:
             self.solved[name] = self.solved.get(name, 0) + bool(e.get("solved"))
         if phase == "poll":
             from world.evolve.report import progress
-            line = " | ".join(f"{r['lineage']} r{r['round']} #{r['problem']} solved {r['solved']}"
-                              + (f" fit {r['fitness']:.3f}" if r["fitness"] is not None else "")
-                              for r in progress(e["run"]))
+            line = " | ".join(_poll_cell(r) for r in progress(e["run"]))
             if line != self.last:
                 self.show(line, "step")
         elif phase in ("problem", "problem-done"):
@@ -107,6 +105,15 @@ class Status:
             self.out.write("\n")
             self.out.flush()
             self.width = 0
+
+
+def _poll_cell(r: dict[str, Any]) -> str:
+    """One lineage in the parallel progress line."""
+    if r["fitness"] is not None:
+        return f"{r['lineage']} done, solved {r['solved']}, fitness {r['fitness']:.3f}"
+    if r["problem"] is None:
+        return f"{r['lineage']} waiting"
+    return f"{r['lineage']} round {r['round']} problem {r['problem']} solved {r['solved']}"
 
 
 def _print_table(rows: list[list[str]], out: TextIO) -> None:
