@@ -9,42 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from fractions import Fraction
 from typing import Any
 
 from world.inspect import inspect
-from world.lisp.printer import write
 from world.lisp.reader import read
-from world.lisp.types import Keyword, LispMap, Pair, Symbol
-from world.objects.cli_support import add_world_args, open_from_args
+from world.lisp.types import Keyword, Symbol
 
 from . import inspect_view, render
-
-
-def to_json(v: Any) -> Any:
-    """Lisp data as JSON-ready Python: maps to objects, lists and vectors to arrays."""
-    t = type(v)
-    if v is None:
-        return []
-    if t is bool or t is int or t is str:
-        return v
-    if t is float:
-        return v if v == v and v not in (float("inf"), float("-inf")) else write(v)
-    if t is LispMap:
-        return {(k.name if type(k) is Keyword else write(k)): to_json(x) for k, x in v.items()}
-    if t is Pair:
-        items, x = [], v
-        while type(x) is Pair:
-            items.append(to_json(x.car))
-            x = x.cdr
-        return items if x is None else write(v)
-    if t is tuple:
-        return [to_json(x) for x in v]
-    if t is Symbol:
-        return v.name
-    if t is Fraction:
-        return write(v)
-    return write(v)
+from .cli_common import EXIT_OK, add_json_arg, add_world_args, open_world, to_json
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> int:
@@ -53,12 +25,12 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> int:
         sys.stdout.write("\n")
     else:
         print(text)
-    return 0
+    return EXIT_OK
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     """`world inspect WHAT`: a name, a :topic, or any expression's value."""
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         what = read(args.what, "<inspect>")
         if type(what) in (Symbol, Keyword):
             m = inspect(w, what)
@@ -69,42 +41,42 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_snapshots(args: argparse.Namespace) -> int:
     """`world snapshots`: the saved snapshots, oldest first."""
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         snaps = w.snapshots()
         if args.json:
             json.dump(snaps, sys.stdout, indent=2, sort_keys=True)
             sys.stdout.write("\n")
-            return 0
+            return EXIT_OK
         if not snaps:
             print("no snapshots")
         for s in snaps:
             note = f"  {s['note']}" if s["note"] else ""
             print(f"{s['name']}  {s['time']}  {s['definitions']} definitions{note}")
-        return 0
+        return EXIT_OK
 
 
 def cmd_save(args: argparse.Namespace) -> int:
     """`world save NAME`: record a named snapshot."""
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         s = w.save(args.name, args.note)
         if args.json:
             json.dump(s, sys.stdout, indent=2, sort_keys=True)
             sys.stdout.write("\n")
         else:
             print(f"saved snapshot {s['name']} ({s['definitions']} definitions) at {s['time']}")
-        return 0
+        return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """`world restore NAME`: make the world equal to a snapshot."""
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         n = w.restore(args.name)
         if args.json:
             json.dump({"name": args.name, "changed": n}, sys.stdout, indent=2, sort_keys=True)
             sys.stdout.write("\n")
         else:
             print(f"restored snapshot {args.name} ({n} names set)")
-        return 0
+        return EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -124,4 +96,4 @@ def register(sub: Any) -> None:
     for name in ("inspect", "snapshots", "save", "restore"):
         parser = sub.choices[name]
         add_world_args(parser)
-        parser.add_argument("--json", action="store_true", help="print JSON")
+        add_json_arg(parser)

@@ -1,14 +1,16 @@
 """`world repl`: open the world the command line names and run a session in it.
 
-The session itself is `repl.session.Repl`; this module chooses the world
-(`--world PATH`, `--zeo HOST:PORT`, `--memory`, else the default image), the
-history file that belongs to it, and closes the world when the user leaves.
+The session itself is `repl.session.Repl`; this module gives it the world
+(`repl.cli` opens the one `--world PATH`, `--zeo HOST:PORT` or `--memory`
+names, else the default image) and the history file that belongs to it.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+from typing import Any
 
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
@@ -43,13 +45,11 @@ def history_for(world: object) -> History:
     return FileHistory(path)
 
 
-def main(args: argparse.Namespace | None = None) -> int:
-    """Run the REPL on the world `args` name until Ctrl-D or `,quit`."""
+def main(args: argparse.Namespace | None = None, w: Any = None) -> int:
+    """Run the REPL on world `w` (default: the one `args` name) until Ctrl-D or `,quit`."""
     args = args or argparse.Namespace(memory=True)
-    w = open_from_args(args)
-    try:
-        repl = Repl(w, history=history_for(w), debug=bool(getattr(args, "debug", False)),
-                    steps=getattr(args, "steps", None))
-        return repl.run()
-    finally:
-        w.close()
+    if w is None:
+        with contextlib.closing(open_from_args(args)) as opened:
+            return main(args, opened)
+    repl = Repl(w, history=history_for(w), debug=bool(getattr(args, "debug", False)))
+    return repl.run()

@@ -19,10 +19,12 @@ from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
+from .lisp.errors import LispError
 from .lisp.printer import write
 from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
+from .evolve import evalprims
 from .objects import prims, snapshots
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
 from .objects.definitions import Namespace
@@ -38,6 +40,8 @@ T = TypeVar("T")
 
 class World:
     """A live world: evaluate text in it; output goes to `out`."""
+
+    route: Callable[[Any], Any] | None = None     # top-level form -> the form to run (evolve)
 
     def __init__(self, env: Environment | None = None, limits: Limits = DEFAULT_LIMITS,
                  out: Callable[[str], Any] | None = None, image: Image | None = None) -> None:
@@ -65,6 +69,7 @@ class World:
         prims.attach(self)
         if adopt:
             self._transact(lambda out: self._adopt(), "world: adopt an environment")
+        evalprims.attach(self)
         self.env.hooks.append(self.names.record)
 
     def _adopt(self) -> None:
@@ -82,8 +87,14 @@ class World:
     def eval(self, text: str, steps: int | None = None, source: str | None = None) -> Any:
         """Evaluate every form in `text`; return the value of the last one."""
         value = None
-        for form, typed in self.forms(text, source):
-            value = self.eval_form(form, steps, source, typed).value
+        for form, a, b in read_spans(text, source):
+            try:
+                value = self.eval_form(form, steps, source, text[a:b]).value
+            except LispError as e:
+                if e.loc is None:       # an atom at top level: it is where its text starts
+                    e.loc = (text.count("\n", 0, a) + 1, a - text.rfind("\n", 0, a))
+                    e.source = e.source or source
+                raise
         return value
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,
@@ -97,6 +108,8 @@ class World:
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
+        if self.route is not None:
+            form = self.route(form)
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))

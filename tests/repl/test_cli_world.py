@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 import world
-from repl.cli_world import to_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,8 +82,3 @@ def test_restore_of_an_unknown_snapshot(img):
 
 def test_no_snapshots(img):
     assert cli("snapshots", "--world", img).stdout == "no snapshots\n"
-
-
-def test_to_json():
-    v = world.read('{:a (1 2.5 "s") :b [x #t] :c 1/2 :d ()}')
-    assert to_json(v) == {"a": [1, 2.5, "s"], "b": ["x", True], "c": "1/2", "d": []}

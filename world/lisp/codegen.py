@@ -18,6 +18,7 @@ from .analyze import mangle
 from .types import Template, VOID
 
 MARK = "\x00"
+MAX_NEST = 20           # calls nested in one Python expression (its parser allows 200 parentheses)
 RET, DROP = "ret", "drop"
 
 
@@ -114,6 +115,7 @@ class Fn:
         self.loop: Loop | None = None
         self.errs: list[str] = []
         self.self_var: A.Var | None = None
+        self.nest = 0           # calls open around the expression being generated
 
     # ------------------------------------------------------------ emitting
     def emit(self, text: str, loc: A.Loc = None) -> None:
@@ -147,10 +149,12 @@ class Fn:
         if t is A.LocalRef:
             return pyname(node.var) + (".v" if node.var.boxed else "")
         if t is A.GlobalRef:
+            if node.loc is not None:    # its own line, so an unbound name is reported where it is
+                return f"({self.unit.mark(node.loc)}g_{mangle(node.sym.name)})"
             return "g_" + mangle(node.sym.name)
         if t is A.Lambda:
             return self.closure(node)
-        if not self.simple(node):
+        if t is not A.Call and t is not A.PrimCall and not self.simple(node):
             tmp = self.temp()
             self.stmt(node, Dest("set", tmp))
             return tmp
@@ -176,20 +180,33 @@ class Fn:
     def operands(self, fn: A.Node | None, args: list[A.Node]) -> tuple[str, list[str]]:
         """Expressions for a call's parts, evaluated left to right."""
         nodes = ([fn] if fn is not None else []) + list(args)
-        last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
+        if self.nest > MAX_NEST:    # deep inside one expression: every part into a temporary,
+            last = len(nodes)       # so Python's parser never sees the whole nesting
+        else:
+            last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
         out = []
-        for i, n in enumerate(nodes):
-            code = self.expr(n)
-            if i < last and type(n) not in (A.Const, A.Lambda) and not (
-                    type(n) is A.LocalRef and not n.var.assigned):
-                tmp = self.temp()
-                self.emit(f"{tmp} = {code}")
-                code = tmp
-            out.append(code)
+        self.nest += 1
+        try:
+            for i, n in enumerate(nodes):
+                code = self.expr(n)
+                if i < last and type(n) not in (A.Const, A.Lambda) and not (
+                        type(n) is A.LocalRef and not n.var.assigned):
+                    tmp = self.temp()
+                    self.emit(f"{tmp} = {code}")
+                    code = tmp
+                out.append(code)
+        finally:
+            self.nest -= 1
         if fn is None:
             return "", out
         f = out[0]
         return (f if type(fn) in (A.GlobalRef, A.LocalRef, A.Const) else f"({f})"), out[1:]
+
+    def hoist(self, code: str) -> str:
+        """A temporary holding the value of `code`, computed here."""
+        tmp = self.temp()
+        self.emit(f"{tmp} = {code}")
+        return tmp
 
     def primcall(self, node: A.PrimCall) -> str:
         _, args = self.operands(None, node.args)
@@ -197,7 +214,8 @@ class Fn:
         if n == 1 and name in INLINE1:
             return INLINE1[name].format(args[0])
         if n == 1 and (path := _cxr(name)) is not None:
-            return f"({args[0]}){path}"
+            mark = self.unit.mark(node.loc) if node.loc else ""
+            return f"({mark}({args[0]}){path})"
         if n == 2 and name == "cons":
             return f"_cons({args[0]}, {args[1]})"
         if n == 2 and name in ARITH:
@@ -304,13 +322,21 @@ class Fn:
             self.deliver(self.expr(node), dest)
             return
         self.emit(f"if {self.test(node.test)}:", node.loc)
-        self.depth += 1
-        self.stmt(node.then, dest)
-        self.depth -= 1
+        self.block(node.then, dest)
+        mark = len(self.lines)
         self.emit("else:")
+        if not self.block(node.else_, dest):
+            del self.lines[mark:]
+
+    def block(self, node: A.Node, dest: Dest) -> bool:
+        """Emit `node` as an indented block; False if it needed no statement (a `pass` stands in)."""
         self.depth += 1
-        self.stmt(node.else_, dest)
+        mark = len(self.lines)
+        self.stmt(node, dest)
+        if len(self.lines) == mark:
+            self.emit("pass")
         self.depth -= 1
+        return len(self.lines) != mark + 1 or self.lines[-1][1] != "pass"
 
     def test(self, node: A.Node) -> str:
         """A Python condition for a Lisp test (only #f is false)."""
@@ -350,7 +376,10 @@ class Fn:
             self.emit(f"{tmp} = {self.expr(part)}")
             self.emit(f"if {tmp} {op}:")
             self.depth += 1
+            mark = len(self.lines)
             self.deliver(tmp, dest)
+            if len(self.lines) == mark:
+                self.emit("pass")
             self.depth -= 1
             self.emit("else:")
             self.depth += 1
@@ -425,8 +454,15 @@ class Fn:
                 return
         if dest.kind == RET:
             fn, args = self.operands(node.fn, node.args)
-            self.emit(f"return _TC({fn}, ({', '.join(args)}{',' if len(args) == 1 else ''}))",
-                      node.loc)
+            packed = f"({', '.join(args)}{',' if len(args) == 1 else ''})"
+            if type(node.fn) is A.GlobalRef:    # a primitive is called at once: it cannot recurse
+                loose = [a if a.isidentifier() or type(n) is A.Const else self.hoist(a)
+                         for a, n in zip(args, node.args)]
+                packed = f"({', '.join(loose)}{',' if len(loose) == 1 else ''})"
+                self.emit(f"return {fn}.fn({', '.join(loose)}) if _type({fn}) is _Prim "
+                          f"else _TC({fn}, {packed})", node.loc)
+                return
+            self.emit(f"return _TC({fn}, {packed})", node.loc)
             return
         self.deliver(self.expr(node), dest)
 
