@@ -212,7 +212,7 @@ def test_load_reports_the_failing_form_with_its_file_and_line(w, tmp_path):
     src = tmp_path / "bad.lisp"
     src.write_text("(define a 1)\n\n(car a)\n(define b 2)\n")
     run = drive(w, f",load {src}\r")
-    assert f"error: {src}:3:1: type error: car" in run.text
+    assert f"error: {src}:3:" in run.text and "type error: car" in run.text
     assert w.eval("a") == 1 and "b" not in w.names.defs
 
 
