@@ -229,12 +229,60 @@ def none_yet(topic: str) -> LispMap:
                            f"subsystem is not installed"})
 
 
+def from_plain(x: Any) -> Any:
+    """Plain Python data as Lisp data: dicts become maps with keyword keys, None #f."""
+    if x is None:
+        return False
+    if isinstance(x, dict):
+        return LispMap((Keyword(k.replace("_", "-")) if type(k) is str else k, from_plain(v))
+                       for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return make_list([from_plain(v) for v in x])
+    return x
+
+
+def inspect_evaluator(world: Any) -> LispMap:
+    """The world's my-eval: current version and source, constructs, natives, every version."""
+    from .evolve import evalprims
+    from .evolve.slot import SETTINGS_KEY
+    slot = world.image.root.settings.get(SETTINGS_KEY)
+    if slot is None or slot.current == 0:
+        return _kw({"topic": "evaluator", "installed": False,
+                    "message": "no my-eval in this world yet: (set-eval-mode! 'my-eval) "
+                               "installs the seed evaluator"})
+    info = evalprims.describe(world.env)
+    current = slot.version()
+    versions = [_kw({"version": v.seq, "kind": v.kind, "note": v.note, "time": iso(v.time),
+                     "commit": False if v.commit is None else v.commit,
+                     "forms": make_list([Symbol(f) for f in v.forms]),
+                     "current": v.seq == slot.current, "source": v.source})
+                for v in slot.history()]
+    budget.charge(len(versions))
+    return (info.assoc(Keyword("source"), current.source if current else False)
+            .assoc(Keyword("history"), make_list(versions)))
+
+
+def inspect_lineages(world: Any) -> LispMap:
+    """Every evolution run's lineages by generation, with fitness and evaluator diffs."""
+    from .evolve.report import lineages_view
+    view = lineages_view(world)
+    return from_plain({"runs": view["runs"], "hall_of_fame": view["hall_of_fame"],
+                       "count": sum(len(g["lineages"]) for r in view["runs"]
+                                    for g in r["generations"])})
+
+
 def inspect_topic(world: Any, topic: str) -> LispMap:
     """The map for a topic keyword such as :world or :snapshots."""
     if topic == "world":
         return inspect_world(world)
     if topic == "snapshots":
         return inspect_snapshots(world)
+    if topic in SUBSYSTEMS and not has_subsystem(topic):
+        return none_yet(topic)
+    if topic == "evaluator":
+        return inspect_evaluator(world)
+    if topic == "lineages":
+        return inspect_lineages(world)
     if topic in SUBSYSTEMS:
         return none_yet(topic)
     raise EvalError(f"inspect: unknown topic :{topic} (topics: "

@@ -6,7 +6,7 @@ import pytest
 
 import world
 from repl import inspect_view, render
-from world.inspect import callers, describe, inspect, symbols_in
+from world.inspect import callers, describe, from_plain, has_subsystem, inspect, symbols_in
 from world.lisp.types import Keyword, LispMap
 
 K = Keyword
@@ -127,11 +127,44 @@ def test_snapshots_topic(lib):
     assert get(snap, "definitions") == 12
 
 
-@pytest.mark.parametrize("topic", ["history", "rules", "evaluator", "lineages"])
+@pytest.mark.parametrize("topic", [t for t in ("history", "rules") if not has_subsystem(t)])
 def test_topics_without_their_subsystem_say_so(lib, topic):
     m = lib.eval(f"(inspect :{topic})")
     assert get(m, "available") is False and get(m, "topic") == topic
     assert get(m, "message").startswith(f"no {topic} in this world yet")
+
+
+def test_evaluator_topic_before_and_after_my_eval_is_installed(lib):
+    m = lib.eval("(inspect :evaluator)")
+    assert get(m, "installed") is False and "(set-eval-mode! 'my-eval)" in get(m, "message")
+    assert lib.image.root.settings.get("evolve/evaluator") is None   # inspecting created nothing
+    lib.eval("(set-eval-mode! 'my-eval)")
+    m = lib.eval("(inspect :evaluator)")
+    assert get(m, "installed") is True and get(m, "version") == 1
+    assert get(m, "source").startswith("(define (my-eval expr env)")
+    first = get(m, "history").car
+    assert get(first, "kind") == "seed" and get(first, "current") is True
+    assert get(first, "source") == get(m, "source")
+
+
+def test_lineages_topic_shows_runs_lineages_and_fitness(lib):
+    from world.evolve import run as R
+    assert world.write(lib.eval("(inspect :lineages)")) == "{:count 0 :hall-of-fame () :runs ()}"
+    R.start(lib, agent="reference", run_id="r1", lineages=1, rounds=1, generations=1,
+            per_round=2, problems=(1, 2))
+    m = lib.eval("(inspect :lineages)")
+    assert get(m, "count") == 1
+    run = get(m, "runs").car
+    assert get(run, "run") == "r1"
+    lineage = get(get(run, "generations").car, "lineages").car
+    assert get(lineage, "name") == "g1-L0" and get(lineage, "solved") == 2
+    assert set(k.name for k, _ in get(lineage, "components").items()) >= {"solve", "novelty"}
+    assert type(get(lineage, "evaluator-diff")) is str
+    assert get(get(m, "hall-of-fame").car, "lineage") == "g1-L0"
+
+
+def test_from_plain():
+    assert world.write(from_plain({"a_b": [1, None, {2: "x"}]})) == '{:a-b (1 #f {2 "x"})}'
 
 
 def test_an_unknown_topic_lists_the_topics(lib):
