@@ -24,6 +24,7 @@ def verify(hist: History) -> Broken | None:
     parent = GENESIS
     expected_seq = 1
     for seq, c in hist.commits.items():
+        c._p_activate()
         d = c.__dict__
         if seq != expected_seq or d.get("seq") != seq:
             return Broken(seq, c.id, c.symbol, f"sequence number {d.get('seq')} out of order")
