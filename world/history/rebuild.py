@@ -162,7 +162,7 @@ class _Replayer:
         self.w, self.production, self.report = w, production, report
         self.captured: dict[str, str] = {}
         self.mapping: dict[int, int] = {}          # source seq -> rebuilt seq
-        self.failed: set[str] = set()
+        self.replayed = 0
         if production:
             w.env.hooks.append(self._capture)
 
@@ -177,42 +177,46 @@ class _Replayer:
         c = history_of(self.w).latest(symbol)
         return None if c is None or c.kind == "undefine" else c.source
 
-    def _replay(self, it: Item) -> None:
-        if it.kind != "undefine" and all(self.current(s) == it.source for s in it.symbols):
-            return                                  # made already by an earlier form
-        run_top(self.w, read(it.source), it.typed)
-        self.report.replayed += 1
+    def _replay(self, it: Item, found: list[tuple[str, str, str]]) -> None:
+        if it.kind == "undefine" or not all(self.current(s) == it.source for s in it.symbols):
+            run_top(self.w, read(it.source), it.typed)      # else made already by an earlier form
+            self.replayed += 1
+        self.verify(it, found)
 
     def batch(self, items: list[Item]) -> None:
         """Replay `items` in one transaction; if that fails, one transaction each."""
-        saved = dict(self.captured)
+        saved, found = dict(self.captured), []
+        self.replayed = 0
         try:
-            self.w._transact(lambda out: [self._replay(it) for it in items], "world: rebuild")
+            self.w._transact(lambda out: [self._replay(it, found) for it in items], "world: rebuild")
         except Interrupted:
             raise
         except LispError:
-            self.captured = saved
+            self.captured, found = saved, []
+            self.replayed = 0
             for it in items:
+                mark = len(found)
                 try:
-                    self.w._transact(lambda out: self._replay(it), "world: rebuild")
+                    self.w._transact(lambda out: self._replay(it, found), "world: rebuild")
                 except Interrupted:
                     raise
                 except LispError as e:
+                    del found[mark:]
                     self.report.errors.append((" ".join(it.symbols), str(e)))
-                    self.failed.update(it.symbols)
-        for it in items:
-            self.verify(it)
+        self.report.mismatches += found
+        self.report.replayed += self.replayed
 
-    def verify(self, it: Item) -> None:
+    def verify(self, it: Item, found: list[tuple[str, str, str]]) -> None:
         """Compare each definition `it` stands for with its record."""
         hist = None if self.production else history_of(self.w)
         for sym, seq in zip(it.symbols, it.seqs):
             got = self.current(sym)
             if it.kind == "undefine":
+                self.captured.pop(sym, None)
                 if got is not None:
-                    self.report.mismatches.append((sym, it.source, got))
-            elif got != it.source and sym not in self.failed:
-                self.report.mismatches.append((sym, it.source, got or ""))
+                    found.append((sym, it.source, got))
+            elif got != it.source:
+                found.append((sym, it.source, got or ""))
             if hist is not None:
                 latest = hist.by_symbol.get(sym)
                 if latest:
