@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,6 @@ from world.history import rebuild
 from world.lisp.types import to_pylist
 
 from history_helpers import kw
-
-ROOT = Path(__file__).resolve().parents[2]
 
 PROGRAM = """
 (define (sq x) "Square." (* x x))
@@ -164,12 +160,6 @@ def test_production_image_has_curated_code_only(image: str, tmp_path: Path) -> N
     assert "History" not in _classes(prod)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "repl.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
-
-
 def test_dump_then_run_into_an_empty_image_reproduces_the_definitions(image: str, tmp_path: Path) -> None:
     from world.history.dump import dump
     with world.open(image) as w:
@@ -186,7 +176,6 @@ def test_dump_then_run_into_an_empty_image_reproduces_the_definitions(image: str
     text = Path(files[0]).read_text()
     assert "temp" not in text and text.count("(define-record point x y)") == 1
     fresh = str(tmp_path / "fresh.fs")
-    proc = _cli("run", files[0]) if False else None
     with world.open(fresh) as f:
         f.eval(text)
         assert {n: d.source for n, d in f.image.root.definitions.items()} == want
@@ -197,4 +186,3 @@ def test_dump_then_run_into_an_empty_image_reproduces_the_definitions(image: str
         for path in by_kind:
             f.eval(Path(path).read_text())
         assert {n: d.source for n, d in f.image.root.definitions.items()} == want
-    assert proc is None

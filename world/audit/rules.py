@@ -74,7 +74,7 @@ def run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:
         raise
     except Exception as e:           # anything a rule does wrong is the rule's fault
         err = translate(e)
-        why = err.message if isinstance(err, LispError) else f"{type(e).__name__}: {e}"
+        why = f"{err.kind}: {err.message}" if isinstance(err, LispError) else f"{type(e).__name__}: {e}"
         return Violation(rule.name, BROKEN, "error", f"rule {rule.name} is broken: {why}")
     finally:
         meter.stop()
