@@ -7,6 +7,7 @@ never a Python traceback (unless --debug).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import Sequence
 
@@ -15,6 +16,8 @@ from world.lisp.budget import DEFAULT_LIMITS
 from world.lisp.errors import InternalError, LispError
 
 DEFAULT_STEPS = DEFAULT_LIMITS.steps
+# Modules that add subcommands: each has `register(subparsers)` and sets `func`.
+MODULES = ["repl.cli_history"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="step budget per form")
 
     sub.add_parser("repl", help="the interactive REPL (the default)")
+    for name in MODULES:
+        importlib.import_module(name).register(sub)
     return p
 
 
@@ -69,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        handler = getattr(args, "func", None) or COMMANDS[args.command]
+        return handler(args)
     except LispError as e:
         print(f"error: {e}", file=sys.stderr)
         for line in e.format_backtrace(8):
