@@ -9,7 +9,7 @@ import ZODB
 from ZODB.FileStorage import FileStorage
 
 import world
-from world.history import rebuild
+from world.history.rebuild import rebuild
 from world.lisp.types import to_pylist
 
 from history_helpers import kw

@@ -30,10 +30,17 @@ delete merge quasiquote""".split())
 SYSTEM_MACROS: set[str] = set()
 
 
-def core_names() -> set[str]:
+_CORE: list[Any] = [None, frozenset()]     # (registry size it was made from, names)
+
+
+def core_names() -> frozenset[str]:
     """Every name the host provides: primitives, special forms, system macros."""
     from ..lisp.primitives import load
-    return set(load()) | {s.name for s in SPECIAL} | SYSTEM_MACROS
+    prims = load()
+    key = (len(prims), len(SPECIAL), len(SYSTEM_MACROS))
+    if _CORE[0] != key:
+        _CORE[0], _CORE[1] = key, frozenset(set(prims) | {s.name for s in SPECIAL} | SYSTEM_MACROS)
+    return _CORE[1]
 
 
 def _items(x: Any) -> list[Any]:
@@ -70,6 +77,7 @@ class Walker:
         self.free: set[str] = set()
         self.used: set[str] = set()
         self.loop_allocs = 0
+        self.allocs = 0
         self.recursive = False
 
     def walk(self, x: Any, bound: frozenset[str], loop: bool) -> None:
@@ -102,14 +110,15 @@ class Walker:
             self.nodes += 1
             return
         if name == "quasiquote":
-            if loop:
-                self.loop_allocs += 1
+            self.allocs += 1
+            self.loop_allocs += loop
             self._quasi(args[0] if args else None, bound, loop)
             return
         if name is not None and self.self_name == name:
             self.recursive = True
-        if name is not None and name in ALLOCATING and loop:
-            self.loop_allocs += 1
+        if name is not None and name in ALLOCATING:
+            self.allocs += 1
+            self.loop_allocs += loop
         if name in _FORMS:
             getattr(self, _FORMS[name])(args, bound, loop)
             return
@@ -145,8 +154,8 @@ class Walker:
 
     # -- the forms that bind, branch or loop
     def _f_lambda(self, args: list, bound: frozenset[str], loop: bool) -> None:
-        if loop:
-            self.loop_allocs += 1
+        self.allocs += 1
+        self.loop_allocs += loop
         if args:
             self.body(args[1:], bound | set(_params(args[0])), loop)
 
@@ -268,16 +277,12 @@ def shape(form: Any) -> tuple[list[str] | None, list[Any], bool, bool]:
 
 
 def measure(form: Any, symbol: str, kind: str, defined: Container[str] = frozenset(),
-            core: set[str] | None = None) -> dict[str, Any]:
+            core: Container[str] | None = None) -> dict[str, Any]:
     """The metrics of defining form `form` for `symbol`; `defined`: names the world defines."""
     core = core_names() if core is None else core
     params, body, is_proc, has_doc = shape(form)
     w = Walker(symbol if is_proc else None)
-    bound = frozenset(params or ())
-    # A recursive procedure is itself a loop: find out first, then count.
-    probe = Walker(symbol if is_proc else None)
-    probe.body(body, bound, False)
-    w.body(body, bound, probe.recursive)
+    w.body(body, frozenset(params or ()), False)
     host = {n for n in w.free if n in core and n != symbol and n not in defined}
     return {
         "name": symbol,
@@ -290,10 +295,10 @@ def measure(form: Any, symbol: str, kind: str, defined: Container[str] = frozens
         "missing-docstring": is_proc and not has_doc,
         "redefines-core": symbol in core,
         "unsafe-names": tuple(sorted(n for n in host if n in UNSAFE)),
-        "allocations-in-loops": w.loop_allocs,
+        "allocations-in-loops": w.allocs if w.recursive else w.loop_allocs,   # recursion is a loop
         "non-portable-names": tuple(sorted(n for n in host if n not in PORTABLE)),
         "procedure": is_proc,
-        "recursive": probe.recursive,
+        "recursive": w.recursive,
     }
 
 

@@ -55,7 +55,7 @@ class AtomicCommit(Frozen):
     kind = "define"
     symbol = ""
     source = ""
-    typed = ""
+    _typed: str | None = None    # None: typed exactly as the canonical source
     doc: str | None = None
     time = 0.0
     violations: tuple[Violation, ...] = ()
@@ -66,7 +66,8 @@ class AtomicCommit(Frozen):
                  doc: str | None, violations: tuple[Violation, ...], parent: str,
                  when: float | None = None) -> None:
         self.seq, self.kind, self.symbol = seq, kind, symbol
-        self.source, self.typed, self.doc = source, typed, doc
+        self.source, self.doc = source, doc
+        self._typed = None if typed == source else typed
         self.time = time.time() if when is None else when
         self.violations = tuple(tuple(v) for v in violations)
         self.parent = parent
@@ -77,6 +78,11 @@ class AtomicCommit(Frozen):
     def id(self) -> str:
         """The short id: the first characters of the hash."""
         return self.hash[:ID_CHARS]
+
+    @property
+    def typed(self) -> str:
+        """The source as typed, comments and layout kept."""
+        return self.source if self._typed is None else self._typed
 
     def fields(self) -> dict[str, Any]:
         """The canonical fields the hash covers."""
@@ -134,8 +140,7 @@ class History(Versioned):
 
     def __init__(self) -> None:
         self.commits = IOBTree()          # seq -> AtomicCommit
-        self.by_symbol = OOBTree()        # symbol -> IITreeSet of seqs
-        self.by_id = OOBTree()            # short id -> seq
+        self.by_symbol = OOBTree()        # symbol -> tuple of seqs, oldest first
         self.pending = IITreeSet()        # seqs no human commit holds yet
         self.humans = IOBTree()           # number -> HumanCommit
 
@@ -146,11 +151,7 @@ class History(Versioned):
         seq = self.count + 1
         c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head)
         self.commits[seq] = c
-        seqs = self.by_symbol.get(symbol)
-        if seqs is None:
-            seqs = self.by_symbol[symbol] = IITreeSet()
-        seqs.insert(seq)
-        self.by_id[c.id] = seq
+        self.by_symbol[symbol] = self.by_symbol.get(symbol, ()) + (seq,)
         self.pending.insert(seq)
         self.head, self.count = c.hash, seq
         return c
@@ -170,27 +171,23 @@ class History(Versioned):
     def latest(self, symbol: str) -> AtomicCommit | None:
         """The newest atomic commit of `symbol`."""
         seqs = self.by_symbol.get(symbol)
-        if not seqs:
-            return None
-        return self.commits[seqs.maxKey()]
+        return self.commits[seqs[-1]] if seqs else None
 
     def versions(self, symbol: str) -> list[AtomicCommit]:
         """Every atomic commit of `symbol`, newest first."""
         seqs = self.by_symbol.get(symbol)
-        return [self.commits[s] for s in reversed(list(seqs))] if seqs else []
+        return [self.commits[s] for s in reversed(seqs)] if seqs else []
 
     def find(self, key: Any) -> AtomicCommit | None:
         """The atomic commit with sequence number or (prefix of) id `key`."""
         if isinstance(key, int) and not isinstance(key, bool):
             return self.commits.get(key)
-        key = str(key)
-        seq = self.by_id.get(key[:ID_CHARS])
-        if seq is not None:
-            return self.commits[seq]
-        if len(key) >= 4:
-            for cid in self.by_id.keys(key, key + "g"):
-                if cid.startswith(key):
-                    return self.commits[self.by_id[cid]]
+        key = str(key).lower()
+        if len(key) < 4:
+            return None
+        for c in self.commits.values():          # ids are looked up by people: rarely, and a scan will do
+            if c.hash.startswith(key):
+                return c
         return None
 
     def atomic(self) -> Iterator[AtomicCommit]:

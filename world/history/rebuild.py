@@ -19,6 +19,7 @@ from ..audit.checks import Outcome, run_checks, symbols_in
 from ..audit.store import AuditStore
 from ..lisp.errors import EvalError, Interrupted, LispError
 from ..lisp.reader import read
+from ..lisp.runtime import on_big_stack
 from ..objects.image import Image
 from .commits import History
 from .record import PRODUCTION, history_of, refuse_pending, run_top, source_text
@@ -188,7 +189,8 @@ class _Replayer:
         saved, found = dict(self.captured), []
         self.replayed = 0
         try:
-            self.w._transact(lambda out: [self._replay(it, found) for it in items], "world: rebuild")
+            self.w._transact(lambda out: on_big_stack(lambda: [self._replay(it, found) for it in items]),
+                             "world: rebuild")
         except Interrupted:
             raise
         except LispError:
@@ -220,7 +222,7 @@ class _Replayer:
             if hist is not None:
                 latest = hist.by_symbol.get(sym)
                 if latest:
-                    self.mapping[seq] = latest.maxKey()
+                    self.mapping[seq] = latest[-1]
 
 
 def _regroup(src: History, w: Any, mapping: dict[int, int]) -> None:

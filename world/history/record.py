@@ -18,7 +18,7 @@ from ..audit.store import AuditStore
 from ..lisp.errors import EvalError
 from ..lisp.printer import write
 from ..lisp.reader import read_spans
-from ..lisp.runtime import run
+from ..lisp.runtime import on_big_stack, run
 from ..lisp.types import Symbol
 from .commits import AtomicCommit, History, HumanCommit
 
@@ -182,11 +182,13 @@ def _require(world: Any) -> History:
 
 def eval_forms(world: Any, text: str, source: str | None = None) -> int:
     """Evaluate `text` form by form inside the running transaction, recording history."""
-    count = 0
-    for form, a, b in read_spans(text, source):
-        run_top(world, form, text[a:b], source)
-        count += 1
-    return count
+    def each() -> int:
+        count = 0
+        for form, a, b in read_spans(text, source):
+            run_top(world, form, text[a:b], source)
+            count += 1
+        return count
+    return on_big_stack(each)          # one hand-over to the evaluation thread, not one per form
 
 
 def run_top(world: Any, form: Any, typed: str | None, source: str | None = None) -> Any:
