@@ -13,7 +13,7 @@ from typing import Any, Container, Iterable
 
 from ..lisp.analyze import SPECIAL
 from ..lisp.primitives import UNSAFE
-from ..lisp.types import Keyword, LispMap, Pair, Primitive, Symbol
+from ..lisp.types import Keyword, LispMap, Pair, Symbol
 from .portable import PORTABLE
 
 S = Symbol

@@ -82,8 +82,8 @@ def audit_defrule(name: Any, *opts: Any) -> Symbol:
     if type(name) is not Symbol or top is None:
         raise EvalError("defrule: only allowed at top level, as (defrule name ...)")
     o = _options(opts)
-    cat, sev, when, msg = (o.get("category", Keyword("maintainability")), o.get("severity", Keyword("warning")),
-                           o.get("when"), o.get("message", ""))
+    cat = o.get("category", Keyword("maintainability"))
+    sev, when, msg = o.get("severity", Keyword("warning")), o.get("when"), o.get("message", "")
     if type(cat) is not Keyword:
         raise LispTypeError(f"defrule {name.name}: :category must be a keyword")
     if type(sev) is not Keyword or sev.name not in SEVERITIES:

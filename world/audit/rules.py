@@ -7,17 +7,18 @@ the rule; it never blocks the commit it was auditing.
 """
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from ..lisp.budget import Limits, Meter
 from ..lisp.calls import call
+from ..lisp.compiler import closure_factory
 from ..lisp.env import Environment
 from ..lisp.errors import Interrupted, LispError
 from ..lisp.primitives import GROUPS, UNSAFE
 from ..lisp.runtime import translate
-from ..lisp.types import Closure, is_true
+from ..lisp.printer import write
+from ..lisp.types import Closure, Template, is_true
 from .store import Rule
 
 RULE_LIMITS = Limits(steps=20_000, memory=4 * 1024 * 1024, seconds=1.0, depth=500,
@@ -25,9 +26,10 @@ RULE_LIMITS = Limits(steps=20_000, memory=4 * 1024 * 1024, seconds=1.0, depth=50
 SEVERITIES = ("info", "warning", "error")
 BROKEN = "rule-error"
 
-# One sandbox per world environment (by its uid), made when first needed.
-_SANDBOXES: "weakref.WeakValueDictionary[str, Environment]" = weakref.WeakValueDictionary()
-_KEEP: dict[str, Environment] = {}
+# Sandboxes by the capabilities they grant (usually one per process), and the
+# rules' predicates compiled into them, by source text: compiling is the slow part.
+_SANDBOXES: dict[frozenset[str], Environment] = {}
+_COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[Template, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,10 @@ class Violation:
 
 def sandbox(home: Environment) -> Environment:
     """The rule sandbox for environment `home`: safe core primitives, small budget."""
-    env = _SANDBOXES.get(home.uid)
+    safe = frozenset(n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted)
+    env = _SANDBOXES.get(safe)
     if env is None:
-        safe = [n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted]
-        env = Environment(safe, RULE_LIMITS)
-        _SANDBOXES[home.uid] = _KEEP[home.uid] = env
+        env = _SANDBOXES[safe] = Environment(safe, RULE_LIMITS)
     return env
 
 
@@ -59,9 +60,20 @@ def _predicate(rule: Rule, env: Environment) -> Any:
     cached = getattr(rule, "_v_sandboxed", None)
     if cached is not None and cached[0] is env and cached[1] is rule.when:
         return cached[2]
-    fn = env.rehome(rule.when) if type(rule.when) is Closure else rule.when
+    fn = _rehome(rule.when, env) if type(rule.when) is Closure else rule.when
     rule._v_sandboxed = (env, rule.when, fn)
     return fn
+
+
+def _rehome(c: Closure, env: Environment) -> Closure:
+    """Closure `c` compiled to run in `env` (the compiled code is shared by equal sources)."""
+    t = c.tmpl
+    key = (id(env), write(t.form), t.free)
+    hit = _COMPILED.get(key)
+    if hit is None:
+        tmpl = Template(t.form, t.name, t.free, t.doc, t.glob, env)
+        hit = _COMPILED[key] = (tmpl, closure_factory(tmpl))
+    return Closure(hit[1](*c.captured()), hit[0])
 
 
 def run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:
