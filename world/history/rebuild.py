@@ -22,6 +22,7 @@ from ..lisp.reader import read
 from ..lisp.runtime import on_big_stack
 from ..objects.image import Image
 from .commits import History
+from .views import no_gc
 from .record import PRODUCTION, history_of, refuse_pending, run_top, source_text
 
 BATCH = 500                         # forms replayed in one transaction
@@ -261,8 +262,15 @@ def rebuild(source: Any, dest: str, mode: str = "atomic", production: bool = Fal
     if production:
         mode = "human"
         refuse_pending(source, "build-prod")
-    dest = os.path.abspath(os.fspath(dest))
     started = time.perf_counter()
+    with no_gc():
+        report = _rebuild(source, hist, os.path.abspath(os.fspath(dest)), mode, production, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _rebuild(source: Any, hist: History, dest: str, mode: str, production: bool,
+             progress: Progress | None) -> RebuildReport:
     plan = atomic_plan(hist) if mode == "atomic" else human_plan(hist, production)
     report = RebuildReport(mode, dest, production, source_size=source.image.size())
     report.definitions = len({s for it in plan for s in it.symbols})
@@ -287,5 +295,4 @@ def rebuild(source: Any, dest: str, mode: str = "atomic", production: bool = Fal
         report.size = w.image.size()
     finally:
         w.close()
-    report.seconds = time.perf_counter() - started
     return report
