@@ -3,6 +3,22 @@
 The library never prints; this module is where text meets the terminal.
 User mistakes end as one line starting `error:` on stderr and exit status 1,
 never a Python traceback (unless --debug).
+
+Subcommands come from a registry. `eval`, `run`, `repl` and `serve` are
+registered here; every other module named in `COMMANDS` defines
+
+    def register(sub: argparse._SubParsersAction) -> None
+
+which adds its subparsers with `sub.add_parser(...)` and gives each a handler
+with `parser.set_defaults(func=handler)`, where `handler(args) -> int`
+returns the exit status. Handlers use the helpers of `repl.cli_common`
+(re-exported here): `add_world_args`/`add_steps_arg`/`add_json_arg` for the
+shared flags, `with open_world(args) as w:` for the world, `print_value` for
+results, and raise `CommandError` (any `world.LispError`) for a user's
+mistake or `UsageError` for bad flags; `main` turns those into one `error:`
+line and exit status 1 or 2, Ctrl-C into 130. To add a subcommand module, add
+its one line to `COMMANDS`; a listed module that is not (yet) in the package
+is skipped, so the CLI keeps working.
 """
 from __future__ import annotations
 
@@ -11,84 +27,137 @@ import importlib
 import sys
 from typing import Sequence
 
-import world
-from world.lisp.budget import DEFAULT_LIMITS
-from world.lisp.errors import InternalError, LispError
+from .cli_common import (EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, EXIT_USAGE, EXIT_USER,
+                         CommandError, UsageError, add_json_arg, add_serve_args, add_steps_arg,
+                         add_world_args, error_line, fail, image_path, open_world, out,
+                         print_value, serve_from_args, to_json)
 
-DEFAULT_STEPS = DEFAULT_LIMITS.steps
-# Modules that add subcommands: each has `register(subparsers)` and sets `func`.
-MODULES = ["repl.cli_history"]
+__all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE", "EXIT_USER",
+           "CommandError", "UsageError", "add_json_arg", "add_serve_args", "add_steps_arg",
+           "add_world_args", "build_parser", "error_line", "fail", "image_path", "main",
+           "open_world", "out", "print_value", "serve_from_args", "to_json"]
 
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="world", description="A persistent, live Lisp world.")
-    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
-    sub = p.add_subparsers(dest="command")
-
-    e = sub.add_parser("eval", help="evaluate expressions and print the last value")
-    e.add_argument("expr", help="one or more forms")
-    e.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="step budget per form")
-
-    r = sub.add_parser("run", help="evaluate a file's forms in order")
-    r.add_argument("file")
-    r.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="step budget per form")
-
-    sub.add_parser("repl", help="the interactive REPL (the default)")
-    for name in MODULES:
-        importlib.import_module(name).register(sub)
-    return p
-
-
-def _out(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+# Modules whose `register(sub)` adds subcommands; one line each.
+COMMANDS: tuple[str, ...] = (
+    "repl.cli_history",
+)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    w = world.open(out=_out)
-    value = w.eval(args.expr, steps=args.steps, source="<eval>")
-    print(world.write(value))
-    return 0
+    """`world eval EXPR`: evaluate, print the last value."""
+    with open_world(args) as w:
+        value = w.eval(args.expr, source="<eval>")
+        print_value(args, value)
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`world run FILE`: evaluate a file's forms in order."""
     try:
         with open(args.file, encoding="utf-8") as f:
             text = f.read()
     except OSError as e:
-        raise LispError(f"cannot read {args.file}: {e.strerror}") from None
-    w = world.open(out=_out)
-    w.eval(text, steps=args.steps, source=args.file)
-    return 0
+        raise CommandError(f"cannot read {args.file}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"cannot read {args.file}: it is not UTF-8 text") from None
+    with open_world(args) as w:
+        w.eval(text, source=args.file)
+    return EXIT_OK
 
 
 def cmd_repl(args: argparse.Namespace) -> int:
+    """`world repl` (and `world` alone): the interactive REPL on the world."""
     from .repl import main as repl_main
-    return repl_main(args)
+    with open_world(args) as w:
+        return repl_main(args, w)
 
 
-COMMANDS = {"eval": cmd_eval, "run": cmd_run, "repl": cmd_repl, None: cmd_repl}
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`world serve`: share an image over ZEO until interrupted."""
+    import signal
+
+    def ready(address: str) -> None:
+        out(f"serving {image_path(args)} on {address} (Ctrl-C stops)\n")
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)         # `kill` stops it as cleanly as Ctrl-C
+    return serve_from_args(args, ready=ready)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the built-in subcommands: eval, run, repl, serve."""
+    e = sub.add_parser("eval", help="evaluate expressions and print the last value")
+    e.add_argument("expr", help="one or more forms")
+    add_steps_arg(e)
+    add_json_arg(e)
+    add_world_args(e)
+    e.set_defaults(func=cmd_eval)
+
+    r = sub.add_parser("run", help="evaluate a file's forms in order")
+    r.add_argument("file")
+    add_steps_arg(r)
+    add_world_args(r)
+    r.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("repl", help="the interactive REPL (the default)")
+    add_world_args(p)
+    p.set_defaults(func=cmd_repl)
+
+    s = sub.add_parser("serve", help="share a world image over ZEO")
+    add_serve_args(s)
+    s.set_defaults(func=cmd_serve)
+
+
+def _modules() -> list:
+    found = []
+    for name in COMMANDS:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as e:
+            if e.name != name:      # the module exists but something it imports does not
+                raise
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `world` argument parser with every registered subcommand."""
+    p = argparse.ArgumentParser(prog="world", description="A persistent, live Lisp world.")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks for internal errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    register(sub)
+    for module in _modules():
+        module.register(sub)
+    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
-    args = _parser().parse_args(argv)
+    from world.lisp.errors import InternalError, LispError
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:     # `world` alone: the REPL on the default image
+        args = parser.parse_args([*argv, "repl"])
     try:
-        handler = getattr(args, "func", None) or COMMANDS[args.command]
-        return handler(args)
+        return args.func(args)
     except LispError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(error_line(e), file=sys.stderr)
         for line in e.format_backtrace(8):
             print(line, file=sys.stderr)
-        return 1
+        return EXIT_USER
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except InternalError as e:
         if args.debug:
             raise
         print(f"error: internal error (a bug in world, please report it): {e}", file=sys.stderr)
-        return 2
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPT
 
 
 if __name__ == "__main__":

@@ -9,14 +9,7 @@ import contextlib
 import sys
 from typing import Any, Callable, Iterator
 
-from world.lisp.errors import EvalError, LispError
-from world.objects.cli_support import add_world_args, open_from_args
-
-
-class UsageError(LispError):
-    """The command line asked for something that is not there."""
-
-    kind = "usage"
+from .cli_common import CommandError, add_world_args, open_world
 
 
 def register(sub: Any) -> None:
@@ -73,11 +66,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     from world.history.record import history_of
     what = args.what
     if what in ("show", "diff") and not args.arg:
-        raise UsageError(f"history {what}: give a {'commit id' if what == 'show' else 'name'}")
-    with open_from_args(args) as w:
+        raise CommandError(f"history {what}: give a {'commit id' if what == 'show' else 'name'}")
+    with open_world(args) as w:
         hist = history_of(w)
         if hist is None:
-            raise EvalError("this is a production image: it keeps no history")
+            raise CommandError("this is a production image: it keeps no history")
         if what == "log":
             for d in views.log(hist, args.arg, args.n):
                 print(_line(d))
@@ -85,7 +78,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             key = args.arg
             c = hist.find(int(key) if key.isdigit() else key)
             if c is None:
-                raise UsageError(f"no atomic commit {key}")
+                raise CommandError(f"no atomic commit {key}")
             d = views.details(c, c.seq in hist.pending)
             for k in ("id", "seq", "kind", "symbol", "time", "hash", "parent", "doc"):
                 print(f"{k + ':':<8} {d[k] if d[k] is not None else ''}")
@@ -95,7 +88,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             print(c.typed)
         elif what == "diff":
             if hist.latest(args.arg) is None:
-                raise UsageError(f"{args.arg} has no history")
+                raise CommandError(f"{args.arg} has no history")
             sys.stdout.write(views.diff(hist, args.arg))
         elif what == "verify":
             bad = views.verify(hist)
@@ -117,7 +110,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_commit(args: argparse.Namespace) -> int:
     """`world commit MESSAGE [SYMBOL...]`."""
     from world.history.record import commit
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         h = w._change(lambda: commit(w, args.message, args.symbols or None), f"world: commit {args.message}")
         print(f"{h.id}: {h.message} ({len(h.seqs)} atomic commits)")
     return 0
@@ -198,7 +191,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from world.audit.checks import run_checks
     from world.audit.report import summary
     from world.history.record import audit_of
-    with open_from_args(args) as w:
+    with open_world(args) as w:
         store = audit_of(w)
         if args.what == "rules":
             for r in (store.rules.values() if store is not None else ()):

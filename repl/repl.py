@@ -45,9 +45,10 @@ def show(value: object) -> None:
     print_formatted_text(PygmentsTokens(list(lex(text, WorldLispLexer()))))
 
 
-def main(args: argparse.Namespace | None = None) -> int:
-    """Run the REPL until Ctrl-D."""
-    w = world.open(out=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
+def main(args: argparse.Namespace | None = None, w: world.World | None = None) -> int:
+    """Run the REPL on world `w` (default: a new one in memory) until Ctrl-D."""
+    if w is None:
+        w = world.open(out=lambda s: (sys.stdout.write(s), sys.stdout.flush()))
     history = InMemoryHistory()
     if os.path.isdir("images"):
         history = FileHistory(os.path.join("images", ".world_history"))

@@ -19,6 +19,7 @@ from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
+from .lisp.errors import LispError
 from .lisp.printer import write
 from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
@@ -85,8 +86,14 @@ class World:
     def eval(self, text: str, steps: int | None = None, source: str | None = None) -> Any:
         """Evaluate every form in `text`; return the value of the last one."""
         value = None
-        for form, typed in self.forms(text, source):
-            value = self.eval_form(form, steps, source, typed).value
+        for form, a, b in read_spans(text, source):
+            try:
+                value = self.eval_form(form, steps, source, text[a:b]).value
+            except LispError as e:
+                if e.loc is None:       # an atom at top level: it is where its text starts
+                    e.loc = (text.count("\n", 0, a) + 1, a - text.rfind("\n", 0, a))
+                    e.source = e.source or source
+                raise
         return value
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,

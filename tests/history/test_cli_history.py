@@ -38,7 +38,7 @@ def test_history_commands(tmp_path: Path) -> None:
     r = cli("history", "verify", "--world", src, cwd=tmp_path)
     assert r.returncode == 0 and "ok: 12 atomic commits verified" in r.stdout
     r = cli("history", "show", "--world", src, cwd=tmp_path)
-    assert r.returncode == 1 and r.stderr.strip() == "error: usage: history show: give a commit id"
+    assert r.returncode == 1 and r.stderr.strip() == "error: history show: give a commit id"
     r = cli("build-prod", src, str(tmp_path / "p.fs"), cwd=tmp_path)
     assert r.returncode == 1 and "pending for f" in r.stderr and "Traceback" not in r.stderr
     r = cli("commit", "f times three", "f", "--world", src, cwd=tmp_path)
@@ -63,6 +63,13 @@ def test_rebuild_build_prod_dump_and_audit(tmp_path: Path) -> None:
         assert p.eval("(g)") == 42
     r = cli("dump", src, str(tmp_path / "dump"), cwd=tmp_path)
     assert r.stdout.strip().endswith("world.lisp")
+    fresh = str(tmp_path / "fresh.fs")                 # `world run` on the dump into an empty image
+    r = cli("run", r.stdout.strip(), "--world", fresh, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with world.open(src) as a, world.open(fresh) as b:
+        assert {n: d.source for n, d in a.image.root.definitions.items()} == \
+            {n: d.source for n, d in b.image.root.definitions.items()}
+        assert b.eval("(g)") == 42
     r = cli("audit", "--world", src, cwd=tmp_path)
     assert "findings over" in r.stdout and "category documentation" in r.stdout
     r = cli("audit", "rules", "--world", src, cwd=tmp_path)
