@@ -26,7 +26,7 @@ RULE_LIMITS = Limits(steps=20_000, memory=4 * 1024 * 1024, seconds=1.0, depth=50
 SEVERITIES = ("info", "warning", "error")
 BROKEN = "rule-error"
 
-# Sandboxes by the capabilities they grant (usually one per process), and the
+# Sandboxes by the capabilities they grant (or their home grants; usually one per process), and the
 # rules' predicates compiled into them, by source text: compiling is the slow part.
 _SANDBOXES: dict[frozenset[str], Environment] = {}
 _COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[Template, Any]] = {}
@@ -48,10 +48,13 @@ class Violation:
 
 def sandbox(home: Environment) -> Environment:
     """The rule sandbox for environment `home`: safe core primitives, small budget."""
-    safe = frozenset(n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted)
-    env = _SANDBOXES.get(safe)
+    env = _SANDBOXES.get(home.granted)
     if env is None:
-        env = _SANDBOXES[safe] = Environment(safe, RULE_LIMITS)
+        safe = frozenset(n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted)
+        env = _SANDBOXES.get(safe)
+        if env is None:
+            env = _SANDBOXES[safe] = Environment(safe, RULE_LIMITS)
+        _SANDBOXES[home.granted] = env
     return env
 
 

@@ -116,8 +116,15 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
 def hook(world: Any) -> Callable[[Symbol, Any, Any, str, "str | None"], None]:
     """The environment hook recording every top-level define and defmacro of `world`."""
     def on_define(sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> None:
-        if kind != "set!":
-            record(world, kind, sym.name, form, None, doc)
+        if kind == "set!":
+            return
+        source = None
+        top = world.current_form
+        if top is None or form is top[0]:          # the namespace has just written the same text
+            tree = world.names.macros if kind == "defmacro" else world.names.defs
+            d = tree.get(sym.name)
+            source = d.source if d is not None else None
+        record(world, kind, sym.name, form, None, doc, source=source)
     return on_define
 
 
