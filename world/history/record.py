@@ -93,8 +93,12 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
            doc: str | None = None, source: str | None = None) -> AtomicCommit | None:
     """Record one change to `symbol` as an atomic commit, in the current transaction.
 
-    Returns the commit, or None when the world keeps no history or the
-    source is identical to the symbol's latest version.
+    Any module that changes a definition calls this (for example with kind
+    `extend-eval`), from a primitive running inside a top-level form or from
+    Python inside `world._change(...)`. `form` is the change as Lisp data;
+    `source` overrides its canonical text. Returns the commit, or None when the
+    world keeps no history or the source is identical to the symbol's latest
+    version. Raises AuditRefused if a tolerance is set and exceeded.
     """
     hist = history_of(world)
     if hist is None:
@@ -103,7 +107,7 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
     latest = hist.latest(symbol)
     if latest is not None and latest.source == source and latest.kind == kind:
         return None
-    violations = audit(world, form, symbol, kind)
+    violations = audit(world, form, symbol, kind) if kind != "undefine" else []
     limit = world.image.root.settings.get(TOLERANCE)
     if limit is not None and audit_rules.counted(violations) > limit:
         names = ", ".join(v[0] for v in violations if v[1] != audit_rules.BROKEN)
