@@ -35,11 +35,13 @@ def body(i: int) -> str:
             f"  (let loop ((k 0) (acc {i}))\n    (if (> k n) acc (loop (+ k 1) (+ acc k)))))")
 
 
-def commit_times(folder: str, n: int) -> tuple[list[float], list[float]]:
+def commit_times(folder: str | None, n: int) -> tuple[list[float], list[float]]:
     """Seconds to evaluate and commit one definition, n times each, alternating between a
-    world that records no history and one with history and audit (so both see the same load)."""
+    world that records no history and one with history and audit (so both see the same load).
+    `folder` None: in-memory worlds (no disk, no fsync)."""
     plain, hist = [], []
-    with world.open(os.path.join(folder, "plain.fs")) as p, world.open(os.path.join(folder, "hist.fs")) as h:
+    where = (lambda name: None) if folder is None else (lambda name: os.path.join(folder, name))
+    with world.open(where("plain.fs")) as p, world.open(where("hist.fs")) as h:
         detach(p)
         p.eval(body(0))
         h.eval(body(0))
@@ -80,6 +82,10 @@ def main() -> None:
               f"({mh / mp:.2f}x; target < 5 ms)")
         extra = statistics.median(b - a for a, b in zip(plain, hist))
         print(f"  of which history + audit itself:        median {extra * 1e3:7.2f} ms  (paired difference)")
+        mplain, mhist = commit_times(None, n_lat)
+        mp, mh = statistics.median(mplain), statistics.median(mhist)
+        print(f"same in memory (no fsync), no history:    median {mp * 1e3:7.2f} ms")
+        print(f"same in memory, history + audit:          median {mh * 1e3:7.2f} ms  ({mh / mp:.2f}x)")
 
         src = os.path.join(tmp, "source.fs")
         made = make_image(src, n)
