@@ -25,6 +25,7 @@ from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
 from . import history
+from .evolve import evalprims
 from .objects import prims, snapshots
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
@@ -40,6 +41,8 @@ T = TypeVar("T")
 
 class World:
     """A live world: evaluate text in it; output goes to `out`."""
+
+    route: Callable[[Any], Any] | None = None     # top-level form -> the form to run (evolve)
 
     def __init__(self, env: Environment | None = None, limits: Limits = DEFAULT_LIMITS,
                  out: Callable[[str], Any] | None = None, image: Image | None = None) -> None:
@@ -67,6 +70,7 @@ class World:
         prims.attach(self)
         if adopt:
             self._transact(lambda out: self._adopt(), "world: adopt an environment")
+        evalprims.attach(self)
         self.env.hooks.append(self.names.record)
         self.current_form: tuple[Any, str | None] | None = None    # the top-level form running
         history.attach(self)
@@ -107,6 +111,8 @@ class World:
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
+        if self.route is not None:
+            form = self.route(form)
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))
