@@ -77,11 +77,8 @@ def atomic_plan(hist: History) -> list[Item]:
 
 def human_plan(hist: History, production: bool = False) -> list[Item]:
     """The latest committed version of each definition, dependencies first."""
-    committed = sorted(hist.committed_seqs())
-    latest: dict[str, Any] = {}
-    for s in committed:
-        c = hist.commits[s]
-        latest[c.symbol] = c
+    committed = [hist.commits[s] for s in sorted(hist.committed_seqs())]
+    latest: dict[str, Any] = {c.symbol: c for c in committed}
     items: dict[str, Item] = {}       # by source: a form that made several definitions is one item
     for sym, c in latest.items():
         if c.kind == "undefine" or (production and c.kind == "defrule"):
@@ -93,11 +90,22 @@ def human_plan(hist: History, production: bool = False) -> list[Item]:
             it.symbols.append(sym)
             it.seqs.append(c.seq)
             it.seq = min(it.seq, c.seq)
-    return dependency_order(list(items.values()))
+    plan = list(items.values())
+    # A form that once defined a name, kept for the other names it made, comes before the
+    # form that made that name's latest version: it may be what the later change builds on.
+    index = {it.source: i for i, it in enumerate(plan)}
+    owner = {sym: i for i, it in enumerate(plan) for sym in it.symbols}
+    earlier: dict[int, set[int]] = {}
+    for c in committed:
+        i, j = owner.get(c.symbol), index.get(c.source)
+        if i is not None and j is not None and i != j and plan[j].seq < plan[i].seq:
+            earlier.setdefault(i, set()).add(j)
+    return dependency_order(plan, earlier)
 
 
-def dependency_order(items: list[Item]) -> list[Item]:
-    """`items` ordered so each comes after the items defining names it uses (cycles: oldest first)."""
+def dependency_order(items: list[Item], extra: dict[int, set[int]] | None = None) -> list[Item]:
+    """`items` ordered so each comes after the items defining names it uses, and after the
+    items `extra` names for it; items that need each other (a cycle) keep their history order."""
     owner = {s: i for i, it in enumerate(items) for s in it.symbols}
     needs: list[set[int]] = []
     for i, it in enumerate(items):
@@ -105,32 +113,76 @@ def dependency_order(items: list[Item]) -> list[Item]:
             used = symbols_in(read(it.source), set())
         except LispError:
             used = set()
-        needs.append({owner[s] for s in used if s in owner and owner[s] != i})
-    users: dict[int, list[int]] = {}
+        needs.append({owner[s] for s in used if s in owner and owner[s] != i}
+                     | (extra or {}).get(i, set()))
+    comps = components(needs)
+    comp_of = {i: k for k, members in enumerate(comps) for i in members}
+    first = [min(items[i].seq for i in members) for members in comps]
+    users: dict[int, set[int]] = {}
+    left = [0] * len(comps)
     for i, deps in enumerate(needs):
         for d in deps:
-            users.setdefault(d, []).append(i)
-    left = [len(d) for d in needs]
-    ready = [(items[i].seq, i) for i in range(len(items)) if not left[i]]
+            a, b = comp_of[d], comp_of[i]
+            if a != b and b not in users.setdefault(a, set()):
+                users[a].add(b)
+                left[b] += 1
+    ready = [(first[k], k) for k in range(len(comps)) if not left[k]]
     heapq.heapify(ready)
-    waiting = {i for i in range(len(items)) if left[i]}
     out: list[Item] = []
-    done: set[int] = set()
-    while ready or waiting:
-        if not ready:                  # a cycle: break it at its oldest definition
-            i = min(waiting, key=lambda j: items[j].seq)
-            waiting.discard(i)
-            heapq.heappush(ready, (items[i].seq, i))
-        _, i = heapq.heappop(ready)
-        if i in done:
-            continue
-        done.add(i)
-        out.append(items[i])
-        for u in users.get(i, ()):
+    while ready:
+        _, k = heapq.heappop(ready)
+        out += sorted((items[i] for i in comps[k]), key=lambda it: it.seq)
+        for u in users.get(k, ()):
             left[u] -= 1
-            if left[u] == 0 and u in waiting:
-                waiting.discard(u)
-                heapq.heappush(ready, (items[u].seq, u))
+            if not left[u]:
+                heapq.heappush(ready, (first[u], u))
+    return out
+
+
+def components(needs: list[set[int]]) -> list[list[int]]:
+    """The strongly connected components of the graph i -> needs[i] (Tarjan, without recursion)."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on: set[int] = set()
+    out: list[list[int]] = []
+    counter = 0
+    for root in range(len(needs)):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(needs[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            pushed = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(needs[w]))))
+                    pushed = True
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            if pushed:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
     return out
 
 
