@@ -13,7 +13,7 @@ from ..lisp.errors import EvalError, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from .commits import History
-from .rebuild import Item, dependency_order
+from .rebuild import Item, latest_in_order
 from .record import history_of
 
 KIND_ORDER = ("defmacro", "define-record", "define", "defrule")
@@ -21,19 +21,7 @@ KIND_ORDER = ("defmacro", "define-record", "define", "defrule")
 
 def latest_items(hist: History) -> list[Item]:
     """The latest version of every live definition, one item per form, dependencies first."""
-    items: dict[str, Item] = {}
-    for sym in hist.by_symbol.keys():
-        c = hist.latest(sym)
-        if c is None or c.kind == "undefine":
-            continue
-        it = items.get(c.source)
-        if it is None:
-            items[c.source] = Item(c.seq, c.kind, [sym], [c.seq], c.source, c.typed)
-        else:
-            it.symbols.append(sym)
-            it.seqs.append(c.seq)
-            it.seq = min(it.seq, c.seq)
-    return dependency_order(list(items.values()))
+    return latest_in_order(list(hist.atomic()))
 
 
 def text_of(it: Item) -> str:

@@ -78,10 +78,17 @@ def atomic_plan(hist: History) -> list[Item]:
 def human_plan(hist: History, production: bool = False) -> list[Item]:
     """The latest committed version of each definition, dependencies first."""
     committed = [hist.commits[s] for s in sorted(hist.committed_seqs())]
-    latest: dict[str, Any] = {c.symbol: c for c in committed}
+    skip = ("undefine", "defrule") if production else ("undefine",)
+    return latest_in_order(committed, skip)
+
+
+def latest_in_order(commits: list[Any], skip: tuple[str, ...] = ("undefine",)) -> list[Item]:
+    """One item per form that made the latest version of a name in `commits` (oldest first),
+    ordered so dependencies come first."""
+    latest: dict[str, Any] = {c.symbol: c for c in commits}
     items: dict[str, Item] = {}       # by source: a form that made several definitions is one item
     for sym, c in latest.items():
-        if c.kind == "undefine" or (production and c.kind == "defrule"):
+        if c.kind in skip:
             continue
         it = items.get(c.source)
         if it is None:
@@ -96,7 +103,7 @@ def human_plan(hist: History, production: bool = False) -> list[Item]:
     index = {it.source: i for i, it in enumerate(plan)}
     owner = {sym: i for i, it in enumerate(plan) for sym in it.symbols}
     earlier: dict[int, set[int]] = {}
-    for c in committed:
+    for c in commits:
         i, j = owner.get(c.symbol), index.get(c.source)
         if i is not None and j is not None and i != j and plan[j].seq < plan[i].seq:
             earlier.setdefault(i, set()).add(j)
