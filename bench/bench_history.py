@@ -26,7 +26,7 @@ import world  # noqa: E402
 from world.history import detach  # noqa: E402
 from world.history.record import eval_forms  # noqa: E402
 from world.history.rebuild import rebuild  # noqa: E402
-from world.history.views import verify  # noqa: E402
+from world.history.views import no_gc, verify  # noqa: E402
 
 
 def body(i: int) -> str:
@@ -106,7 +106,7 @@ def main() -> None:
             assert verify(w.image.root.history) is None and bad is None
             warm = time.perf_counter() - t
             count = w.image.root.history.count
-        with world.open(src, read_only=True) as w:
+        with world.open(src, read_only=True) as w, no_gc():
             t = time.perf_counter()
             total = sum(len(c.source) for c in w.image.root.history.commits.values())
             load = time.perf_counter() - t
