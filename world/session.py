@@ -24,6 +24,7 @@ from .lisp.printer import write
 from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
+from . import history
 from .evolve import evalprims
 from .objects import prims, snapshots
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
@@ -33,8 +34,9 @@ from .objects.image import Image, iso, note_for
 from .objects.lazy import HOMES, home
 
 BEGIN = Symbol("begin")
-RETRIES = 5
+RETRIES = 20           # every definition extends the one history chain, so sessions collide often
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
+MAX_BACKOFF = 0.2
 T = TypeVar("T")
 
 
@@ -71,6 +73,8 @@ class World:
             self._transact(lambda out: self._adopt(), "world: adopt an environment")
         evalprims.attach(self)
         self.env.hooks.append(self.names.record)
+        self.current_form: tuple[Any, str | None] | None = None    # the top-level form running
+        history.attach(self)
 
     def _adopt(self) -> None:
         self.image.root.uid = self.env.uid
@@ -113,7 +117,11 @@ class World:
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))
-        result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
+        self.current_form = (form, typed)
+        try:
+            result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
+        finally:
+            self.current_form = None
         self.last = result
         return result
 
@@ -140,7 +148,7 @@ class World:
                 if clash or attempt == RETRIES - 1:
                     self._deliver(out)
                     raise ConcurrentDefinition(self._conflict_message(clash)) from None
-                time.sleep(random.uniform(0, BACKOFF * 2 ** attempt))   # let the other finish
+                time.sleep(random.uniform(0, min(MAX_BACKOFF, BACKOFF * 2 ** attempt)))   # let the other finish
                 continue
             except BaseException:
                 self.image.abort()
@@ -223,6 +231,7 @@ class World:
         """Close the image; the world object is unusable afterwards."""
         if self.names.record in self.env.hooks:
             self.env.hooks.remove(self.names.record)
+        history.detach(self)
         self.image.close()
 
     def __enter__(self) -> "World":
