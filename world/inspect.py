@@ -7,13 +7,11 @@ who calls it); for a topic keyword (`:world`, `:history`, `:snapshots`,
 value, its type and parts. The REPL renders these maps as trees and the CLI
 prints them; the `inspect` primitive returns them to Lisp programs.
 
-Subsystems that have not landed yet (history, audit rules, the evolved
-evaluator, lineages) are looked for, not assumed: their topics say "none
-yet" until the modules exist.
+A production image keeps no history or audit objects: there the history
+parts are empty and the :history and :rules topics say so.
 """
 from __future__ import annotations
 
-import importlib.util
 from fractions import Fraction
 from typing import Any, Iterator
 
@@ -28,9 +26,6 @@ from .objects.image import iso
 from .objects.prims import _world, as_map
 
 TOPICS = ("world", "history", "snapshots", "rules", "evaluator", "lineages")
-# The module each topic's subsystem lives in; a topic whose module is missing has no data yet.
-SUBSYSTEMS = {"history": "world.history", "rules": "world.audit",
-              "evaluator": "world.evolve", "lineages": "world.evolve"}
 
 
 def _kw(d: dict[str, Any]) -> LispMap:
@@ -38,30 +33,44 @@ def _kw(d: dict[str, Any]) -> LispMap:
     return LispMap((Keyword(k), v) for k, v in d.items())
 
 
-def has_subsystem(topic: str) -> bool:
-    """Whether the module behind `topic` exists in this installation."""
-    module = SUBSYSTEMS.get(topic)
-    if module is None:
-        return True
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 # ---------------------------------------------------------------- history status
 
-# These two are the only places the REPL and `inspect` ask the history
-# subsystem (issue 4) anything; until it is merged a world has no commits.
+def _history(world: Any) -> Any:
+    from .history import history_of
+    return history_of(world)
+
+
+def _audit(world: Any) -> Any:
+    from .history.record import audit_of
+    return audit_of(world)
+
 
 def history_status(world: Any) -> tuple[int, str | None]:
     """Pending atomic commits and the last atomic commit id; (0, None) without history."""
-    return 0, None
+    hist = _history(world)
+    if hist is None or not hist.count:
+        return 0, None
+    return len(hist.pending), hist.commits[hist.count].id
 
 
 def definition_commit(world: Any, name: str) -> tuple[str | None, list[tuple[str, str]]]:
     """The atomic commit id of `name`'s latest definition and its (severity, message) violations."""
-    return None, []
+    hist = _history(world)
+    c = hist.latest(name) if hist is not None else None
+    if c is None:
+        return None, []
+    return c.id, [(sev, f"{rule}: {message}") for rule, _, sev, message in c.violations]
+
+
+def _violation_maps(violations: Any) -> Any:
+    return make_list([_kw({"rule": r, "category": cat, "severity": sev, "message": m})
+                      for r, cat, sev, m in violations])
+
+
+def _commit_map(c: Any, pending: bool) -> LispMap:
+    return _kw({"seq": c.seq, "commit": c.id, "kind": c.kind, "symbol": c.symbol,
+                "time": iso(c.time), "pending": pending, "doc": c.doc or False,
+                "source": c.typed, "violations": _violation_maps(c.violations)})
 
 
 # ---------------------------------------------------------------- values
@@ -181,10 +190,7 @@ def inspect_name(world: Any, name: str) -> LispMap:
         value = d.value
         info.update({"kind": d.kind, "type": type_name(value), "value": value, "doc": d.doc or False,
                      "source": d.source or False, "version": d.version, "time": iso(d.time)})
-        commit, violations = definition_commit(world, name)
-        info["versions"] = make_list([_kw({"version": d.version, "time": iso(d.time),
-                                           "source": d.source or False, "commit": commit or False,
-                                           "violations": _violations(violations)})])
+        info["versions"] = _versions(world, name, d)
     elif sym in SPECIAL:
         info.update({"kind": "special form", "doc": (SPECIAL[sym].__doc__ or "").strip() or False})
     elif world.env.is_bound(sym):
@@ -194,13 +200,32 @@ def inspect_name(world: Any, name: str) -> LispMap:
                      "doc": world.env.docs.get(sym) or getattr(value, "doc", None) or False})
     else:
         raise EvalError(f"inspect: {name} is not defined")
-    info["checks"] = None        # recorded `check`s arrive with the audit subsystem
+    info["checks"] = _checks(world, name)
     info["callers"] = make_list([Symbol(c) for c in callers(world, name)])
     return _kw(info)
 
 
-def _violations(vs: list[tuple[str, str]]) -> Any:
-    return make_list([_kw({"severity": s, "message": m}) for s, m in vs])
+def _versions(world: Any, name: str, d: Any) -> Any:
+    """Every version from history, newest first (the live one alone without history)."""
+    hist = _history(world)
+    commits = hist.versions(name) if hist is not None else []
+    if not commits:
+        return make_list([_kw({"version": d.version, "time": iso(d.time),
+                               "source": d.source or False, "commit": False,
+                               "violations": None})])
+    budget.charge(len(commits))
+    return make_list([_commit_map(c, c.seq in hist.pending) for c in commits])
+
+
+def _checks(world: Any, name: str) -> Any:
+    """The `(check expected expr)` examples recorded against `name`."""
+    store = _audit(world)
+    if store is None:
+        return None
+    numbers = store.by_definition.get(name, ())
+    return make_list([_kw({"number": c.number, "expected": c.expected, "expr": c.expr,
+                           "time": iso(c.time)})
+                      for c in (store.checks[n] for n in numbers)])
 
 
 # ---------------------------------------------------------------- topics
@@ -222,11 +247,45 @@ def inspect_snapshots(world: Any) -> LispMap:
     return _kw({"count": len(snaps), "snapshots": make_list([as_map(s) for s in snaps])})
 
 
-def none_yet(topic: str) -> LispMap:
-    """The map a topic whose subsystem has not landed returns."""
+def nothing_kept(topic: str) -> LispMap:
+    """The map of a topic a production image keeps no data for."""
     return _kw({"topic": topic, "available": False,
-                "message": f"no {topic} in this world yet: the {SUBSYSTEMS[topic]} "
-                           f"subsystem is not installed"})
+                "message": f"this world keeps no {topic}: it is a production image"})
+
+
+def inspect_history(world: Any, recent: int = 20) -> LispMap:
+    """The commit chain: counts, head, pending commits, the newest atomic and human commits."""
+    from .history.views import human
+    hist = _history(world)
+    if hist is None:
+        return nothing_kept("history")
+    newest = list(hist.commits.values(max(1, hist.count - recent + 1), hist.count))[::-1] \
+        if hist.count else []
+    humans = list(hist.humans.values())[::-1][:recent]
+    budget.charge(len(newest) + len(humans))
+    return _kw({"atomic-commits": hist.count, "human-commits": hist.humans_count,
+                "pending": len(hist.pending), "head": hist.head,
+                "last-commit": newest[0].id if newest else False,
+                "pending-commits": make_list([_commit_map(hist.commits[s], True)
+                                              for s in list(hist.pending)[:recent]]),
+                "recent": make_list([_commit_map(c, c.seq in hist.pending) for c in newest]),
+                "humans": make_list([from_plain(human(h)) for h in humans])})
+
+
+def inspect_rules(world: Any) -> LispMap:
+    """The audit rules, and how many violations the latest definitions carry."""
+    from .audit.report import summary
+    store = _audit(world)
+    if store is None:
+        return nothing_kept("rules")
+    rules = list(store.rules.values())
+    budget.charge(len(rules))
+    return _kw({"count": len(rules),
+                "rules": make_list([_kw({"name": r.name, "category": r.category,
+                                         "severity": r.severity, "message": r.message})
+                                    for r in rules]),
+                "checks": len(store.checks),
+                "violations": from_plain(summary(world))})
 
 
 def from_plain(x: Any) -> Any:
@@ -277,14 +336,14 @@ def inspect_topic(world: Any, topic: str) -> LispMap:
         return inspect_world(world)
     if topic == "snapshots":
         return inspect_snapshots(world)
-    if topic in SUBSYSTEMS and not has_subsystem(topic):
-        return none_yet(topic)
+    if topic == "history":
+        return inspect_history(world)
+    if topic == "rules":
+        return inspect_rules(world)
     if topic == "evaluator":
         return inspect_evaluator(world)
     if topic == "lineages":
         return inspect_lineages(world)
-    if topic in SUBSYSTEMS:
-        return none_yet(topic)
     raise EvalError(f"inspect: unknown topic :{topic} (topics: "
                     f"{', '.join(':' + t for t in TOPICS)})")
 

@@ -43,9 +43,9 @@ def test_inspect_a_name_as_text_and_json(img):
 
 def test_inspect_topics_and_expressions(img):
     data = json.loads(cli("inspect", ":world", "--world", img, "--json").stdout)
-    assert data["definitions"] == 2 and data["path"] == img and data["pending-commits"] == 0
+    assert data["definitions"] == 2 and data["path"] == img and data["pending-commits"] == 2
     data = json.loads(cli("inspect", ":history", "--world", img, "--json").stdout)
-    assert data["available"] is False
+    assert data["pending"] == 2 and [c["symbol"] for c in data["recent"][:2]] == ["quad", "sq"]
     p = cli("inspect", "(sq 3)", "--world", img)
     assert p.stdout.splitlines() == ["{integer 2 entries}", '├─ :type "integer"', "└─ :value 9"]
 

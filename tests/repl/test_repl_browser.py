@@ -36,7 +36,7 @@ def test_arrow_keys_walk_open_and_close(w):
     # down to :versions, open it, step into [0], open it, down to its :version
     b = browse(m, DOWN * versions + RIGHT + RIGHT + RIGHT + DOWN)
     row = b.selected()
-    assert row.label == ":version" and row.depth == 2
+    assert row.label == ":seq" and row.depth == 2
     assert row.path[:1] == (versions,)
     # left twice: to the parent [0], then close it
     b2 = browse(m, DOWN * versions + RIGHT + RIGHT + RIGHT + DOWN + LEFT + LEFT)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -13,6 +14,7 @@ import world
 from repl import render, toolbar
 from repl.repl import history_for, history_path
 from repl.session import Repl, defined_name, indent_for
+from world.history import history_of
 from world.lisp import budget
 
 from conftest import drive
@@ -21,8 +23,12 @@ ESC = "\x1b"
 CTRL_C = "\x03"
 
 
+COMMITTED = re.compile(r"^; (\S+) committed as [0-9a-f]{12}\b.*$")
+
+
 def lines(text: str) -> list[str]:
-    return [ln for ln in text.splitlines() if ln.strip()]
+    """The non-blank printed lines, a definition's commit line shortened to `NAME committed`."""
+    return [COMMITTED.sub(r"\1 committed", ln) for ln in text.splitlines() if ln.strip()]
 
 
 # ---------------------------------------------------------------- reading forms
@@ -30,7 +36,7 @@ def lines(text: str) -> list[str]:
 def test_a_form_typed_over_several_lines_is_evaluated_once_complete(w):
     run = drive(w, "(define (sq x)\r", '"Square."\r', "(* x x))\r", "(sq 12)\r")
     assert run.status == 0
-    assert lines(run.text) == ["sq", "144"]
+    assert lines(run.text) == ["sq committed", "144"]
     assert w.env.docs[world.read("sq")] == "Square."
 
 
@@ -40,7 +46,7 @@ def test_enter_inside_an_open_form_indents_the_next_line(w):
                 before=lambda r: r.session.default_buffer.on_text_changed.add_handler(
                     lambda buf: seen.append(buf.text)))
     assert "(define (f x)\n  (if x\n    1 2))" in seen
-    assert lines(run.text) == ["f"]
+    assert lines(run.text) == ["f committed"]
 
 
 def test_escape_enter_inserts_a_newline_in_a_complete_form(w):
@@ -50,7 +56,7 @@ def test_escape_enter_inserts_a_newline_in_a_complete_form(w):
 
 def test_several_forms_on_one_line_each_print(w):
     run = drive(w, "(define a 1) (+ a 1) (list a 2)\r")
-    assert lines(run.text) == ["a", "2", "(1 2)"]
+    assert lines(run.text) == ["a committed", "2", "(1 2)"]
 
 
 INDENTS = [
@@ -100,6 +106,26 @@ def test_internal_errors_say_so_and_keep_the_session():
     e = RuntimeError("oops")
     text = render.plain(render.error(e))
     assert text == "internal error: RuntimeError: oops (a bug in world, please report it)"
+
+
+def test_a_definition_prints_its_commit_and_violations(w):
+    run = drive(w, "(define (f x) (* x 42))\r", '(define (g x) "Doubled." (+ x x))\r')
+    first, second = run.text.splitlines()
+    commit = history_of(w).latest("f").id
+    assert first == (f"; f committed as {commit} · info: magic-number: numeric literals other "
+                     f"than 0 and 1: name them with a constant definition · info: "
+                     f"missing-docstring: the procedure has no docstring")
+    assert second == f"; g committed as {history_of(w).latest('g').id}"
+
+
+def test_violations_are_coloured_by_severity():
+    ft = render.committed("f", "abc123abc123", [("error", "redefines-core: x"),
+                                                ("warning", "w"), ("info", "i")])
+    styles = {text: style for style, text in ft}
+    assert styles["error: redefines-core: x"] == "class:severity.error"
+    assert styles["warning: w"] == "class:severity.warning"
+    assert styles["info: i"] == "class:severity.info"
+    assert styles["abc123abc123"] == "class:commit"
 
 
 def test_program_output_ends_its_line_before_the_next_print(w):
@@ -170,7 +196,8 @@ def test_toolbar_shows_where_pending_last_commit_and_steps(image, tmp_path):
     where = str(tmp_path / "world.fs")
     steps = image.last.steps
     assert steps > 1000
-    assert text == f" world {where} │ pending 0 │ last commit — │ steps {steps:,} of 10,000,000"
+    last = history_of(image).latest("fib").id
+    assert text == f" world {where} │ pending 1 │ last commit {last} │ steps {steps:,} of 10,000,000"
     assert run.repl.session.bottom_toolbar == run.repl.toolbar
 
 
@@ -246,7 +273,7 @@ def test_history_lives_beside_the_image_and_keeps_whole_forms(image, tmp_path):
     assert "+(define (f x)\n+  (* x 2))" in text
     # The next session finds it: Up brings back the whole form.
     run = drive(image, "\x1b[A\r", history=history_for(image))
-    assert lines(run.text) == ["f"]
+    assert lines(run.text) == ["f committed"]
 
 
 def test_a_world_in_memory_keeps_history_in_memory(w):
@@ -257,7 +284,7 @@ def test_a_world_in_memory_keeps_history_in_memory(w):
 def test_ctrl_r_searches_the_history(image):
     drive(image, "(define marker 7)\r", "(+ 1 1)\r", history=history_for(image))
     run = drive(image, "\x12marker\r\r", history=history_for(image))
-    assert lines(run.text) == ["marker"]
+    assert lines(run.text) == ["marker committed"]
 
 
 def test_ctrl_d_leaves_with_every_form_committed(image, tmp_path):

@@ -66,12 +66,12 @@ def test_world_repl_in_a_real_terminal(tmp_path):
         term.keys("(define (fact n)", "Enter")
         term.wait_for("(define (fact n)")
         term.keys('"Factorial."', "Enter", "(if (< n 2) 1 (* n (fact (- n 1)))))", "Enter")
-        screen = term.wait_for("fact\n")
+        screen = term.wait_for("; fact committed as ")
         # Enter inside the open form indented the continuation lines.
         assert '\n         "Factorial."\n         (if (< n 2)' in screen.replace("world> ", "       ")
         term.keys("(fact 20)", "Enter")
         screen = term.wait_for("2432902008176640000")
-        assert "steps " in screen
+        assert "steps " in screen and "pending 1" in screen
         term.keys("(car 1)", "Enter")
         screen = term.wait_for("type error: car")
         assert "Traceback" not in screen
