@@ -1,7 +1,6 @@
 """End to end: `world repl --world IMAGE` in a real terminal under tmux."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
