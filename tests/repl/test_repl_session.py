@@ -206,8 +206,22 @@ def test_toolbar_steps_are_blank_after_an_error(w):
     assert "steps — of" in render.plain(run.repl.toolbar())
 
 
-def test_toolbar_of_a_zeo_world_names_the_address(w):
-    assert toolbar.where(w) == "<memory>"
+def test_toolbar_and_history_of_a_zeo_world(tmp_path, monkeypatch):
+    from world.objects.server import Server
+    monkeypatch.setenv("HOME", str(tmp_path))
+    server = Server(str(tmp_path / "served.fs"))
+    try:
+        with world.open(zeo=server.address) as zw:
+            run = drive(zw, "(define shared 1)\r", history=history_for(zw))
+            text = render.plain(run.repl.toolbar())
+            assert text.startswith(f" world zeo://{server.address} │ pending 1 │ last commit ")
+            path = history_path(zw)
+            assert path.startswith(str(tmp_path)) and path.endswith(".history")
+            assert "(define shared 1)" in Path(path).read_text()
+    finally:
+        server.stop()
+    with world.open() as mem:
+        assert toolbar.where(mem) == "<memory>"
 
 
 # ---------------------------------------------------------------- ,-commands
