@@ -1,12 +1,17 @@
 """The REPL session driven through a real PromptSession (pipe input, dummy output)."""
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
 import threading
 import time
 from pathlib import Path
+
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.plain_text import PlainTextOutput
 
 import pytest
 
@@ -314,3 +319,20 @@ def test_ctrl_d_leaves_with_every_form_committed(image, tmp_path):
 def test_repl_constructor_takes_a_world_and_streams(w):
     r = Repl(w)
     assert r.world is w and r.steps == w.limits.steps
+
+
+def test_right_accepts_the_suggestion_from_history(image):
+    drive(image, "(define suggested-name 7)\r", history=history_for(image))
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        repl = Repl(image, input=pipe, output=DummyOutput(), show_output=PlainTextOutput(out),
+                    history=history_for(image))
+
+        def type_slowly() -> None:      # the suggestion is computed after each keystroke
+            for keys in ("(+ 1 2)\r", "(define sugg", "\x1b[C", "\r", "\x04"):
+                time.sleep(0.3)
+                pipe.send_text(keys)
+        threading.Thread(target=type_slowly, daemon=True).start()
+        repl.run()
+    assert lines(out.getvalue()) == ["3", "suggested-name committed"]
+    assert history_of(image).latest("suggested-name").seq > 0
