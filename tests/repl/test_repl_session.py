@@ -336,3 +336,11 @@ def test_right_accepts_the_suggestion_from_history(image):
         repl.run()
     assert lines(out.getvalue()) == ["3", "suggested-name committed"]
     assert history_of(image).latest("suggested-name").seq > 0
+
+
+def test_results_are_highlighted_with_the_lexer():
+    ft = render.value(world.read('(define x "s" 42 :k)'))
+    styles = {text: style for style, text in ft}
+    assert "keyword" in styles["define"]
+    assert "literal.string" in styles['"s"'] and "literal.number" in styles["42"]
+    assert render.plain(ft) == '(define x "s" 42 :k)'
