@@ -19,6 +19,7 @@ from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
+from .lisp.errors import UnboundVariable
 from .lisp.printer import write
 from .lisp.reader import read_spans
 from .lisp.runtime import Result, run
@@ -27,10 +28,11 @@ from .objects import prims, snapshots
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
 from .objects.image import Image, iso, note_for
-from .objects.lazy import HOMES, home
+from .objects.lazy import HOMES, WorldEnvironment, home
 
 BEGIN = Symbol("begin")
 RETRIES = 5
+LATE_BINDINGS = 20      # reruns of a form that met a stored name not bound yet, before binding all
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
 T = TypeVar("T")
 
@@ -51,7 +53,7 @@ class World:
         if adopt and (len(root.definitions) or len(root.macros)):
             raise ImageError(f"{self.image.where} already holds a world: open it without an environment")
         # The environment must exist under its stored id before any closure loads.
-        self.env = env or Environment(limits=limits, uid=root.uid)
+        self.env = env or WorldEnvironment(limits=limits, uid=root.uid)
         HOMES[self.image.conn] = home(self.env)
         self.names = Namespace(root, self.env)
         try:
@@ -96,6 +98,8 @@ class World:
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
+        if type(self.env) is WorldEnvironment:
+            self.env.prepare(form)          # bind the stored names the form mentions
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))
@@ -105,7 +109,10 @@ class World:
 
     def _transact(self, work: Callable[[list[str]], T], note: str) -> T:
         """Run `work` in one transaction, again on a write conflict (the one place that retries)."""
-        for attempt in range(RETRIES):
+        late = 0
+        attempt = -1
+        while attempt < RETRIES - 1:
+            attempt += 1
             out: list[str] = []
             self.image.begin()
             self.names.refresh()
@@ -128,6 +135,16 @@ class World:
                     raise ConcurrentDefinition(self._conflict_message(clash)) from None
                 time.sleep(random.uniform(0, BACKOFF * 2 ** attempt))   # let the other finish
                 continue
+            except UnboundVariable as e:
+                self.image.abort()
+                self.names.rollback()
+                self._after_commit.clear()
+                if not self._bind_late(e.message, late):
+                    self._deliver(out)
+                    raise
+                late += 1
+                attempt -= 1                # not a conflict: run the form again as if new
+                continue
             except BaseException:
                 self.image.abort()
                 self.names.rollback()
@@ -135,10 +152,19 @@ class World:
                 self._deliver(out)
                 raise
             self.names.committed()
+            self.image.write_back_migrated()        # old-format objects this form loaded
             self._deliver(out)
             self._run_after_commit()
             return value
         raise AssertionError("unreachable")
+
+    def _bind_late(self, name: str, late: int) -> bool:
+        """A form met stored `name` unbound (code built at run time): bind it; False if not stored."""
+        if late < LATE_BINDINGS:
+            return self.names.ensure(name)
+        bound = name in self.names.loaded
+        self.names.load_all()
+        return not bound and name in self.names.loaded
 
     @staticmethod
     def _conflict_message(clash: list[str]) -> str:

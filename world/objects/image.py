@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import transaction
 from persistent.TimeStamp import TimeStamp
-from ZODB.POSException import ConflictError, POSError, ReadOnlyError
+from ZODB.POSException import ConflictError, POSError, ReadOnlyError, StateLoadError
 
 from ..lisp.errors import LispError, LispTypeError
 from .errors import ImageError, ReadOnlyWorld
@@ -87,6 +87,12 @@ class Image:
                 raise ImageError(f"{self.where} holds no world yet: open it writable once")
             root = zroot[ROOT_KEY] = WorldRoot()
             self.commit("world: create image")
+        try:
+            root._p_activate()           # a root newer than this release is refused here
+        except StateLoadError as e:
+            why = e.__cause__
+            detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"
+            raise ImageError(f"{self.where} cannot be loaded: {detail}") from None
         return root
 
     # ------------------------------------------------------------ transactions
