@@ -131,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_libraries(debug: bool) -> None:
+    """Library log records (ZODB, ZEO, RelStorage) reach stderr only with --debug."""
+    import logging
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     from world.lisp.errors import InternalError, LispError
@@ -139,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:     # `world` alone: the REPL on the default image
         args = parser.parse_args([*argv, "repl"])
+    _quiet_libraries(args.debug)
     try:
         return args.func(args)
     except LispError as e:

@@ -246,9 +246,11 @@ class World:
 
 def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
          limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
-         read_only: bool = False) -> World:
-    """The world in the image at `path`, on the ZEO server at `zeo`, or a new one in memory."""
-    image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only)
+         read_only: bool = False, relstorage: str | None = None, storage: Any = None) -> World:
+    """The world in the image at `path`, on the ZEO server at `zeo`, in the PostgreSQL
+    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory."""
+    image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only,
+                       relstorage=relstorage, storage=storage)
     try:
         return World(limits=limits, out=out, image=image)
     except BaseException:
