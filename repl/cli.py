@@ -131,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _default_to_repl(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`world [--debug] [WHERE]` with no subcommand means `world [--debug] repl [WHERE]`."""
+    commands = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands |= set(getattr(action, "choices", None) or ())
+    if any(a in commands or a in ("-h", "--help") for a in argv):
+        return argv
+    lead = [a for a in argv if a == "--debug"]
+    return [*lead, "repl", *(a for a in argv if a != "--debug")]
+
+
 def _quiet_libraries(debug: bool) -> None:
     """Library log records (ZODB, ZEO, RelStorage) reach stderr only with --debug."""
     import logging
@@ -143,11 +154,10 @@ def _quiet_libraries(debug: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     from world.lisp.errors import InternalError, LispError
+    from world.lisp.errors import Interrupted
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:     # `world` alone: the REPL on the default image
-        args = parser.parse_args([*argv, "repl"])
+    args = parser.parse_args(_default_to_repl(parser, argv))
     _quiet_libraries(args.debug)
     try:
         return args.func(args)
@@ -155,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(error_line(e), file=sys.stderr)
         for line in e.format_backtrace(8):
             print(line, file=sys.stderr)
-        return EXIT_USER
+        return EXIT_INTERRUPT if isinstance(e, Interrupted) else EXIT_USER
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -253,3 +253,29 @@ def test_json_output(tmp_path: Path) -> None:
     proc = world_cli(tmp_path, "eval", "--json", "{:a [1 2.5] :b (list \"x\" 'y #t '())}")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"a": [1, 2.5], "b": ["x", "y", True, []]}
+
+
+def test_world_alone_takes_the_image_flags(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "repl.cli", "--world", "mine.fs"],
+                          input="(define here 'mine)\n", cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert world_cli(tmp_path, "eval", "--world", "mine.fs", "here").stdout == "mine\n"
+    assert not (tmp_path / "images").exists()
+
+
+def test_ctrl_c_stops_an_evaluation_with_status_130(tmp_path: Path) -> None:
+    import signal
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    (tmp_path / "spin.lisp").write_text('(define before 1) (display "ready") (newline) (let loop () (loop))')
+    proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "run", "--steps", str(10**15),
+                             "spin.lisp"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout.readline() == "ready\n"        # the loop is running now
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err.startswith("error: ") and "interrupted" in err.splitlines()[0]
+    assert world_cli(tmp_path, "eval", "before").stdout == "1\n"    # committed forms stay

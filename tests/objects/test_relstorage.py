@@ -26,7 +26,7 @@ def _why_not() -> str | None:
     for module in ("relstorage", "psycopg2"):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install 'relstorage[postgresql]')"
-    for tool in ("initdb", "pg_ctl"):
+    for tool in ("initdb", "pg_ctl", "createdb"):
         if shutil.which(tool) is None:
             return f"PostgreSQL's {tool} is not on PATH"
     if os.geteuid() == 0 and (shutil.which("runuser") is None or _uid("postgres") is None):
@@ -140,3 +140,24 @@ def test_no_server_is_one_clear_line(tmp_path: Path) -> None:
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_zodbconvert_moves_an_image_into_postgresql(dsn: str, tmp_path: Path) -> None:
+    """The README's way to outgrow one machine: copy the image file into PostgreSQL."""
+    image = str(tmp_path / "world.fs")
+    with world.open(image) as w:
+        w.eval('(define (moved) "Came from a file." (quote moved)) (define moved-box (box 5))')
+    pg = dsn.replace("dbname=postgres", "dbname=moved")
+    subprocess.run(_as_owner(["createdb", "-h", "127.0.0.1", "-p", dsn.split("port=")[1].split()[0],
+                              "-U", "world", "moved"]), check=True, capture_output=True, timeout=60)
+    (tmp_path / "convert.conf").write_text(
+        f"%import relstorage\n<filestorage source>\n  path {image}\n  read-only true\n"
+        f"</filestorage>\n<relstorage destination>\n  <postgresql>\n    dsn {pg}\n"
+        f"  </postgresql>\n</relstorage>\n")
+    convert = shutil.which("zodbconvert") or os.path.join(os.path.dirname(sys.executable), "zodbconvert")
+    proc = subprocess.run([convert, str(tmp_path / "convert.conf")], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with world.open(relstorage=pg) as w:
+        assert world.write(w.eval("(list (moved) (unbox moved-box))")) == "(moved 5)"
+        assert w.image.root.definitions["moved"].doc == "Came from a file."
