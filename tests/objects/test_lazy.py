@@ -19,6 +19,7 @@ LIBRARY = """
 (define (use) (map sq '(1 2 3)))
 (define table (vector sq c))
 (define (dyn name) (eval (list (string->symbol name) 3)))
+(define (dyn-ref name) (eval (string->symbol name)))
 (define (car x) 'mine)
 (defmacro twice (e) `(begin ,e ,e))
 (define unused-1 1)
@@ -60,13 +61,22 @@ def test_values_named_but_not_called_are_bound(stored: str) -> None:
 
 
 def test_names_built_at_run_time_are_bound_by_running_the_form_again(stored: str) -> None:
-    with world.open(stored) as w:
+    shown: list[str] = []
+    with world.open(stored, out=shown.append) as w:
         w.eval("(define log (box 0))")
         # The form bumps the box before it meets the unbound name: it must run once, in effect.
-        assert w.eval('(begin (set-box! log (+ (unbox log) 1)) (dyn "sq"))') == 9
+        assert w.eval('(let () (set-box! log (+ (unbox log) 1)) (dyn "sq"))') == 9
         assert w.eval("(unbox log)") == 1
+        assert "unused-1" not in w.names.loaded
+        # A bare name built at run time is only found when it fails: the form runs again.
+        value = w.eval('(let () (display "once") (set-box! log (+ (unbox log) 1)) '
+                       '(dyn-ref "unused-1"))')
+        assert value == 1 and w.eval("(unbox log)") == 2 and "unused-1" in w.names.loaded
+        assert shown == ["once"]                                 # output of the first run dropped
         with pytest.raises(world.LispError, match="unbound variable: nothing-here"):
             w.eval('(dyn "nothing-here")')
+        with pytest.raises(world.LispError, match="unbound variable: nothing-here"):
+            w.eval('(dyn-ref "nothing-here")')
 
 
 def test_environment_queries_see_every_stored_name(stored: str) -> None:
