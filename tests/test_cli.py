@@ -111,7 +111,6 @@ def test_output_before_an_error_is_kept(tmp_path: Path) -> None:
     assert proc.stdout == "partial"
 
 
-@bug("an error at a bare top-level symbol has no location: 'error: unbound variable: nope'")
 def test_unbound_symbol_error_has_a_location(tmp_path: Path) -> None:
     line = assert_clean_error(world_cli(tmp_path, "eval", "nope"))
     assert LOCATION.search(line), line

@@ -19,9 +19,9 @@ from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
-from .lisp.errors import UnboundVariable
+from .lisp.errors import LispError, UnboundVariable
 from .lisp.printer import write
-from .lisp.reader import read_spans
+from .lisp.reader import read, read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
 from .objects import prims, snapshots
@@ -83,8 +83,14 @@ class World:
     def eval(self, text: str, steps: int | None = None, source: str | None = None) -> Any:
         """Evaluate every form in `text`; return the value of the last one."""
         value = None
-        for form, typed in self.forms(text, source):
-            value = self.eval_form(form, steps, source, typed).value
+        for form, a, b in read_spans(text, source):
+            try:
+                value = self.eval_form(form, steps, source, text[a:b]).value
+            except LispError as e:
+                if e.loc is None:       # an atom at top level: it is where its text starts
+                    e.loc = (text.count("\n", 0, a) + 1, a - text.rfind("\n", 0, a))
+                    e.source = e.source or source
+                raise
         return value
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,
@@ -160,6 +166,13 @@ class World:
 
     def _bind_late(self, name: str, late: int) -> bool:
         """A form met stored `name` unbound (code built at run time): bind it; False if not stored."""
+        try:
+            sym = read(name)                # the error writes the name as the reader reads it
+        except LispError:
+            return False
+        if type(sym) is not Symbol:
+            return False
+        name = sym.name
         if late < LATE_BINDINGS:
             return self.names.ensure(name)
         bound = name in self.names.loaded

@@ -266,12 +266,10 @@ def test_read_spans_keep_the_text_as_typed():
 def test_locations_on_pairs():
     v = read("(a\n  (b c)\n 'd\n   [(e)])")
     assert v.loc == (1, 1)
-    p = v
-    while type(p) is Pair:              # every pair of the spine carries the list's location
-        assert p.loc == (1, 1)
-        p = p.cdr
+    # the first cell carries the list's location, each later cell its element's
+    assert [v.cdr.loc, v.cdr.cdr.loc, v.cdr.cdr.cdr.loc] == [(2, 3), (3, 2), (4, 4)]
     inner = v.cdr.car
-    assert inner.loc == (2, 3) and inner.cdr.loc == (2, 3)
+    assert inner.loc == (2, 3) and inner.cdr.loc == (2, 6)
     quoted = v.cdr.cdr.car
     assert quoted.loc == (3, 2) and quoted.car is Symbol("quote")
     in_vector = v.cdr.cdr.cdr.car[0]

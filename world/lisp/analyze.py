@@ -118,7 +118,7 @@ class Analyzer:
         """The AST of expression `x` in `scope` (None: the global scope)."""
         t = type(x)
         if t is Symbol:
-            return self.ref(x, scope, self.loc)
+            return self.ref(x, scope, None)
         if t is Pair:
             saved = self.loc
             if x.loc is not None:
@@ -151,11 +151,23 @@ class Analyzer:
                 return self.analyze(self.env.expand(macro, x), scope)
             prim = self.env.inlinable(head)
             if prim is not None:
-                args = [self.analyze(a, scope) for a in items(x.cdr, head.name, x.loc)]
-                return A.PrimCall(head.name, prim, args, x.loc)
+                return A.PrimCall(head.name, prim, self.args(x, scope, head.name), x.loc)
         fn = self.analyze(head, scope)
-        args = [self.analyze(a, scope) for a in items(x.cdr, "call", x.loc)]
-        return A.Call(fn, args, x.loc)
+        return A.Call(fn, self.args(x, scope, "call"), x.loc)
+
+    def args(self, x: Pair, scope: Scope | None, what: str) -> list[A.Node]:
+        """The ASTs of a call's arguments; a global named by an argument gets its own location."""
+        items(x.cdr, what, x.loc)       # a proper list, or a syntax error
+        out = []
+        cell = x.cdr
+        while type(cell) is Pair:
+            a = cell.car
+            if type(a) is Symbol and (scope is None or scope.lookup(a) is None):
+                out.append(A.GlobalRef(a, cell.loc))
+            else:
+                out.append(self.analyze(a, scope))
+            cell = cell.cdr
+        return out
 
     def body(self, forms: list[Any], scope: Scope, form: Any) -> A.Node:
         """A body: leading internal defines (letrec* semantics), then expressions."""
@@ -180,7 +192,7 @@ class Analyzer:
             return self.seq(forms, scope)
         inner = Scope(scope)
         vars_ = [self.fresh(name, inner) for name, _, _ in defs]
-        inits = [self.analyze(value, inner) for _, value, _ in defs]
+        inits = [self.analyze_value(value, inner) for _, value, _ in defs]
         for var, init in zip(vars_, inits):
             if type(init) is A.Lambda:
                 init.self_sym = None

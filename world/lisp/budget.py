@@ -192,6 +192,7 @@ def check_length(n: int, what: str = "list") -> None:
     lim = limits()
     cap = lim.string if what == "string" else lim.length
     if n > cap:
-        raise BudgetExceeded(what, f"{what} of {n} elements exceeds the limit of {cap}")
+        raise BudgetExceeded("string" if what == "string" else "list",
+                             f"{what} of {n} elements exceeds the limit of {cap}")
     alloc(n * (2 if what == "string" else PAIR_BYTES))
     charge(n // 64)

@@ -18,6 +18,7 @@ from .analyze import mangle
 from .types import Template, VOID
 
 MARK = "\x00"
+MAX_NEST = 20           # calls nested in one Python expression (its parser allows 200 parentheses)
 RET, DROP = "ret", "drop"
 
 
@@ -114,6 +115,7 @@ class Fn:
         self.loop: Loop | None = None
         self.errs: list[str] = []
         self.self_var: A.Var | None = None
+        self.nest = 0           # calls open around the expression being generated
 
     # ------------------------------------------------------------ emitting
     def emit(self, text: str, loc: A.Loc = None) -> None:
@@ -147,10 +149,12 @@ class Fn:
         if t is A.LocalRef:
             return pyname(node.var) + (".v" if node.var.boxed else "")
         if t is A.GlobalRef:
+            if node.loc is not None:    # its own line, so an unbound name is reported where it is
+                return f"({self.unit.mark(node.loc)}g_{mangle(node.sym.name)})"
             return "g_" + mangle(node.sym.name)
         if t is A.Lambda:
             return self.closure(node)
-        if not self.simple(node):
+        if t is not A.Call and t is not A.PrimCall and not self.simple(node):
             tmp = self.temp()
             self.stmt(node, Dest("set", tmp))
             return tmp
@@ -176,16 +180,23 @@ class Fn:
     def operands(self, fn: A.Node | None, args: list[A.Node]) -> tuple[str, list[str]]:
         """Expressions for a call's parts, evaluated left to right."""
         nodes = ([fn] if fn is not None else []) + list(args)
-        last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
+        if self.nest > MAX_NEST:    # deep inside one expression: every part into a temporary,
+            last = len(nodes)       # so Python's parser never sees the whole nesting
+        else:
+            last = max((i for i, n in enumerate(nodes) if not self.simple(n)), default=-1)
         out = []
-        for i, n in enumerate(nodes):
-            code = self.expr(n)
-            if i < last and type(n) not in (A.Const, A.Lambda) and not (
-                    type(n) is A.LocalRef and not n.var.assigned):
-                tmp = self.temp()
-                self.emit(f"{tmp} = {code}")
-                code = tmp
-            out.append(code)
+        self.nest += 1
+        try:
+            for i, n in enumerate(nodes):
+                code = self.expr(n)
+                if i < last and type(n) not in (A.Const, A.Lambda) and not (
+                        type(n) is A.LocalRef and not n.var.assigned):
+                    tmp = self.temp()
+                    self.emit(f"{tmp} = {code}")
+                    code = tmp
+                out.append(code)
+        finally:
+            self.nest -= 1
         if fn is None:
             return "", out
         f = out[0]
@@ -197,7 +208,8 @@ class Fn:
         if n == 1 and name in INLINE1:
             return INLINE1[name].format(args[0])
         if n == 1 and (path := _cxr(name)) is not None:
-            return f"({args[0]}){path}"
+            mark = self.unit.mark(node.loc) if node.loc else ""
+            return f"({mark}({args[0]}){path})"
         if n == 2 and name == "cons":
             return f"_cons({args[0]}, {args[1]})"
         if n == 2 and name in ARITH:
@@ -304,13 +316,21 @@ class Fn:
             self.deliver(self.expr(node), dest)
             return
         self.emit(f"if {self.test(node.test)}:", node.loc)
-        self.depth += 1
-        self.stmt(node.then, dest)
-        self.depth -= 1
+        self.block(node.then, dest)
+        mark = len(self.lines)
         self.emit("else:")
+        if not self.block(node.else_, dest):
+            del self.lines[mark:]
+
+    def block(self, node: A.Node, dest: Dest) -> bool:
+        """Emit `node` as an indented block; False if it needed no statement (a `pass` stands in)."""
         self.depth += 1
-        self.stmt(node.else_, dest)
+        mark = len(self.lines)
+        self.stmt(node, dest)
+        if len(self.lines) == mark:
+            self.emit("pass")
         self.depth -= 1
+        return len(self.lines) != mark + 1 or self.lines[-1][1] != "pass"
 
     def test(self, node: A.Node) -> str:
         """A Python condition for a Lisp test (only #f is false)."""
@@ -350,7 +370,10 @@ class Fn:
             self.emit(f"{tmp} = {self.expr(part)}")
             self.emit(f"if {tmp} {op}:")
             self.depth += 1
+            mark = len(self.lines)
             self.deliver(tmp, dest)
+            if len(self.lines) == mark:
+                self.emit("pass")
             self.depth -= 1
             self.emit("else:")
             self.depth += 1

@@ -11,7 +11,8 @@ from . import ast as A
 from .analyze import Analyzer, Scope
 from .codegen import RET_DEST, Fn, Unit, assemble
 from .printer import write
-from .types import Symbol, Template
+from .errors import LispSyntaxError
+from .types import Pair, Symbol, Template
 
 _units = itertools.count(1)
 LINEMAPS: dict[str, tuple[list[A.Loc], dict[str, str], str | None]] = {}
@@ -40,7 +41,11 @@ def compile_form(env: Any, form: Any, source: str | None = None) -> Callable[[],
     top.depth = 2
     top.emit("global _n")
     top.stmt(node, RET_DEST)
-    return _build(unit, top, "_top", "", "_top", source)
+    try:
+        return _build(unit, top, "_top", "", "_top", source)
+    except SyntaxError as e:       # Python's own parser limits, e.g. 100 levels of indentation
+        raise LispSyntaxError(f"form nested too deeply to compile ({e.msg})",
+                              form.loc if type(form) is Pair else None, source) from None
 
 
 _FREE = re.compile(r"^l_(.*)_(\d+)(b?)$")

@@ -9,6 +9,7 @@ narrow it and the budget.
 from __future__ import annotations
 
 import uuid
+from types import FunctionType
 import weakref
 from typing import Any, Callable, Iterable
 
@@ -19,6 +20,7 @@ from .calls import TailCall, bounce, call
 from .errors import EvalError, LispTypeError, SandboxError, UnboundVariable
 from .primitives import GROUPS, load as load_primitives
 from .types import Box, Closure, Pair, Primitive, Symbol, VOID, make_list
+from .printer import write
 
 DefineHook = Callable[[Symbol, Any, Any, str, "str | None"], None]
 
@@ -86,7 +88,7 @@ class Environment:
         try:
             return self.ns["g_" + mangle(sym.name)]
         except KeyError:
-            raise UnboundVariable(sym.name) from None
+            raise UnboundVariable(write(sym)) from None
 
     def is_bound(self, sym: Symbol) -> bool:
         return ("g_" + mangle(sym.name)) in self.ns
@@ -124,6 +126,7 @@ class Environment:
     def _define(self, sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> Symbol:
         if sym in SPECIAL:
             raise SandboxError(f"cannot redefine the special form {sym.name}")
+        inlined = self.inlinable(sym) is not None
         if kind == "defmacro":
             if not isinstance(value, Closure):
                 raise LispTypeError(f"defmacro: {sym.name} is not a procedure")
@@ -135,6 +138,8 @@ class Environment:
             self.docs[sym] = doc
         else:
             self.docs.pop(sym, None)
+        if inlined:
+            self.recompile()
         for hook in self.hooks:
             hook(sym, value, form, kind, doc)
         return sym
@@ -142,10 +147,39 @@ class Environment:
     def _setg(self, sym: Symbol, value: Any) -> None:
         key = "g_" + mangle(sym.name)
         if key not in self.ns:
-            raise UnboundVariable(f"set!: {sym.name} is not defined")
+            raise UnboundVariable(f"set!: {write(sym)} is not defined")
+        inlined = self.inlinable(sym) is not None
         self.ns[key] = value
+        if inlined:
+            self.recompile()
         for hook in self.hooks:
             hook(sym, value, None, "set!", None)
+
+    def recompile(self) -> None:
+        """Recompile the procedures reachable from the globals (a primitive they call directly changed)."""
+        from .compiler import closure_factory
+        self.factories.clear()
+        seen: set[int] = set()
+        todo = list(self.ns.values()) + list(self.macros.values())
+        while todo:
+            v = todo.pop()
+            t = type(v)
+            if t not in (Pair, tuple, Box, Closure) or id(v) in seen:
+                continue
+            seen.add(id(v))
+            if t is Pair:
+                todo += (v.car, v.cdr)
+            elif t is tuple:
+                todo += v
+            else:
+                if t is Box:
+                    todo.append(v.v)
+                elif v.tmpl.home is self:
+                    captured = v.captured()
+                    todo += captured
+                    v.tmpl._v_factory = None
+                    if isinstance(v.fn, FunctionType):     # not one still waiting to compile
+                        v.fn = closure_factory(v.tmpl)(*captured)
 
     # ------------------------------------------------------------ macros
     def expand(self, macro: Closure, form: Pair) -> Any:
@@ -164,7 +198,8 @@ class Environment:
 
     def gensym(self, prefix: str = "g") -> Symbol:
         self.gensyms += 1
-        return Symbol(f"{prefix}__{self.gensyms}")
+        # `#:` cannot start a symbol the reader reads bare, so no program types it by accident.
+        return Symbol(f"#:{prefix}{self.gensyms}")
 
     # ------------------------------------------------------------ sandboxes
     def child(self, caps: Iterable[str] | None = None, limits: Limits | None = None,

@@ -67,6 +67,10 @@ def parse_int(digits: str) -> int:
     """`int(digits)` for any length (Python refuses over 4300 digits)."""
     if len(digits) < 4000:
         return int(digits)
+    bits = budget.limits().int_bits
+    if (len(digits) - 1) * 3.32 > bits:     # log2(10) > 3.32: surely over the limit
+        raise ValueError(f"integer literal of {len(digits)} digits is larger than the "
+                         f"{bits}-bit integer limit")
     k = len(digits) // 2
     hi, lo = parse_int(digits[:-k]), parse_int(digits[-k:])
     return hi * 10 ** k + (-lo if digits[0] == "-" else lo)
@@ -123,7 +127,8 @@ class Reader:
     def next(self) -> tuple[Any, int, int] | None:
         """The next form with its start and end offsets, or None at the end."""
         text, match, max_depth = self.text, _TOKEN.match, self.max_depth
-        stack: list[list] = []      # open forms: [kind, start, items/symbol, tail, state]
+        # open forms: [kind, start, items/symbol, tail, state, item starts]
+        stack: list[list] = []
         pos = self.pos
         while True:
             m = match(text, pos)
@@ -144,7 +149,7 @@ class Reader:
             elif k == OPEN:
                 if len(stack) >= max_depth:
                     raise self.error(f"nesting deeper than {max_depth}", start)
-                stack.append([m.group(k), start, [], None, 0])
+                stack.append([m.group(k), start, [], None, 0, []])
                 continue
             elif k == CLOSE:
                 value, start = self.close(stack, m.group(k), start)
@@ -154,7 +159,7 @@ class Reader:
                 if len(stack) >= max_depth:
                     raise self.error(f"nesting deeper than {max_depth}", start)
                 tok = m.group(k)
-                stack.append([tok, start, QUOTES.get(tok), None, 0])
+                stack.append([tok, start, QUOTES.get(tok), None, 0, None])
                 continue
             elif k == CHAR:
                 value = self.char(m.group(k), start)
@@ -192,6 +197,7 @@ class Reader:
                 if kind in CLOSERS:
                     if top[4] == 0:
                         top[2].append(value)
+                        top[5].append(start)
                     elif top[4] == 1:
                         top[3] = value
                         top[4] = 2
@@ -223,7 +229,7 @@ class Reader:
         """Close the innermost open form; its value and start offset."""
         if not stack:
             raise self.error(f"unexpected {closer}", pos)
-        kind, start, items, tail, state = stack[-1]
+        kind, start, items, tail, state, starts = stack[-1]
         if kind not in CLOSERS:
             raise self.error(f"unexpected {closer} after {kind}", pos)
         if CLOSERS[kind] != closer:
@@ -233,10 +239,13 @@ class Reader:
             raise self.error(f"expected a form between . and {closer}", pos)
         stack.pop()
         if kind == "(":
-            loc = self.loc(start)
+            # The first cell is the list's own location; each later cell
+            # carries its element's, so an atom in a list has a location too.
             value = tail
-            for x in reversed(items):
-                value = Pair(x, value, loc)
+            for i in range(len(items) - 1, 0, -1):
+                value = Pair(items[i], value, self.loc(starts[i]))
+            if items:
+                value = Pair(items[0], value, self.loc(start))
             return value, start
         if kind == "[":
             return tuple(items), start

@@ -25,11 +25,12 @@ import threading
 from typing import Any, Callable
 
 from . import budget
-from .budget import Limits, Meter, Paused
+from .budget import DEFAULT_LIMITS, Limits, Meter, Paused
 from .calls import TailCall, bounce
 from .errors import (ArityError, BudgetExceeded, EvalError, InternalError, LispError,
                      LispTypeError, UnboundVariable, UserError)
 from .types import ErrorObject, Pair, Symbol
+from .printer import write
 
 CATCHABLE = (EvalError, TypeError, AttributeError, NameError, ZeroDivisionError,
              ValueError, OverflowError, KeyError, IndexError)
@@ -61,7 +62,7 @@ def translate(e: BaseException) -> LispError:
         return BudgetExceeded("memory", "host memory exhausted")
     if isinstance(e, NameError):
         m = re.search(r"name 'g_(\w+)' is not defined", msg)
-        return UnboundVariable(demangle(m.group(1)) if m else "unbound variable")
+        return UnboundVariable(write(Symbol(demangle(m.group(1)))) if m else "unbound variable")
     if isinstance(e, AttributeError):
         m = re.search(r"'(\w+)' object has no attribute '(\w+)'", msg)
         if m:
@@ -69,11 +70,12 @@ def translate(e: BaseException) -> LispError:
             return LispTypeError(f"{what}, got {_article(_lisp_type(m.group(1)))}")
         return LispTypeError("bad operation on a value")
     if isinstance(e, TypeError):
-        m = re.match(r"(\w+)\(\) (takes|missing|got) (.*)", msg)
+        m = re.match(r"([\w.<>]+)\(\) (takes|missing|got) (.*)", msg)
         if m:
-            py = m.group(1)
+            py = m.group(1).rpartition(".")[2]
             name = PYNAMES.get(py) or _procedure_name(py)
-            detail = m.group(3).replace("positional ", "")
+            detail = re.sub(r"'l_(\w+?)_\d+'", lambda p: demangle(p.group(1)),
+                            m.group(3).replace("positional ", ""))
             return ArityError(f"{name}: wrong number of arguments ({m.group(2)} {detail})")
         m = re.search(r"'(\w+)' and '(\w+)'", msg)
         if m:
@@ -238,8 +240,12 @@ def _run_in(env: Any, form: Any, meter: Meter, source: str | None) -> Any:
 
 def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = None,
         pause_at: int | None = None, out: list[str] | None = None) -> Result:
-    """Evaluate one top-level form in `env` under `limits`; return a `Result`."""
-    meter = Meter(env.ns, limits or env.limits, out)
+    """Evaluate one top-level form in `env` under `limits` (never more than the environment's own)."""
+    if limits is None or limits is env.limits:
+        limits = env.limits
+    elif env.limits is not DEFAULT_LIMITS:
+        limits = env.limits.narrow(**limits.__dict__)
+    meter = Meter(env.ns, limits, out)
     meter.pause_at = pause_at
     nested = budget.CURRENT is not None
     if nested:
