@@ -101,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_run)
 
     p = sub.add_parser("repl", help="the interactive REPL (the default)")
+    add_steps_arg(p)
     add_world_args(p)
     p.set_defaults(func=cmd_repl)
 
