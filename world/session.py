@@ -248,6 +248,8 @@ class World:
         """Close the image; the world object is unusable afterwards."""
         if self.names.record in self.env.hooks:
             self.env.hooks.remove(self.names.record)
+        if type(self.env) is WorldEnvironment:
+            self.env.binder = None          # nothing more loads from the closed database
         self.image.close()
 
     def __enter__(self) -> "World":

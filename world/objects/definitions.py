@@ -86,8 +86,9 @@ class Definition(Versioned):
         """Stay loaded: the environment holds the value anyway."""
 
     def _p_invalidate(self) -> None:
+        # A ghost was never bound in an environment (bound ones stay loaded): nothing to redo.
         stale = STALE.get(self._p_jar) if self._p_jar is not None else None
-        if stale is not None:
+        if stale is not None and self._p_changed is not None:
             stale.append(self)
         super()._p_invalidate()
 
