@@ -148,7 +148,7 @@ def _quiet_libraries(debug: bool) -> None:
     import logging
     if debug:
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    else:
+    elif not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
