@@ -39,6 +39,8 @@ __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE
 
 # Modules whose `register(sub)` adds subcommands; one line each.
 COMMANDS: tuple[str, ...] = (
+    "repl.cli_evolve",
+    "repl.cli_history",
 )
 
 

@@ -24,6 +24,8 @@ from .lisp.printer import write
 from .lisp.reader import read, read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
+from . import history
+from .evolve import evalprims
 from .objects import prims, snapshots
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
@@ -31,14 +33,17 @@ from .objects.image import Image, iso, note_for
 from .objects.lazy import HOMES, WorldEnvironment, home
 
 BEGIN = Symbol("begin")
-RETRIES = 5
+RETRIES = 20           # every definition extends the one history chain, so sessions collide often
 LATE_BINDINGS = 20      # reruns of a form that met a stored name not bound yet, before binding all
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
+MAX_BACKOFF = 0.2
 T = TypeVar("T")
 
 
 class World:
     """A live world: evaluate text in it; output goes to `out`."""
+
+    route: Callable[[Any], Any] | None = None     # top-level form -> the form to run (evolve)
 
     def __init__(self, env: Environment | None = None, limits: Limits = DEFAULT_LIMITS,
                  out: Callable[[str], Any] | None = None, image: Image | None = None) -> None:
@@ -66,7 +71,10 @@ class World:
         prims.attach(self)
         if adopt:
             self._transact(lambda out: self._adopt(), "world: adopt an environment")
+        evalprims.attach(self)
         self.env.hooks.append(self.names.record)
+        self.current_form: tuple[Any, str | None] | None = None    # the top-level form running
+        history.attach(self)
 
     def _adopt(self) -> None:
         self.image.root.uid = self.env.uid
@@ -104,12 +112,18 @@ class World:
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
+        if self.route is not None:
+            form = self.route(form)
         if type(self.env) is WorldEnvironment:
             self.env.prepare(form)          # bind the stored names the form mentions
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))
-        result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
+        self.current_form = (form, typed)
+        try:
+            result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
+        finally:
+            self.current_form = None
         self.last = result
         return result
 
@@ -139,7 +153,7 @@ class World:
                 if clash or attempt == RETRIES - 1:
                     self._deliver(out)
                     raise ConcurrentDefinition(self._conflict_message(clash)) from None
-                time.sleep(random.uniform(0, BACKOFF * 2 ** attempt))   # let the other finish
+                time.sleep(random.uniform(0, min(MAX_BACKOFF, BACKOFF * 2 ** attempt)))   # let the other finish
                 continue
             except UnboundVariable as e:
                 self.image.abort()
@@ -248,6 +262,7 @@ class World:
         """Close the image; the world object is unusable afterwards."""
         if self.names.record in self.env.hooks:
             self.env.hooks.remove(self.names.record)
+        history.detach(self)
         if type(self.env) is WorldEnvironment:
             self.env.binder = None          # nothing more loads from the closed database
         self.image.close()

@@ -7,6 +7,7 @@ import pytest
 
 import world
 from world.lisp.errors import EvalError
+from world.objects.root import FORMAT_VERSION
 
 
 def test_save_list_view_and_restore() -> None:
@@ -89,6 +90,6 @@ def test_info_describes_the_image(image: str) -> None:
         w.eval("(define a 1) (define b 2)")
         info = w.eval("(world/info)")
         get = lambda k: info.get(world.read(":" + k))   # noqa: E731
-        assert get("path") == image and get("definitions") == 2 and get("format-version") == 2
+        assert get("path") == image and get("definitions") == 2 and get("format-version") == FORMAT_VERSION
         assert get("size") > 0 and get("objects") > 3
         assert get("last-transaction").endswith("+00:00")

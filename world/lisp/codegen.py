@@ -202,6 +202,12 @@ class Fn:
         f = out[0]
         return (f if type(fn) in (A.GlobalRef, A.LocalRef, A.Const) else f"({f})"), out[1:]
 
+    def hoist(self, code: str) -> str:
+        """A temporary holding the value of `code`, computed here."""
+        tmp = self.temp()
+        self.emit(f"{tmp} = {code}")
+        return tmp
+
     def primcall(self, node: A.PrimCall) -> str:
         _, args = self.operands(None, node.args)
         name, n = node.name, len(args)
@@ -448,8 +454,15 @@ class Fn:
                 return
         if dest.kind == RET:
             fn, args = self.operands(node.fn, node.args)
-            self.emit(f"return _TC({fn}, ({', '.join(args)}{',' if len(args) == 1 else ''}))",
-                      node.loc)
+            packed = f"({', '.join(args)}{',' if len(args) == 1 else ''})"
+            if type(node.fn) is A.GlobalRef:    # a primitive is called at once: it cannot recurse
+                loose = [a if a.isidentifier() or type(n) is A.Const else self.hoist(a)
+                         for a, n in zip(args, node.args)]
+                packed = f"({', '.join(loose)}{',' if len(loose) == 1 else ''})"
+                self.emit(f"return {fn}.fn({', '.join(loose)}) if _type({fn}) is _Prim "
+                          f"else _TC({fn}, {packed})", node.loc)
+                return
+            self.emit(f"return _TC({fn}, {packed})", node.loc)
             return
         self.deliver(self.expr(node), dest)
 

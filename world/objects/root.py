@@ -1,7 +1,9 @@
 """The root of a world image: a small persistent object with named BTrees.
 
 Everything else hangs off it: `definitions` and `macros` (name -> Definition),
-`snapshots` (name -> Snapshot) and `settings` (str -> plain value). The
+`snapshots` (name -> Snapshot), `settings` (str -> plain value), and the
+`history` and `audit` stores that world/history makes when a world first
+opens (a production image keeps them None). The
 `generation` counter goes up with every change to a namespace; it resolves
 its own conflicts, so two sessions can both bump it, and a session that sees
 it move knows that another one changed names.
@@ -18,16 +20,19 @@ from BTrees.OOBTree import OOBTree
 from .format import Versioned
 
 ROOT_KEY = "world"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class WorldRoot(Versioned):
     """The world's metadata and its namespaces."""
 
-    # 1: no generation counter; 2: `generation` (BTrees.Length).
+    # 1: no generation counter; 2: `generation` (BTrees.Length);
+    # 3: `history` and `audit` (None until world/history makes them).
     format_version = FORMAT_VERSION
     created = 0.0
     uid = ""
+    history: Any = None
+    audit: Any = None
 
     def __init__(self, uid: str | None = None) -> None:
         self.created = time.time()
@@ -42,6 +47,12 @@ class WorldRoot(Versioned):
         """Format 1 -> 2: add the generation counter."""
         state.setdefault("generation", Length(len(state.get("definitions", ()))))
         state.setdefault("settings", OOBTree())
+        return state
+
+    def migrate_2(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Format 2 -> 3: room for the history and audit stores (made when the world opens)."""
+        state.setdefault("history", None)
+        state.setdefault("audit", None)
         return state
 
     def __repr__(self) -> str:

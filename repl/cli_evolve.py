@@ -1,0 +1,198 @@
+"""`world evolve`: run, resume and report tournaments of lineages.
+
+    world evolve --lineages M --rounds N --generations G [--agent A] [--parallel P] [--model NAME]
+    world evolve --resume [RUN]
+    world evolve report RUN [--png PATH]
+
+Progress is one status line (lineage, round, problem, steps, solved,
+fitness), redrawn in place on a terminal and printed line by line
+otherwise. `--parallel P` runs lineages in P worker processes sharing the
+world through ZEO; with an image file, a ZEO server on loopback is started
+for the run and stopped after it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, TextIO
+
+from world.objects.cli_support import add_world_args, image_path, open_from_args
+
+
+def register(sub: Any) -> None:
+    """Add `evolve` to the `world` command's subparsers."""
+    p = sub.add_parser("evolve", help="run tournaments of evolving lineages (see `world evolve -h`)",
+                       description="Run, resume or report tournaments of lineages.")
+    add_world_args(p)
+    p.add_argument("--lineages", type=int, help="lineages per generation (default 4)")
+    p.add_argument("--rounds", type=int, help="rounds per lineage (default 3)")
+    p.add_argument("--generations", type=int, help="generations (default 1)")
+    p.add_argument("--agent", help="model (default), reference (the pool's reference solutions, "
+                                    "not a model) or replay:FILE")
+    p.add_argument("--model", help="model name (default: the world's evolve.model setting, "
+                                    "else claude-sonnet-4-6)")
+    p.add_argument("--parallel", type=int, help="worker processes (default 1)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per model call (default 120); rate limits and overloads are retried")
+    p.add_argument("--per-round", type=int, help="problems per round (default 15)")
+    p.add_argument("--problems", help="comma-separated problem ids to draw from (default: all)")
+    p.add_argument("--seed", type=int, help="seed of the problem draw (default 1)")
+    p.add_argument("--record", metavar="FILE", help="record every reply to FILE (JSON lines)")
+    p.add_argument("--run-id", help="name of the new run (default: run-DATE-TIME-xxxx)")
+    p.add_argument("--resume", nargs="?", const="", metavar="RUN",
+                   help="carry on the last unfinished run (or RUN)")
+    p.set_defaults(func=cmd_evolve)
+    rsub = p.add_subparsers(dest="evolve_command")
+    r = rsub.add_parser("report", help="summary table and a PNG plot of fitness by generation")
+    add_world_args(r)
+    r.add_argument("run", nargs="?", default="", help="the run (default: the last one)")
+    r.add_argument("--png", metavar="PATH", help="where to write the plot (default: RUN-fitness.png)")
+    r.set_defaults(func=cmd_report)
+
+
+class Status:
+    """The live progress display: one line, in place on a terminal."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.solved: dict[str, int] = {}
+        self.fitness: dict[str, float] = {}
+        self.width = 0
+        self.last = ""
+
+    def __call__(self, e: dict[str, Any]) -> None:
+        phase = e.get("phase")
+        name = e.get("lineage", "")
+        if phase == "problem-done":
+            self.solved[name] = self.solved.get(name, 0) + bool(e.get("solved"))
+        if phase == "poll":
+            from world.evolve.report import progress
+            line = " | ".join(_poll_cell(r) for r in progress(e["run"]))
+            if line != self.last:
+                self.show(line, "step")
+        elif phase in ("problem", "problem-done"):
+            fit = self.fitness.get(name)
+            self.show(f"{name} round {e['round']} problem {e['problem']} "
+                      f"steps {e['steps']}/{e['budget']} solved {self.solved.get(name, 0)} "
+                      f"fitness {'-' if fit is None else f'{fit:.3f}'}",
+                      "step" if phase == "problem-done" else "live")
+        elif phase == "reflection":
+            self.show(f"{name} reflects after round {e['round']}", "live")
+        elif phase == "lineage-done":
+            self.fitness[name] = e["fitness"]
+            self.show(f"{name} done: solved {e['solved']}, fitness {e['fitness']:.3f}", "keep")
+        elif phase == "generation":
+            self.show(f"generation {e['generation']}", "keep")
+
+    def show(self, line: str, kind: str) -> None:
+        """Draw `line`: in place on a terminal ("keep" ends it); else print steps and keeps."""
+        self.last = line
+        if self.tty:
+            self.out.write("\r" + line + " " * max(0, self.width - len(line)))
+            self.width = len(line)
+            if kind == "keep":
+                self.out.write("\n")
+                self.width = 0
+        elif kind != "live":
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def end(self) -> None:
+        """Finish the line in place, if one is drawn."""
+        if self.tty and self.width:
+            self.out.write("\n")
+            self.out.flush()
+            self.width = 0
+
+
+def _poll_cell(r: dict[str, Any]) -> str:
+    """One lineage in the parallel progress line."""
+    if r["fitness"] is not None:
+        return f"{r['lineage']} done, solved {r['solved']}, fitness {r['fitness']:.3f}"
+    if r["problem"] is None:
+        return f"{r['lineage']} waiting"
+    return f"{r['lineage']} round {r['round']} problem {r['problem']} solved {r['solved']}"
+
+
+def _print_table(rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
+
+
+def _usage(run: Any) -> None:
+    u = run.usage.as_dict()
+    print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
+          f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
+
+
+def _ids(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    from world.evolve.agent_errors import EvolveError
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise EvolveError(f"--problems takes comma-separated problem ids, not {text!r}") from None
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    """Run or resume a tournament."""
+    from world.evolve.agent_errors import EvolveError
+    from world.evolve.model import MODEL_SETTING
+    from world.evolve.report import table
+    from world.evolve.run import resume, start
+    if args.parallel and args.parallel > 1 and args.memory:
+        raise EvolveError("--parallel needs a world image or --zeo, not --memory")
+    server = None
+    zeo = args.zeo
+    if args.parallel and args.parallel > 1 and not zeo:
+        from world.objects.server import Server
+        server = Server(os.path.abspath(image_path(args)))
+        zeo = server.address
+    try:
+        if zeo:
+            import world
+            w = world.open(zeo=zeo)
+        else:
+            w = open_from_args(args)
+        status = Status(sys.stdout)
+        try:
+            if args.resume is not None:
+                run = resume(w, status, zeo, args.resume or None, args.agent, args.parallel)
+            else:
+                model = args.model or w.image.root.settings.get(MODEL_SETTING) or ""
+                run = start(w, status, zeo, args.run_id, agent=args.agent, model=model,
+                            lineages=args.lineages, rounds=args.rounds,
+                            generations=args.generations, parallel=args.parallel,
+                            per_round=args.per_round, problems=_ids(args.problems),
+                            seed=args.seed, record=args.record, timeout=args.timeout)
+            status.end()
+            _print_table(table(run), sys.stdout)
+            _usage(run)
+        finally:
+            status.end()
+            w.close()
+    finally:
+        if server is not None:
+            server.stop()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print a run's summary table and write its fitness plot."""
+    from world.evolve.report import plot, table
+    from world.evolve.run import find_run
+    w = open_from_args(args)
+    try:
+        run = find_run(w, args.run or None)
+        print(f"run {run.id} ({run.status}), agent: {run.agent}")
+        _print_table(table(run), sys.stdout)
+        _usage(run)
+        path = plot(run, args.png or f"{run.id}-fitness.png")
+        print(f"plot: {path}")
+    finally:
+        w.close()
+    return 0

@@ -1,0 +1,164 @@
+"""A small Anthropic Messages API server on loopback, for tests.
+
+It answers `POST /v1/messages` with scripted replies, in order:
+`good(text)` and `malformed(text)` (a 200 message with usage),
+`rate_limited(after)` (429 with `retry-after`), `overloaded()` (529) and
+`slow(seconds, text)`. When the script runs out it answers with `default`
+(a callable from the request body to a reply, or None for a 500). Tests
+point the real `anthropic` SDK at it through `ANTHROPIC_BASE_URL`.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+def good(text: str) -> dict[str, Any]:
+    """A normal reply carrying `text`."""
+    return {"kind": "good", "text": text}
+
+
+def malformed(text: str = "Here you go: (define (f x) (* x x)") -> dict[str, Any]:
+    """A 200 reply whose Lisp is broken: prose around an unbalanced form."""
+    return {"kind": "malformed", "text": text}
+
+
+def rate_limited(after: float = 0) -> dict[str, Any]:
+    """A 429 with a retry-after header."""
+    return {"kind": "rate-limited", "after": after}
+
+
+def overloaded() -> dict[str, Any]:
+    """A 529 overloaded_error."""
+    return {"kind": "overloaded"}
+
+
+def slow(seconds: float, text: str = "(note \"late\")") -> dict[str, Any]:
+    """A good reply that arrives after `seconds`."""
+    return {"kind": "slow", "seconds": seconds, "text": text}
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+class MessagesServer:
+    """The server, listening on a free loopback port in a thread of this process."""
+
+    def __init__(self, script: list[dict[str, Any]] | None = None,
+                 default: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        self.script = list(script or [])
+        self.default = default
+        self.requests: list[dict[str, Any]] = []     # bodies, with "_headers"
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                n = int(self.headers.get("content-length") or 0)
+                body = json.loads(self.rfile.read(n) or b"{}")
+                body["_headers"] = {k.lower(): v for k, v in self.headers.items()}
+                body["_path"] = self.path
+                server._answer(self, body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, *replies: dict[str, Any]) -> None:
+        """Queue more scripted replies."""
+        with self.lock:
+            self.script.extend(replies)
+
+    def _next(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        with self.lock:
+            self.requests.append(body)
+            if self.script:
+                return self.script.pop(0)
+        return self.default(body) if self.default is not None else None
+
+    def _answer(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        if h.path.rstrip("/") != "/v1/messages":
+            return self._send(h, 404, {"type": "error", "error": {"type": "not_found_error",
+                                                                 "message": h.path}})
+        r = self._next(body)
+        if r is None:
+            return self._send(h, 500, {"type": "error", "error": {"type": "api_error",
+                                                                 "message": "script exhausted"}},
+                              {"x-should-retry": "false"})
+        kind = r["kind"]
+        if kind == "rate-limited":
+            return self._send(h, 429, {"type": "error", "error": {
+                "type": "rate_limit_error", "message": "rate limited (scripted)"}},
+                {"retry-after": str(r["after"])})
+        if kind == "overloaded":
+            return self._send(h, 529, {"type": "error", "error": {
+                "type": "overloaded_error", "message": "overloaded (scripted)"}})
+        if kind == "slow":
+            time.sleep(r["seconds"])
+        prompt = json.dumps(body.get("messages", "")) + str(body.get("system", ""))
+        self._send(h, 200, {
+            "id": f"msg_{len(self.requests):06d}", "type": "message", "role": "assistant",
+            "model": body.get("model", "unknown"),
+            "content": [{"type": "text", "text": r["text"]}],
+            "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": _tokens(prompt), "output_tokens": _tokens(r["text"])}})
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, code: int, payload: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            h.send_response(code)
+            h.send_header("content-type", "application/json")
+            h.send_header("content-length", str(len(data)))
+            h.send_header("request-id", "req_test")
+            for k, v in (headers or {}).items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass        # the client timed out and went away
+
+    def start(self) -> "MessagesServer":
+        """Start serving; return self."""
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+    def __enter__(self) -> "MessagesServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def main() -> None:
+    """Run a server that answers every prompt with `(note "hello")`, for trying the CLI."""
+    with MessagesServer(default=lambda body: good('(note "hello")')) as s:
+        print(s.url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

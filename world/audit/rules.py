@@ -1,0 +1,114 @@
+"""Running audit rules: each rule's predicate, sandboxed, over a metrics map.
+
+A rule runs in a sandbox environment that holds only the safe core
+primitives, under a small budget of steps, memory and time. A rule that
+errors, loops or exhausts its budget becomes a `rule-error` violation naming
+the rule; it never blocks the commit it was auditing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..lisp.budget import Limits, Meter
+from ..lisp.calls import call
+from ..lisp.compiler import closure_factory
+from ..lisp.env import Environment
+from ..lisp.errors import Interrupted, LispError
+from ..lisp.primitives import GROUPS, UNSAFE
+from ..lisp.runtime import translate
+from ..lisp.printer import write
+from ..lisp.types import Closure, Template, is_true
+from .store import Rule
+
+RULE_LIMITS = Limits(steps=20_000, memory=4 * 1024 * 1024, seconds=1.0, depth=500,
+                     output=0, string=100_000, length=100_000)
+SEVERITIES = ("info", "warning", "error")
+BROKEN = "rule-error"
+
+# Sandboxes by the capabilities they grant (or their home grants; usually one per process), and the
+# rules' predicates compiled into them, by source text: compiling is the slow part.
+_SANDBOXES: dict[frozenset[str], Environment] = {}
+_COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[Template, Any]] = {}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule that matched a definition."""
+
+    rule: str
+    category: str
+    severity: str
+    message: str
+
+    def as_tuple(self) -> tuple[str, str, str, str]:
+        """(rule, category, severity, message)."""
+        return (self.rule, self.category, self.severity, self.message)
+
+
+def sandbox(home: Environment) -> Environment:
+    """The rule sandbox for environment `home`: safe core primitives, small budget."""
+    env = _SANDBOXES.get(home.granted)
+    if env is None:
+        safe = frozenset(n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted)
+        env = _SANDBOXES.get(safe)
+        if env is None:
+            env = _SANDBOXES[safe] = Environment(safe, RULE_LIMITS)
+        _SANDBOXES[home.granted] = env
+    return env
+
+
+def _predicate(rule: Rule, env: Environment) -> Any:
+    """The rule's predicate recompiled into the sandbox (cached per session)."""
+    cached = getattr(rule, "_v_sandboxed", None)
+    if cached is not None and cached[0] is env and cached[1] is rule.when:
+        return cached[2]
+    fn = _rehome(rule.when, env) if type(rule.when) is Closure else rule.when
+    rule._v_sandboxed = (env, rule.when, fn)
+    return fn
+
+
+def _rehome(c: Closure, env: Environment) -> Closure:
+    """Closure `c` compiled to run in `env` (the compiled code is shared by equal sources)."""
+    t = c.tmpl
+    key = (id(env), write(t.form), t.free)
+    hit = _COMPILED.get(key)
+    if hit is None:
+        tmpl = Template(t.form, t.name, t.free, t.doc, t.glob, env)
+        hit = _COMPILED[key] = (tmpl, closure_factory(tmpl))
+    return Closure(hit[1](*c.captured()), hit[0])
+
+
+def run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:
+    """Apply one rule to a metrics map; a broken rule is a `rule-error` violation."""
+    meter = Meter(env.ns, RULE_LIMITS)
+    meter.start()
+    try:
+        matched = is_true(call(_predicate(rule, env), metrics))
+    except Interrupted:
+        raise
+    except Exception as e:           # anything a rule does wrong is the rule's fault
+        err = translate(e)
+        why = f"{err.kind}: {err.message}" if isinstance(err, LispError) else f"{type(e).__name__}: {e}"
+        return Violation(rule.name, BROKEN, "error", f"rule {rule.name} is broken: {why}")
+    finally:
+        meter.stop()
+    if not matched:
+        return None
+    return Violation(rule.name, rule.category, rule.severity, rule.message)
+
+
+def run_rules(rules: Any, metrics: Any, home: Environment) -> list[Violation]:
+    """Every violation the `rules` (name -> Rule) find in `metrics`."""
+    env = sandbox(home)
+    out = []
+    for rule in rules.values():
+        v = run_rule(rule, metrics, env)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def counted(violations: list[tuple[str, str, str, str]]) -> int:
+    """How many violations count against the tolerance (warnings and errors, not broken rules)."""
+    return sum(1 for v in violations if v[1] != BROKEN and v[2] in ("warning", "error"))

@@ -1,0 +1,221 @@
+"""The persistent record of evolution: runs, generations, lineages, rounds,
+problem attempts, their cells and model turns, and the hall of fame.
+
+All of it hangs off one `EvolveRoot` under the database root key
+`world.evolve`, beside the world's own root. Collections are BTrees; counters
+that several worker processes bump at once (tokens, cost) are `Length`s,
+which resolve their own conflicts. Each lineage owns a `WorldRoot` of its
+own: its namespace (my-eval, helpers, natives) is a world inside the world,
+opened with `lineage_world`, so its definitions are committed form by form
+like any other world's and survive a crash.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import transaction
+from BTrees.IOBTree import IOBTree
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+
+from ..objects.format import Versioned
+from ..objects.image import Image
+from ..objects.root import WorldRoot
+from .scratchpad import Scratchpad
+
+EVOLVE_KEY = "world.evolve"
+MICRO = 1_000_000           # costs are stored as integer micro-dollars
+
+
+class Usage(Versioned):
+    """Tokens and estimated cost, summed; safe to bump from several processes."""
+
+    def __init__(self) -> None:
+        self.calls, self.tokens_in, self.tokens_out, self.micro = Length(), Length(), Length(), Length()
+
+    def add(self, calls: int, tokens_in: int, tokens_out: int, cost: float) -> None:
+        """Count one model reply (of `calls` HTTP attempts)."""
+        self.calls.change(calls)
+        self.tokens_in.change(tokens_in)
+        self.tokens_out.change(tokens_out)
+        self.micro.change(round(cost * MICRO))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The sums as plain data."""
+        return {"calls": self.calls(), "tokens_in": self.tokens_in(),
+                "tokens_out": self.tokens_out(), "cost": self.micro() / MICRO}
+
+
+class EvolveRoot(Versioned):
+    """Every run, by id, and the hall of fame."""
+
+    format_version = 1
+
+    def __init__(self) -> None:
+        self.runs = OOBTree()           # run id -> Run
+        self.hall = OOBTree()           # "run-id/generation" -> HallEntry
+        self.last_run = ""
+
+
+class Run(Versioned):
+    """One `world evolve` invocation: its settings and its generations."""
+
+    format_version = 1
+    status = "running"          # running, done
+    finished = 0.0
+
+    def __init__(self, run_id: str, settings: dict[str, Any], agent: str) -> None:
+        self.id, self.settings, self.agent = run_id, dict(settings), agent
+        self.created = time.time()
+        self.generations = IOBTree()    # number -> Generation
+        self.usage = Usage()
+
+    def ordered(self) -> list["Generation"]:
+        """The generations, first to last."""
+        return list(self.generations.values())
+
+
+class Generation(Versioned):
+    """M lineages started from one seed evaluator; the winner seeds the next."""
+
+    format_version = 1
+    winner = -1
+    status = "running"
+    problems: dict[int, tuple[int, ...]] = {}      # round -> problem ids, set once
+
+    def __init__(self, number: int, seed: str, seed_from: str) -> None:
+        self.number, self.seed, self.seed_from = number, seed, seed_from
+        self.lineages = IOBTree()       # index -> Lineage
+
+
+class Lineage(Versioned):
+    """One competitor: its own namespace and evaluator, rounds, fitness."""
+
+    format_version = 1
+    status = "pending"          # pending, running, done
+    fitness: dict[str, float] | None = None
+    evaluator = ""              # my-eval's source when the lineage last finished an attempt
+    natives = 0
+    base: tuple[str, ...] | None = None     # the names the seed evaluator defines
+    owner = ""                  # the worker process running it ("" when none)
+
+    def __init__(self, run_id: str, generation: int, index: int, seed: str) -> None:
+        self.run_id, self.generation, self.index, self.seed = run_id, generation, index, seed
+        self.name = f"g{generation}-L{index}"
+        self.root = WorldRoot()
+        self.rounds = IOBTree()         # number -> Round
+        self.constructs = OOBTree()     # special-form name -> where it was added
+        self.usage = Usage()
+
+    def ordered(self) -> list["Round"]:
+        return list(self.rounds.values())
+
+    def attempts(self) -> Iterator["Attempt"]:
+        """Every problem attempt of every round, in order."""
+        for r in self.rounds.values():
+            yield from r.attempts.values()
+
+
+class Round(Versioned):
+    """One round: its budget, native cap, problems, attempts and reflection."""
+
+    format_version = 1
+    status = "running"
+    reflection: "Attempt | None" = None
+    bonus = 0                   # steps per problem earned in the previous reflection
+
+    def __init__(self, number: int, budget: int, native_cap: int | None,
+                 problems: tuple[int, ...]) -> None:
+        self.number, self.budget, self.native_cap, self.problems = number, budget, native_cap, problems
+        self.attempts = IOBTree()       # position in `problems` -> Attempt
+
+
+class Attempt(Versioned):
+    """One problem attempt (or one reflection phase): its scratchpad, turns, outcome."""
+
+    format_version = 1
+    status = "running"          # running, solved, failed, done (reflection)
+    solved = False
+    steps = 0
+    finished = 0.0
+    why = ""                    # how it ended: solved, budget, cells, turns, model error
+    changes = 0                 # successful evaluator changes during the attempt
+    bonus = 0                   # steps granted for them
+
+    def __init__(self, problem: int, name: str, category: str, budget: int,
+                 pad: Scratchpad) -> None:
+        self.problem, self.name, self.category, self.budget = problem, name, category, budget
+        self.started = time.time()
+        self.pad = pad                  # the cells (world/evolve/scratchpad.py)
+        self.turns = IOBTree()          # number -> Turn
+        self.usage = Usage()
+
+    @property
+    def cells(self) -> Any:
+        """The scratchpad's cells, by number."""
+        return self.pad.cells
+
+
+class Turn(Versioned):
+    """One prompt and the reply to it, with every API attempt it took."""
+
+    format_version = 1
+
+    def __init__(self, number: int, prompt: str, reply: str, model: str,
+                 calls: tuple[dict[str, Any], ...], notes: str) -> None:
+        self.number, self.prompt, self.reply, self.model = number, prompt, reply, model
+        self.calls, self.notes = calls, notes
+        self.tokens_in = sum(c.get("tokens_in", 0) for c in calls)
+        self.tokens_out = sum(c.get("tokens_out", 0) for c in calls)
+        self.cost = sum(c.get("cost", 0.0) for c in calls)
+
+
+class HallEntry(Versioned):
+    """A generation's winner: its evaluator and fitness."""
+
+    format_version = 1
+
+    def __init__(self, run_id: str, generation: int, lineage: str, evaluator: str,
+                 fitness: dict[str, float]) -> None:
+        self.run_id, self.generation, self.lineage = run_id, generation, lineage
+        self.evaluator, self.fitness = evaluator, dict(fitness)
+        self.time = time.time()
+
+
+def evolve_root(image: Image, create: bool = True) -> EvolveRoot | None:
+    """The evolution record of the world in `image` (created, uncommitted, if asked)."""
+    zroot = image.conn.root()
+    found = zroot.get(EVOLVE_KEY)
+    if found is None and create:
+        found = zroot[EVOLVE_KEY] = EvolveRoot()
+    return found
+
+
+class LineageImage(Image):
+    """The parent image's database, through a connection of its own, rooted at a lineage's root."""
+
+    def __init__(self, parent: Image, root_oid: bytes, name: str) -> None:  # the parent opened the db
+        self.__dict__.update(parent.__dict__)
+        self.tm = transaction.TransactionManager()
+        self.conn = parent.db.open(self.tm)
+        self.tm.begin()
+        self.root = self.conn.get(root_oid)
+        self.where = f"{parent.where}#{name}"
+
+    def close(self) -> None:
+        """Close this connection; the parent keeps the database open."""
+        self.tm.abort()
+        self.conn.close()
+
+
+def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
+    """A `World` whose namespace is `lineage`'s own (the lineage must be committed)."""
+    from ..lisp.budget import DEFAULT_LIMITS
+    from ..session import World
+    sub = LineageImage(image, lineage.root._p_oid, lineage.name)
+    try:
+        return World(limits=limits or DEFAULT_LIMITS, image=sub)
+    except BaseException:
+        sub.close()
+        raise

@@ -1,0 +1,85 @@
+"""Rounds under scarcity: the settings of a run and the problems of a round.
+
+Budgets tighten round by round (1500, 1200, 1000, then 600 steps per
+problem) and so does the cap on natives (none, 10, 5, then 3). Round 1
+draws standard problems only; round 2 standard, hard and the newer
+categories; round 3 hard, evolution and the newer ones; later rounds mostly
+evolution (the pool's `select` draws them). In tournament mode a round holds
+15 problems, at least one of every category. Every lineage of a generation
+meets the same problems. All of these numbers are settings, stored with the
+run.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .agent_errors import EvolveError
+
+CATEGORIES = ("standard", "hard", "evolution", "string", "higher-order", "number-theory",
+              "recursive", "logic", "meta")
+
+DEFAULTS: dict[str, Any] = {
+    "lineages": 4, "rounds": 3, "generations": 1,
+    "budgets": (1500, 1200, 1000, 600),          # steps per problem, by round (last repeats)
+    "native_caps": (None, 10, 5, 3),             # natives a lineage may have, by round
+    "per_round": 15,                             # problems per round
+    "tournament": True,                          # at least one of every category from round 2
+    "change_bonus": 150,                         # steps per successful extend-eval!/edit-eval!
+    "reflection_bonus": 75,                      # steps per problem next round, per reflection change
+    "max_cells": 25, "max_forms": 5, "max_turns": 25, "reflection_turns": 2,
+    "seed": 1, "problems": None,                 # problem ids to draw from (None: the whole pool)
+    "agent": "model", "model": "", "record": None, "parallel": 1,
+    "timeout": 120.0, "retries": 6, "backoff": 1.0,   # per model call: seconds, retries, first wait
+    "weights": {"solve": 0.50, "novelty": 0.15, "efficiency": 0.15,
+                "diversity": 0.10, "richness": 0.10},
+}
+
+
+def settings(**given: Any) -> dict[str, Any]:
+    """A run's settings: the defaults with `given` (None values ignored) over them."""
+    s = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
+    for k, v in given.items():
+        if k not in DEFAULTS:
+            raise EvolveError(f"unknown run setting {k!r}")
+        if v is not None:
+            s[k] = v
+    for k in ("lineages", "rounds", "generations", "per_round", "max_cells", "max_forms"):
+        if not isinstance(s[k], int) or s[k] < 1:
+            raise EvolveError(f"{k} must be a positive whole number, not {s[k]!r}")
+    if s["max_cells"] > 25:
+        raise EvolveError(f"max_cells is at most 25 (a scratchpad's size), not {s['max_cells']}")
+    for k in ("budgets", "native_caps"):
+        s[k] = tuple(s[k])
+    if s["problems"] is not None:
+        s["problems"] = tuple(s["problems"])
+    return s
+
+
+def budget(s: dict[str, Any], round_no: int) -> int:
+    """Steps per problem in round `round_no` (1-based)."""
+    b = s["budgets"]
+    return int(b[min(round_no, len(b)) - 1])
+
+
+def native_cap(s: dict[str, Any], round_no: int) -> int | None:
+    """How many natives a lineage may have in round `round_no` (None: no cap)."""
+    c = s["native_caps"]
+    return c[min(round_no, len(c)) - 1]
+
+
+def select(pool: Any, s: dict[str, Any], generation: int, round_no: int,
+           used: set[int] = frozenset()) -> tuple[int, ...]:
+    """The problem ids of a round: the pool's draw for it, deterministic in the run's seed."""
+    chosen = pool.select(round_no, count=s["per_round"], seed=f"{s['seed']}/{generation}",
+                         tournament=s["tournament"], exclude=used)
+    if not chosen:
+        raise EvolveError(f"the problem pool has nothing for round {round_no}")
+    return tuple(p.id for p in chosen)
+
+
+def restrict(pool: Any, ids: Sequence[int] | None) -> Any:
+    """The pool, or only the problems `ids` names (the `problems` setting)."""
+    if ids is None:
+        return pool
+    from .pool import Pool
+    return Pool([pool.get(i) for i in ids])

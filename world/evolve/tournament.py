@@ -1,0 +1,181 @@
+"""Tournaments: lineages run their rounds, are scored, and the fittest
+evaluator enters the hall of fame and seeds the next generation.
+
+Fitness = 0.50 x solve rate + 0.15 x novelty (distinct new constructs / 10,
+capped at 1) + 0.15 x efficiency (the share of the budget that solved
+problems left unspent) + 0.10 x diversity (categories solved / 9) + 0.10 x
+evaluator richness (my-eval lines / 120, capped at 1). The weights are run
+settings; every component is stored with the lineage, not only the sum.
+
+`run_lineage` is resumable at any point: finished rounds and attempts are
+skipped, an attempt left running by a crash is started over with a fresh
+scratchpad (definitions its cells had already committed stay in the
+lineage's namespace, as they would after any failed attempt).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from .agent import Context, reflect, solve
+from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
+from .rounds import CATEGORIES, budget, native_cap, select
+from ..lisp.reader import read
+from .evaluator import handled_forms
+from .seeding import base_names, evaluator_of, install, pretty_lines, seed_source
+
+def constructs(source: str) -> set[str]:
+    """The special-form names a my-eval source dispatches on."""
+    return set(handled_forms(read(source))) if source.strip() else set()
+
+
+def evaluator_lines(source: str) -> int:
+    """Lines of a my-eval source, pretty-printed."""
+    return pretty_lines(source)
+
+
+def fitness(lineage: Lineage, weights: dict[str, float]) -> dict[str, float]:
+    """The fitness components of a finished lineage, their weights and their sum."""
+    attempts = list(lineage.attempts())
+    solved = [a for a in attempts if a.solved]
+    new = constructs(lineage.evaluator) - constructs(lineage.seed)
+    parts = {
+        "solve": len(solved) / len(attempts) if attempts else 0.0,
+        "novelty": min(1.0, len(new) / 10),
+        "efficiency": (sum(max(0.0, 1 - a.steps / a.budget) for a in solved) / len(solved)
+                       if solved else 0.0),
+        "diversity": len({a.category for a in solved} & set(CATEGORIES)) / len(CATEGORIES),
+        "richness": min(1.0, evaluator_lines(lineage.evaluator) / 120),
+    }
+    out = {k: round(v, 6) for k, v in parts.items()}
+    out["total"] = round(sum(weights[k] * parts[k] for k in parts), 6)
+    out["solved"] = len(solved)
+    out["attempted"] = len(attempts)
+    out["new_constructs"] = len(new)
+    return out
+
+
+def _records_commit(image: Any, note: str) -> None:
+    image.tm.get().note(note)
+    image.tm.commit()
+
+
+def new_run(image: Any, run_id: str, settings: dict[str, Any], agent: str) -> Run:
+    """Create and commit an empty run."""
+    root = evolve_root(image)
+    if run_id in root.runs:
+        from .agent_errors import EvolveError
+        raise EvolveError(f"a run named {run_id} exists already: choose another name or --resume")
+    run = Run(run_id, settings, agent)
+    root.runs[run_id] = run
+    root.last_run = run_id
+    _records_commit(image, f"evolve: start run {run_id}")
+    return run
+
+
+def new_generation(image: Any, run: Run, number: int, seed: str, seed_from: str,
+                   tasks: Any) -> Generation:
+    """Create generation `number`: its lineages and the problems of every round."""
+    s = run.settings
+    gen = Generation(number, seed, seed_from)
+    used: set[int] = set()
+    problems = {}
+    for r in range(1, s["rounds"] + 1):
+        problems[r] = select(tasks, s, number, r, used)
+        used |= set(problems[r])
+    gen.problems = problems
+    for i in range(s["lineages"]):
+        gen.lineages[i] = Lineage(run.id, number, i, seed)
+    run.generations[number] = gen
+    _records_commit(image, f"evolve: run {run.id} generation {number}")
+    return gen
+
+
+def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict[int, Any],
+                progress: Callable[[dict[str, Any]], Any] = lambda e: None) -> dict[str, float]:
+    """Run (or resume) every round of `lineage`; store and return its fitness."""
+    s = run.settings
+    gen = run.generations[lineage.generation]
+    world = lineage_world(image, lineage)
+    try:
+        if lineage.status == "pending":
+            base = install(world, lineage.seed)
+            lineage.base = base
+            lineage.status = "running"
+            lineage.evaluator = evaluator_of(world, base)
+            _records_commit(image, f"evolve: {lineage.name} installs its seed evaluator")
+        base = lineage.base if lineage.base is not None else base_names()
+        ctx = Context(image, run, lineage, world, player, tasks, base, progress)
+        ctx.failures = [f"problem {a.problem} ({a.name}) failed: {a.why}"
+                        for a in lineage.attempts() if a.status == "failed"]
+        for r in range(1, s["rounds"] + 1):
+            rnd = lineage.rounds.get(r)
+            if rnd is None:
+                rnd = Round(r, budget(s, r), native_cap(s, r), tuple(gen.problems[r]))
+                prev = lineage.rounds.get(r - 1)
+                rnd.bonus = prev.reflection.bonus if prev is not None and prev.reflection else 0
+                lineage.rounds[r] = rnd
+                _records_commit(image, f"evolve: {lineage.name} round {r}")
+            if rnd.status == "done":
+                continue
+            for pos, pid in enumerate(rnd.problems):
+                att = rnd.attempts.get(pos)
+                if att is not None and att.status != "running":
+                    continue
+                solve(ctx, rnd, pos, tasks[pid])          # a running one is started over
+            if r < s["rounds"] and (rnd.reflection is None or rnd.reflection.status == "running"):
+                reflect(ctx, rnd, budget(s, r + 1), native_cap(s, r + 1))
+            rnd.status = "done"
+            _records_commit(image, f"evolve: {lineage.name} round {r} done")
+        lineage.evaluator = evaluator_of(world, base)
+        lineage.fitness = fitness(lineage, s["weights"])
+        lineage.status = "done"
+        _records_commit(image, f"evolve: {lineage.name} done")
+        progress({"phase": "lineage-done", "lineage": lineage.name,
+                  "fitness": lineage.fitness["total"], "solved": lineage.fitness["solved"]})
+        return lineage.fitness
+    finally:
+        world.close()
+
+
+def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
+    """Pick the fittest lineage (ties: the lower index), enter it in the hall of fame."""
+    lineages = list(gen.lineages.values())
+    best = max(lineages, key=lambda l: (l.fitness["total"], -l.index))
+    gen.winner = best.index
+    gen.status = "done"
+    entry = HallEntry(run.id, gen.number, best.name, best.evaluator, best.fitness)
+    evolve_root(image).hall[f"{run.id}/{gen.number:04d}"] = entry
+    _records_commit(image, f"evolve: generation {gen.number} of {run.id} won by {best.name}")
+    return entry
+
+
+def run_generations(image: Any, run: Run, player: Any, tasks: Any,
+                    run_lineages: Callable[[Generation], None] | None = None,
+                    progress: Callable[[dict[str, Any]], Any] = lambda e: None,
+                    seed: str = "") -> Run:
+    """Run (or resume) every generation of `run`; lineages in turn unless `run_lineages` is given."""
+    by_id = {t.id: t for t in tasks}
+    s = run.settings
+    for g in range(1, s["generations"] + 1):
+        gen = run.generations.get(g)
+        if gen is None:
+            prev = run.generations.get(g - 1)
+            if prev is None:
+                gen = new_generation(image, run, g, seed or seed_source(), "seed-eval.lisp", tasks)
+            else:
+                winner = prev.lineages[prev.winner]
+                gen = new_generation(image, run, g, winner.evaluator, winner.name, tasks)
+        if gen.status == "done":
+            continue
+        progress({"phase": "generation", "generation": g})
+        if run_lineages is not None:
+            run_lineages(gen)
+        else:
+            for lineage in gen.lineages.values():
+                if lineage.status != "done":
+                    run_lineage(image, run, lineage, player, by_id, progress)
+        finish_generation(image, run, gen)
+    run.status, run.finished = "done", time.time()
+    _records_commit(image, f"evolve: run {run.id} done")
+    return run

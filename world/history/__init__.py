@@ -1,0 +1,13 @@
+"""In-image version control: atomic and human commits on a verifiable chain,
+rebuilding worlds from their history, production images and dumps.
+
+The modules: `commits` (the persistent objects), `record` (making commits),
+`views` (verify, log, diff), `rebuild`, `images` (development images),
+`dump`, and `prims` (the Lisp primitives).
+"""
+from . import prims  # noqa: F401  (registers the history primitives)
+from .commits import AtomicCommit, History, HumanCommit
+from .record import AuditRefused, PendingCommits, attach, detach, history_of
+
+__all__ = ["AtomicCommit", "AuditRefused", "History", "HumanCommit", "PendingCommits",
+           "attach", "detach", "history_of"]

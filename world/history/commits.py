@@ -1,0 +1,205 @@
+"""Atomic and human commits, and the store that chains them.
+
+An `AtomicCommit` is one change to one definition: kind, symbol, canonical
+source, the source as typed, docstring, time and audit violations, chained
+to its parent by a SHA-256 hash over the parent's hash and those fields.
+Commits are immutable once made. A `HumanCommit` groups atomic commits under
+a message. The `History` in the world root keeps them in BTrees: by sequence
+number, by symbol, and the set of atomic commits no human commit holds yet.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Iterator
+
+from BTrees.IIBTree import IITreeSet
+from BTrees.IOBTree import IOBTree
+from BTrees.OOBTree import OOBTree
+
+from ..objects.format import Versioned
+
+GENESIS = "0" * 64
+ID_CHARS = 12
+
+# A violation: (rule, category, severity, message), all strings.
+Violation = tuple[str, str, str, str]
+
+
+class Frozen(Versioned):
+    """A persistent object whose fields are set once, when it is made."""
+
+    _frozen = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._frozen and not name.startswith(("_p_", "_v_")):
+            raise AttributeError(f"a {type(self).__name__} cannot change once made")
+        super().__setattr__(name, value)
+
+    def _freeze(self) -> None:
+        Versioned.__setattr__(self, "_frozen", True)
+
+
+def digest(parent: str, fields: dict[str, Any]) -> str:
+    """SHA-256 over a parent hash and canonical fields."""
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((parent + "\n" + text).encode("utf-8")).hexdigest()
+
+
+class AtomicCommit(Frozen):
+    """One recorded change to one definition."""
+
+    format_version = 1
+    seq = 0
+    kind = "define"
+    symbol = ""
+    source = ""
+    _typed: str | None = None    # None: typed exactly as the canonical source
+    doc: str | None = None
+    time = 0.0
+    violations: tuple[Violation, ...] = ()
+    parent = GENESIS
+    hash = ""
+
+    def __init__(self, seq: int, kind: str, symbol: str, source: str, typed: str,
+                 doc: str | None, violations: tuple[Violation, ...], parent: str,
+                 when: float | None = None) -> None:
+        self.seq, self.kind, self.symbol = seq, kind, symbol
+        self.source, self.doc = source, doc
+        self._typed = None if typed == source else typed
+        self.time = time.time() if when is None else when
+        self.violations = tuple(tuple(v) for v in violations)
+        self.parent = parent
+        self.hash = self.compute_hash()
+        self._freeze()
+
+    @property
+    def id(self) -> str:
+        """The short id: the first characters of the hash."""
+        return self.hash[:ID_CHARS]
+
+    @property
+    def typed(self) -> str:
+        """The source as typed, comments and layout kept."""
+        return self.source if self._typed is None else self._typed
+
+    def fields(self) -> dict[str, Any]:
+        """The canonical fields the hash covers."""
+        return {"seq": self.seq, "kind": self.kind, "symbol": self.symbol,
+                "source": self.source, "typed": self.typed, "doc": self.doc,
+                "time": repr(float(self.time)),
+                "violations": [list(v) for v in self.violations]}
+
+    def compute_hash(self) -> str:
+        """The hash these fields and this parent should have."""
+        return digest(self.parent, self.fields())
+
+    def __repr__(self) -> str:
+        return f"<AtomicCommit {self.seq} {self.kind} {self.symbol} {self.id}>"
+
+
+class HumanCommit(Frozen):
+    """A message grouping atomic commits."""
+
+    format_version = 1
+    number = 0
+    message = ""
+    author = ""
+    time = 0.0
+    seqs: tuple[int, ...] = ()
+    hash = ""
+
+    def __init__(self, number: int, message: str, author: str, seqs: tuple[int, ...],
+                 atomic_ids: tuple[str, ...]) -> None:
+        self.number, self.message, self.author = number, message, author
+        self.time = time.time()
+        self.seqs = tuple(seqs)
+        self.atomic_ids = tuple(atomic_ids)
+        self.hash = digest(GENESIS, {"number": number, "message": message, "author": author,
+                                     "time": repr(self.time), "atomic": list(atomic_ids)})
+        self._freeze()
+
+    @property
+    def id(self) -> str:
+        """The short id: the first characters of the hash."""
+        return self.hash[:ID_CHARS]
+
+    def __repr__(self) -> str:
+        return f"<HumanCommit {self.number} {self.message!r}>"
+
+
+class History(Versioned):
+    """Every atomic and human commit of a world, with its indexes."""
+
+    format_version = 1
+    head = GENESIS          # hash of the newest atomic commit
+    count = 0               # atomic commits so far; the next seq is count + 1
+    humans_count = 0
+    seeded = False          # the default rules have been loaded
+
+    def __init__(self) -> None:
+        self.commits = IOBTree()          # seq -> AtomicCommit
+        self.by_symbol = OOBTree()        # symbol -> tuple of seqs, oldest first
+        self.pending = IITreeSet()        # seqs no human commit holds yet
+        self.humans = IOBTree()           # number -> HumanCommit
+
+    # ------------------------------------------------------------ adding
+    def add(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
+            violations: tuple[Violation, ...]) -> AtomicCommit:
+        """Make the next atomic commit, chained to the head."""
+        seq = self.count + 1
+        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head)
+        self.commits[seq] = c
+        self.by_symbol[symbol] = self.by_symbol.get(symbol, ()) + (seq,)
+        self.pending.insert(seq)
+        self.head, self.count = c.hash, seq
+        return c
+
+    def group(self, message: str, author: str, seqs: list[int]) -> HumanCommit:
+        """Make a human commit of pending atomic commits `seqs`."""
+        number = self.humans_count + 1
+        ids = tuple(self.commits[s].id for s in seqs)
+        h = HumanCommit(number, message, author, tuple(seqs), ids)
+        self.humans[number] = h
+        for s in seqs:
+            self.pending.remove(s)
+        self.humans_count = number
+        return h
+
+    # ------------------------------------------------------------ reading
+    def latest(self, symbol: str) -> AtomicCommit | None:
+        """The newest atomic commit of `symbol`."""
+        seqs = self.by_symbol.get(symbol)
+        return self.commits[seqs[-1]] if seqs else None
+
+    def versions(self, symbol: str) -> list[AtomicCommit]:
+        """Every atomic commit of `symbol`, newest first."""
+        seqs = self.by_symbol.get(symbol)
+        return [self.commits[s] for s in reversed(seqs)] if seqs else []
+
+    def find(self, key: Any) -> AtomicCommit | None:
+        """The atomic commit with sequence number or (prefix of) id `key`."""
+        if isinstance(key, int) and not isinstance(key, bool):
+            return self.commits.get(key)
+        key = str(key).lower()
+        if len(key) < 4:
+            return None
+        for c in self.commits.values():          # ids are looked up by people: rarely, and a scan will do
+            if c.hash.startswith(key):
+                return c
+        return None
+
+    def atomic(self) -> Iterator[AtomicCommit]:
+        """Every atomic commit, oldest first."""
+        return iter(self.commits.values())
+
+    def committed_seqs(self) -> set[int]:
+        """The seqs some human commit holds."""
+        out: set[int] = set()
+        for h in self.humans.values():
+            out.update(h.seqs)
+        return out
+
+    def __repr__(self) -> str:
+        return f"<History {self.count} atomic, {self.humans_count} human>"

@@ -1,0 +1,56 @@
+"""Development images: a copy of the whole world with its whole history."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import transaction
+from ZODB import DB
+from ZODB.FileStorage import FileStorage
+from ZODB.POSException import POSError
+
+from ..lisp.errors import EvalError
+from ..objects.root import ROOT_KEY
+from .record import refuse_pending
+
+
+def save_dev(world: Any, path: str) -> dict[str, Any]:
+    """Copy every committed transaction of `world` into a new image at `path`."""
+    refuse_pending(world, "world/save-dev")
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        raise EvalError(f"world/save-dev: {path} already exists: give a new path")
+    try:
+        dest = FileStorage(path, create=True)
+    except (OSError, POSError) as e:
+        raise EvalError(f"world/save-dev: cannot create {path}: {e}") from None
+    source = world.image.db.storage
+    try:
+        if isinstance(source, FileStorage) or hasattr(source, "_server"):
+            dest.copyTransactionsFrom(source)     # every transaction, old revisions too
+        else:
+            _export(world, dest)                  # a storage that cannot be iterated: the objects
+        size = dest.getSize()
+    finally:
+        dest.close()
+    return {"path": path, "size": size}
+
+
+def _export(world: Any, dest: FileStorage) -> None:
+    """Copy the world root and everything it reaches into `dest` (committed state)."""
+    buf = tempfile.TemporaryFile()
+    try:
+        world.image.conn.exportFile(world.image.root._p_oid, buf)
+        buf.seek(0)
+        db = DB(dest)
+        tm = transaction.TransactionManager()
+        conn = db.open(tm)
+        try:
+            conn.root()[ROOT_KEY] = conn.importFile(buf)
+            tm.get().note("world: development image")
+            tm.commit()
+        finally:
+            conn.close()
+    finally:
+        buf.close()

@@ -1,0 +1,256 @@
+"""Recording history: one atomic commit per change to a definition, made in
+the same transaction as the change, and human commits that group them.
+
+`record` is the one entry point every kind of change goes through (define,
+defmacro, define-record, defrule, undefine, and the evaluator changes other
+modules record themselves). `attach` hooks it into a world's environment and
+gives a new world its history, audit store and default rules.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any, Callable, Iterable
+
+from ..audit import rules as audit_rules
+from ..audit.metrics import as_lisp, measure
+from ..audit.store import AuditStore
+from ..lisp.errors import EvalError
+from ..lisp.printer import write
+from ..lisp.reader import read_spans
+from ..lisp.runtime import on_big_stack, run
+from ..lisp.types import Symbol
+from .commits import AtomicCommit, History, HumanCommit
+
+DEFAULT_RULES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "audit",
+                             "default-rules.lisp")
+TOLERANCE = "audit-tolerance"      # settings key: most warnings+errors a definition may have
+PRODUCTION = "production"          # settings key: this image carries no history
+SEED_MESSAGE = "world: default audit rules"
+
+
+class AuditRefused(EvalError):
+    """A definition has more audit violations than the world tolerates."""
+
+    kind = "audit"
+
+
+class PendingCommits(EvalError):
+    """An operation that needs every atomic commit grouped found some pending."""
+
+    kind = "pending commits"
+
+
+def history_of(world: Any) -> History | None:
+    """The world's history (None in a production image)."""
+    return getattr(world.image.root, "history", None)
+
+
+def audit_of(world: Any) -> AuditStore | None:
+    """The world's audit store (None in a production image)."""
+    return getattr(world.image.root, "audit", None)
+
+
+class _Defined:
+    """Membership in the world's own definitions, without copying the names."""
+
+    def __init__(self, world: Any) -> None:
+        self.defs, self.macros = world.names.defs, world.names.macros
+        self.rules = audit_of(world).rules if audit_of(world) is not None else {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.defs or name in self.macros or name in self.rules
+
+
+def source_text(world: Any, form: Any) -> str:
+    """The canonical source of a change made by `form` while the current top-level form runs.
+
+    A definition made by a macro call or inside another top-level form is
+    recorded as that top-level form: replaying it is what remakes the definition.
+    """
+    top = getattr(world, "current_form", None)
+    if top is not None and top[0] is not None and form is not top[0]:
+        return write(top[0])
+    return write(form)
+
+
+def typed_text(world: Any, source: str) -> str:
+    """The current top-level form as typed, comments kept (else the canonical source)."""
+    top = getattr(world, "current_form", None)
+    return top[1] if top is not None and top[1] else source
+
+
+def audit(world: Any, form: Any, symbol: str, kind: str) -> list[tuple[str, str, str, str]]:
+    """The violations the world's rules find in a definition."""
+    store = audit_of(world)
+    if store is None or not len(store.rules):
+        return []
+    metrics = as_lisp(measure(form, symbol, kind, _Defined(world)))
+    return [v.as_tuple() for v in audit_rules.run_rules(store.rules, metrics, world.env)]
+
+
+def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = None,
+           doc: str | None = None, source: str | None = None) -> AtomicCommit | None:
+    """Record one change to `symbol` as an atomic commit, in the current transaction.
+
+    Any module that changes a definition calls this (for example with kind
+    `extend-eval`), from a primitive running inside a top-level form or from
+    Python inside `world._change(...)`. `form` is the change as Lisp data;
+    `source` overrides its canonical text. Returns the commit, or None when the
+    world keeps no history or the source is identical to the symbol's latest
+    version. Raises AuditRefused if a tolerance is set and exceeded.
+    """
+    hist = history_of(world)
+    if hist is None:
+        return None
+    source = source if source is not None else source_text(world, form)
+    latest = hist.latest(symbol)
+    if latest is not None and latest.source == source and latest.kind == kind:
+        return None
+    violations = audit(world, form, symbol, kind) if kind != "undefine" else []
+    limit = world.image.root.settings.get(TOLERANCE)
+    if limit is not None and audit_rules.counted(violations) > limit:
+        names = ", ".join(v[0] for v in violations if v[1] != audit_rules.BROKEN)
+        raise AuditRefused(f"{symbol}: {audit_rules.counted(violations)} audit violations "
+                           f"({names}) exceed the tolerance of {limit}")
+    return hist.add(kind, symbol, source, typed if typed is not None else typed_text(world, source),
+                    doc, tuple(violations))
+
+
+def hook(world: Any) -> Callable[[Symbol, Any, Any, str, "str | None"], None]:
+    """The environment hook recording every top-level define and defmacro of `world`."""
+    def on_define(sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> None:
+        if kind == "set!":
+            return
+        source = None
+        top = world.current_form
+        if top is None or form is top[0]:          # the namespace has just written the same text
+            tree = world.names.macros if kind == "defmacro" else world.names.defs
+            d = tree.get(sym.name)
+            source = d.source if d is not None else None
+        record(world, kind, sym.name, form, None, doc, source=source)
+    return on_define
+
+
+def author() -> str:
+    """The OS user name."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def commit(world: Any, message: str, symbols: Iterable[str] | None = None) -> HumanCommit:
+    """Group the pending atomic commits (or the latest pending one of each of `symbols`)."""
+    hist = _require(world)
+    if not message.strip():
+        raise EvalError("commit: the message must not be empty")
+    pending = list(hist.pending)
+    if symbols is not None:
+        wanted = set(symbols)
+        latest: dict[str, int] = {}
+        for s in pending:
+            name = hist.commits[s].symbol
+            if name in wanted:
+                latest[name] = s
+        missing = sorted(wanted - set(latest))
+        if missing:
+            raise EvalError(f"commit: nothing pending for {', '.join(missing)}")
+        pending = sorted(latest.values())
+    if not pending:
+        raise EvalError("commit: nothing is pending")
+    return hist.group(message, author(), pending)
+
+
+def pending_symbols(world: Any) -> list[str]:
+    """The symbols with pending atomic commits, in order of their first pending commit."""
+    hist = history_of(world)
+    if hist is None:
+        return []
+    out: dict[str, None] = {}
+    for s in hist.pending:
+        out.setdefault(hist.commits[s].symbol, None)
+    return list(out)
+
+
+def refuse_pending(world: Any, what: str) -> None:
+    """Raise PendingCommits naming the pending symbols, if there are any."""
+    names = pending_symbols(world)
+    if names:
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise PendingCommits(f"{what}: atomic commits are pending for {shown}: "
+                             f"group them with (commit \"message\") first")
+
+
+def _require(world: Any) -> History:
+    hist = history_of(world)
+    if hist is None:
+        raise EvalError("this is a production image: it keeps no history")
+    return hist
+
+
+# ---------------------------------------------------------------- forms and worlds
+
+def eval_forms(world: Any, text: str, source: str | None = None) -> int:
+    """Evaluate `text` form by form inside the running transaction, recording history."""
+    def each() -> int:
+        count = 0
+        for form, a, b in read_spans(text, source):
+            run_top(world, form, text[a:b], source)
+            count += 1
+        return count
+    return on_big_stack(each)          # one hand-over to the evaluation thread, not one per form
+
+
+def run_top(world: Any, form: Any, typed: str | None, source: str | None = None) -> Any:
+    """Evaluate one top-level form inside the running transaction, as if typed."""
+    saved = getattr(world, "current_form", None)
+    world.current_form = (form, typed)
+    try:
+        return run(world.env, form, world.limits, source).value
+    finally:
+        world.current_form = saved
+
+
+def attach(world: Any) -> None:
+    """Record `world`'s definitions from now on; give a new world its history and rules."""
+    from ..audit.prims import install
+    install(world.env)
+    root = world.image.root
+    if root.settings.get(PRODUCTION):
+        return
+    if history_of(world) is None and not world.image.read_only:
+        world._transact(lambda out: _create(world), "world: start history")
+    if history_of(world) is None:
+        return
+    world.history_hook = hook(world)
+    world.env.hooks.append(world.history_hook)
+    if not history_of(world).seeded and not world.image.read_only:
+        world._transact(lambda out: seed(world), SEED_MESSAGE)
+
+
+def _create(world: Any) -> None:
+    root = world.image.root
+    if getattr(root, "history", None) is None:
+        root.history = History()
+    if getattr(root, "audit", None) is None:
+        root.audit = AuditStore()
+
+
+def seed(world: Any) -> None:
+    """Load the default audit rules and commit them (inside the running transaction)."""
+    hist = history_of(world)
+    if hist is None or hist.seeded:
+        return
+    with open(DEFAULT_RULES, encoding="utf-8") as f:
+        eval_forms(world, f.read(), "default-rules.lisp")
+    if len(hist.pending):
+        commit(world, SEED_MESSAGE)
+    hist.seeded = True
+
+
+def detach(world: Any) -> None:
+    """Stop recording `world`'s definitions."""
+    h = getattr(world, "history_hook", None)
+    if h is not None and h in world.env.hooks:
+        world.env.hooks.remove(h)
