@@ -104,6 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_run)
 
     p = sub.add_parser("repl", help="the interactive REPL (the default)")
+    add_steps_arg(p)
     add_world_args(p)
     add_steps_arg(p)
     p.set_defaults(func=cmd_repl)
@@ -135,21 +136,41 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _default_to_repl(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`world [--debug] [WHERE]` with no subcommand means `world [--debug] repl [WHERE]`."""
+    commands = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands |= set(getattr(action, "choices", None) or ())
+    if any(a in commands or a in ("-h", "--help") for a in argv):
+        return argv
+    lead = [a for a in argv if a == "--debug"]
+    return [*lead, "repl", *(a for a in argv if a != "--debug")]
+
+
+def _quiet_libraries(debug: bool) -> None:
+    """Library log records (ZODB, ZEO, RelStorage) reach stderr only with --debug."""
+    import logging
+    if debug:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    elif not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     from world.lisp.errors import InternalError, LispError
+    from world.lisp.errors import Interrupted
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:     # `world` alone: the REPL on the default image
-        args = parser.parse_args([*argv, "repl"])
+    args = parser.parse_args(_default_to_repl(parser, argv))
+    _quiet_libraries(args.debug)
     try:
         return args.func(args)
     except LispError as e:
         print(error_line(e), file=sys.stderr)
         for line in e.format_backtrace(8):
             print(line, file=sys.stderr)
-        return EXIT_USER
+        return EXIT_INTERRUPT if isinstance(e, Interrupted) else EXIT_USER
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE

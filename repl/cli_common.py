@@ -88,7 +88,8 @@ def open_world(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def to_json(value: Any) -> Any:
-    """A Lisp value as JSON data: lists and vectors are arrays, maps objects, symbols strings."""
+    """A Lisp value (or plain Python data) as JSON: lists and vectors are arrays, maps
+    objects, symbols strings, anything else its written text."""
     from world.lisp.printer import write
     from world.lisp.types import Char, Keyword, LispMap, Pair, Symbol
     if value is None or isinstance(value, (bool, str)):
@@ -101,8 +102,10 @@ def to_json(value: Any) -> Any:
         return write(value)
     if isinstance(value, (Symbol, Keyword, Char)):
         return write(value) if not isinstance(value, Symbol) else value.name
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):
         return [to_json(v) for v in value]
+    if isinstance(value, dict):          # Python data a subcommand made, such as `info()`
+        return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, Pair):
         items = []
         while isinstance(value, Pair):

@@ -252,3 +252,58 @@ def test_json_output(tmp_path: Path) -> None:
     proc = world_cli(tmp_path, "eval", "--json", "{:a [1 2.5] :b (list \"x\" 'y #t '())}")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"a": [1, 2.5], "b": ["x", "y", True, []]}
+
+
+def test_world_alone_takes_the_image_flags(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "repl.cli", "--world", "mine.fs"],
+                          input="(define here 'mine)\n", cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert world_cli(tmp_path, "eval", "--world", "mine.fs", "here").stdout == "mine\n"
+    assert not (tmp_path / "images").exists()
+
+
+def test_ctrl_c_stops_an_evaluation_with_status_130(tmp_path: Path) -> None:
+    import signal
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    (tmp_path / "spin.lisp").write_text('(define before 1) (display "ready") (newline) (let loop () (loop))')
+    proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "run", "--steps", str(10**15),
+                             "spin.lisp"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout.readline() == "ready\n"        # the loop is running now
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err.startswith("error: ") and "interrupted" in err.splitlines()[0]
+    assert world_cli(tmp_path, "eval", "before").stdout == "1\n"    # committed forms stay
+
+
+# ---------------------------------------------------------------- the registry
+
+def test_registered_modules_add_subcommands_and_missing_ones_are_skipped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from repl import cli
+    (tmp_path / "cli_extra_for_test.py").write_text(
+        "from repl.cli_common import CommandError, add_json_arg, add_world_args, open_world, print_value\n"
+        "def register(sub):\n"
+        "    p = sub.add_parser('twice', help='evaluate twice')\n"
+        "    p.add_argument('expr')\n"
+        "    add_world_args(p)\n"
+        "    add_json_arg(p)\n"
+        "    p.set_defaults(func=run)\n"
+        "def run(args):\n"
+        "    if args.expr == 'bad':\n"
+        "        raise CommandError('bad is bad: give another')\n"
+        "    with open_world(args) as w:\n"
+        "        print_value(args, [w.eval(args.expr), w.eval(args.expr)])\n"
+        "    return 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "COMMANDS", ("repl.cli_not_written_yet", "cli_extra_for_test"))
+    assert cli.main(["twice", "--memory", "--json", "(+ 1 2)"]) == 0
+    assert capsys.readouterr().out == "[3, 3]\n"
+    assert cli.main(["twice", "--memory", "bad"]) == 1
+    assert capsys.readouterr().err == "error: bad is bad: give another\n"
+    assert cli.main(["eval", "--memory", "(+ 2 2)"]) == 0      # the built-in commands are still there
+    assert capsys.readouterr().out == "4\n"

@@ -19,9 +19,9 @@ from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
-from .lisp.errors import LispError
+from .lisp.errors import LispError, UnboundVariable
 from .lisp.printer import write
-from .lisp.reader import read_spans
+from .lisp.reader import read, read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
 from . import history
@@ -31,10 +31,11 @@ from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primit
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
 from .objects.image import Image, iso, note_for
-from .objects.lazy import HOMES, home
+from .objects.lazy import HOMES, WorldEnvironment, home
 
 BEGIN = Symbol("begin")
 RETRIES = 20           # every definition extends the one history chain, so sessions collide often
+LATE_BINDINGS = 20      # reruns of a form that met a stored name not bound yet, before binding all
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
 MAX_BACKOFF = 0.2
 T = TypeVar("T")
@@ -58,7 +59,7 @@ class World:
         if adopt and (len(root.definitions) or len(root.macros)):
             raise ImageError(f"{self.image.where} already holds a world: open it without an environment")
         # The environment must exist under its stored id before any closure loads.
-        self.env = env or Environment(limits=limits, uid=root.uid)
+        self.env = env or WorldEnvironment(limits=limits, uid=root.uid)
         HOMES[self.image.conn] = home(self.env)
         self.names = Namespace(root, self.env)
         try:
@@ -114,6 +115,8 @@ class World:
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
         if self.route is not None:
             form = self.route(form)
+        if type(self.env) is WorldEnvironment:
+            self.env.prepare(form)          # bind the stored names the form mentions
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source)
         note = note_for(typed if typed is not None else write(form))
@@ -127,7 +130,10 @@ class World:
 
     def _transact(self, work: Callable[[list[str]], T], note: str) -> T:
         """Run `work` in one transaction, again on a write conflict (the one place that retries)."""
-        for attempt in range(RETRIES):
+        late = 0
+        attempt = -1
+        while attempt < RETRIES - 1:
+            attempt += 1
             out: list[str] = []
             self.image.begin()
             self.names.refresh()
@@ -150,6 +156,16 @@ class World:
                     raise ConcurrentDefinition(self._conflict_message(clash)) from None
                 time.sleep(random.uniform(0, min(MAX_BACKOFF, BACKOFF * 2 ** attempt)))   # let the other finish
                 continue
+            except UnboundVariable as e:
+                self.image.abort()
+                self.names.rollback()
+                self._after_commit.clear()
+                if not self._bind_late(e.message, late):
+                    self._deliver(out)
+                    raise
+                late += 1
+                attempt -= 1                # not a conflict: run the form again as if new
+                continue
             except BaseException:
                 self.image.abort()
                 self.names.rollback()
@@ -157,10 +173,26 @@ class World:
                 self._deliver(out)
                 raise
             self.names.committed()
+            self.image.write_back_migrated()        # old-format objects this form loaded
             self._deliver(out)
             self._run_after_commit()
             return value
         raise AssertionError("unreachable")
+
+    def _bind_late(self, name: str, late: int) -> bool:
+        """A form met stored `name` unbound (code built at run time): bind it; False if not stored."""
+        try:
+            sym = read(name)                # the error writes the name as the reader reads it
+        except LispError:
+            return False
+        if type(sym) is not Symbol:
+            return False
+        name = sym.name
+        if late < LATE_BINDINGS:
+            return self.names.ensure(name)
+        bound = name in self.names.loaded
+        self.names.load_all()
+        return not bound and name in self.names.loaded
 
     @staticmethod
     def _conflict_message(clash: list[str]) -> str:
@@ -232,6 +264,8 @@ class World:
         if self.names.record in self.env.hooks:
             self.env.hooks.remove(self.names.record)
         history.detach(self)
+        if type(self.env) is WorldEnvironment:
+            self.env.binder = None          # nothing more loads from the closed database
         self.image.close()
 
     def __enter__(self) -> "World":
@@ -243,9 +277,11 @@ class World:
 
 def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
          limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
-         read_only: bool = False) -> World:
-    """The world in the image at `path`, on the ZEO server at `zeo`, or a new one in memory."""
-    image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only)
+         read_only: bool = False, relstorage: str | None = None, storage: Any = None) -> World:
+    """The world in the image at `path`, on the ZEO server at `zeo`, in the PostgreSQL
+    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory."""
+    image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only,
+                       relstorage=relstorage, storage=storage)
     try:
         return World(limits=limits, out=out, image=image)
     except BaseException:

@@ -57,3 +57,19 @@ def test_a_world_adopts_a_bare_environment() -> None:
     w = world.World(env)
     assert w.eval("(f)") == 5 and w.info()["definitions"] == 1
     assert w.image.root.definitions["f"].doc == "Doc."
+
+
+def test_a_storage_you_opened(tmp_path: Path) -> None:
+    from ZODB.FileStorage import FileStorage
+    path = str(tmp_path / "mine.fs")
+    with world.open(storage=FileStorage(path)) as w:
+        w.eval("(define (f) 'stored)")
+        assert w.info()["path"] == path
+    with world.open(path) as w:
+        assert w.eval("(f)") == world.read("stored")
+
+
+def test_relstorage_flag_excludes_the_others() -> None:
+    assert _args("--relstorage", "dbname=w").relstorage == "dbname=w"
+    with pytest.raises(SystemExit):
+        _args("--relstorage", "dbname=w", "--zeo", "127.0.0.1:1")

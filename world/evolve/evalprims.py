@@ -198,7 +198,7 @@ def _world(who: str) -> Any:
 
 def prepare(env: Any) -> None:
     """Bind the first-use my-eval and the defnative! macro in env if it has none."""
-    if global_key(ev.MY_EVAL) not in env.ns:
+    if not env.is_bound(ev.MY_EVAL):      # asks a lazily bound world's store too
         env.define(ev.MY_EVAL, FIRST_USE)
     if DEFNATIVE not in env.macros:
         env.macros[DEFNATIVE] = run(env, read(DEFNATIVE_MACRO)).value

@@ -181,7 +181,8 @@ class _Quiet:
 
     def __enter__(self) -> "_Quiet":
         env = self.env
-        self.saved = {s: (env.ns.get(global_key(s)), env.docs.get(s)) for s in self.names}
+        self.saved = {s: (env.ns.get(global_key(s)) if env.is_bound(s) else None, env.docs.get(s))
+                      for s in self.names}
         self.hooks, env.hooks = env.hooks, []
         return self
 
@@ -240,7 +241,8 @@ def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
 def install(env: Any, slot: EvalSlot) -> None:
     """Make env's my-eval, its helpers and natives the slot's (the seed on first use)."""
     forms = seed_forms()
-    before = env.ns.pop(global_key(MY_EVAL), None)  # so its recursion compiles as a global call
+    # Unbound first, so its recursion compiles as a global call (is_bound: stored ones too).
+    before = env.ns.pop(global_key(MY_EVAL), None) if env.is_bound(MY_EVAL) else None
     try:
         if slot.current == 0:
             for form in forms:
@@ -251,7 +253,7 @@ def install(env: Any, slot: EvalSlot) -> None:
             return
         for form in forms:
             sym = defined_name(form)
-            if sym is not MY_EVAL and type(env.ns.get(global_key(sym))) is not Closure:
+            if sym is not MY_EVAL and not (env.is_bound(sym) and type(env.lookup(sym)) is Closure):
                 _value(env, form)
         _value(env, read(slot.version().source))
         for native in slot.natives.values():
@@ -264,7 +266,7 @@ def install(env: Any, slot: EvalSlot) -> None:
 
 def current(env: Any) -> Any:
     """The procedure bound to my-eval in env."""
-    return env.ns.get(global_key(MY_EVAL))
+    return env.ns.get(global_key(MY_EVAL)) if env.is_bound(MY_EVAL) else None
 
 
 def source(slot: EvalSlot) -> Any:

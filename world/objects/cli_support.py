@@ -1,8 +1,9 @@
 """What the command line needs to choose a world: flags, defaults, opening.
 
 The image is `--world PATH`, else `$WORLD_IMAGE`, else `images/world.fs`
-under the current directory; `--zeo HOST:PORT` connects to a server instead
-and `--memory` gives a world that is not saved. `world serve` serves an
+under the current directory; `--zeo HOST:PORT` connects to a server instead,
+`--relstorage DSN` to a PostgreSQL database through RelStorage, and
+`--memory` gives a world that is not saved. `world serve` serves an
 image over ZEO. Nothing here prints: the CLI gets data and errors back.
 """
 from __future__ import annotations
@@ -19,12 +20,15 @@ ENV_VAR = "WORLD_IMAGE"
 
 
 def add_world_args(parser: argparse.ArgumentParser) -> None:
-    """Add --world, --zeo, --memory and --read-only to a (sub)command's parser."""
+    """Add --world, --zeo, --relstorage, --memory and --read-only to a (sub)command's parser."""
     group = parser.add_argument_group("world image")
     where = group.add_mutually_exclusive_group()
     where.add_argument("--world", metavar="PATH",
                        help=f"the image file (default: ${ENV_VAR}, else {DEFAULT_IMAGE})")
     where.add_argument("--zeo", metavar="HOST:PORT", help="use the world served at HOST:PORT")
+    where.add_argument("--relstorage", metavar="DSN",
+                       help="use the world in a PostgreSQL database (RelStorage), e.g. "
+                            "'dbname=world host=db.example user=world'")
     where.add_argument("--memory", action="store_true", help="a fresh world that is not saved")
     group.add_argument("--read-only", action="store_true", help="open the world without changing it")
 
@@ -44,6 +48,8 @@ def open_from_args(args: argparse.Namespace, out: Callable[[str], Any] | None = 
         return world.open(limits=limits, out=out)
     if getattr(args, "zeo", None):
         return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only)
+    if getattr(args, "relstorage", None):
+        return world.open(relstorage=args.relstorage, limits=limits, out=out, read_only=read_only)
     return world.open(image_path(args), limits=limits, out=out, read_only=read_only)
 
 

@@ -17,14 +17,16 @@ import time
 import weakref
 from typing import Any
 
-from ZODB.POSException import POSKeyError
+from ZODB.POSException import POSKeyError, StateLoadError
 
 from ..lisp.env import Environment
 from ..lisp.errors import LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from ..lisp.types import Primitive, Symbol
+from .errors import ImageError
 from .format import Versioned
+from .lazy import WorldEnvironment
 from .root import WorldRoot
 
 PREFETCH = 100_000         # records asked for in one batch when loading over ZEO
@@ -84,8 +86,9 @@ class Definition(Versioned):
         """Stay loaded: the environment holds the value anyway."""
 
     def _p_invalidate(self) -> None:
+        # A ghost was never bound in an environment (bound ones stay loaded): nothing to redo.
         stale = STALE.get(self._p_jar) if self._p_jar is not None else None
-        if stale is not None:
+        if stale is not None and self._p_changed is not None:
             stale.append(self)
         super()._p_invalidate()
 
@@ -99,12 +102,19 @@ def source_of(form: Any) -> str | None:
 
 
 class Namespace:
-    """Keeps an environment's globals and macros equal to a world's definitions."""
+    """Keeps an environment's globals and macros equal to a world's definitions.
+
+    Macros, and stored names that would otherwise find a primitive, are bound
+    when the world opens; every other name when the environment first needs
+    it (`ensure`, see `lazy.WorldEnvironment`), or all at once (`load_all`).
+    """
 
     def __init__(self, root: WorldRoot, env: Environment) -> None:
         self.root, self.env = root, env
         self.defs, self.macros = root.definitions, root.macros
-        self.bound: set[str] = set()
+        self.loaded: dict[str, Definition] = {}   # name -> the Definition bound in env
+        self.absent: set[str] = set()     # names found unstored, until the generation moves
+        self.all_loaded = False
         self.macro_names: set[str] = set()
         self.touched: dict[str, tuple[int, int]] = {}   # name -> versions before this form
         self.seen = 0           # the generation this environment is up to date with
@@ -113,57 +123,90 @@ class Namespace:
 
     # ------------------------------------------------------------ loading
     def load(self) -> None:
-        """Bind every stored definition and macro in the environment."""
+        """Bind the macros and the names that shadow a primitive; the rest on demand."""
+        for name, m in self.macros.items():
+            self._bind_macro(name, m)
+        self._bind_shadowing()
+        self.seen = self.root.generation.value
+        if type(self.env) is WorldEnvironment:
+            self.env.binder = self
+        else:
+            self.load_all()
+
+    def _bind_shadowing(self) -> None:
+        """Bind stored names the environment already binds (primitives it grants)."""
+        for name in self.env.granted:
+            if name not in self.loaded:
+                self.ensure(name)
+
+    def ensure(self, name: str) -> bool:
+        """Bind stored `name` unless it is bound already; say whether it was bound now."""
+        if name in self.loaded or name in self.absent:
+            return False
+        d = self.defs.get(name)
+        if d is None:
+            self.absent.add(name)
+            return False
+        self._bind(name, d)
+        return True
+
+    def load_all(self) -> None:
+        """Bind every stored definition (for listings, child environments, snapshots)."""
+        if self.all_loaded:
+            return
         # Loading makes many objects and frees none: the cycle collector would only rescan them.
         enabled = gc.isenabled()
         gc.disable()
         try:
-            self._load()
+            jar = self.root._p_jar
+            ghosts = [d for d in self.defs.values() if d._p_changed is None]
+            for i in range(0, len(ghosts), PREFETCH):      # over ZEO: ask for them at once
+                jar.prefetch(ghosts[i:i + PREFETCH])
+            for name, d in self.defs.items():
+                if name not in self.loaded:
+                    self._bind(name, d)
+            self.all_loaded = True
         finally:
             if enabled:
                 gc.enable()
 
-    def _load(self) -> None:
-        env, docs = self.env, self.env.docs
-        jar = self.root._p_jar
-        for tree in (self.defs, self.macros):     # over ZEO: ask for all records at once
-            ghosts = [d for d in tree.values() if d._p_changed is None]
-            for i in range(0, len(ghosts), PREFETCH):
-                jar.prefetch(ghosts[i:i + PREFETCH])
-        for name, d in self.defs.items():
-            sym = Symbol(name)
-            env.define(sym, d.value)
-            if d.doc:
-                docs[sym] = d.doc
-            self.bound.add(name)
-        for name, m in self.macros.items():
-            sym = Symbol(name)
-            env.macros[sym] = m.value
-            if m.doc and name not in self.bound:
-                docs[sym] = m.doc
-            self.macro_names.add(name)
-        self.seen = self.root.generation.value
+    def _bind(self, name: str, d: Definition) -> None:
+        sym = Symbol(name)
+        try:
+            value = d.value
+        except StateLoadError as e:
+            why = e.__cause__
+            detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"
+            where = self.root._p_jar.db().storage.getName()
+            raise ImageError(f"{where}: the definition of {name} cannot be loaded: {detail}") from None
+        self.env.define(sym, value)
+        if d.doc:
+            dict.__setitem__(self.env.docs, sym, d.doc)
+        self.loaded[name] = d
+        self.absent.discard(name)
+
+    def _bind_macro(self, name: str, m: Definition) -> None:
+        sym = Symbol(name)
+        self.env.macros[sym] = m.value
+        if m.doc and name not in self.loaded and not dict.__contains__(self.env.docs, sym):
+            dict.__setitem__(self.env.docs, sym, m.doc)
+        self.macro_names.add(name)
 
     def rebind(self, name: str) -> None:
         """Make the environment's binding of `name` equal to the stored one."""
         env, sym = self.env, Symbol(name)
         d, m = self.defs.get(name), self.macros.get(name)
         env.unbind(sym)
+        self.loaded.pop(name, None)
+        self.absent.discard(name)
         if d is not None:
-            env.define(sym, d.value)
-            self.bound.add(name)
-        else:
-            self.bound.discard(name)
-            if name in env.granted and name in Primitive.registry:
-                env.define(sym, Primitive.registry[name])
+            self._bind(name, d)
+        elif name in env.granted and name in Primitive.registry:
+            env.define(sym, Primitive.registry[name])
         if m is not None:
-            env.macros[sym] = m.value
-            self.macro_names.add(name)
+            self._bind_macro(name, m)
         else:
             self.macro_names.discard(name)
-        doc = (d.doc if d is not None else None) or (m.doc if m is not None else None)
-        if doc:
-            env.docs[sym] = doc
 
     def refresh(self) -> None:
         """Rebind the names other sessions changed (call at a transaction's start)."""
@@ -176,8 +219,13 @@ class Namespace:
                 pass
         gen = self.root.generation.value
         if gen != self.seen:
-            names |= self.bound.symmetric_difference(self.defs.keys())
+            defs = self.defs
+            # Bound names now removed or replaced; unbound ones bind when needed.
+            names |= {n for n, d in self.loaded.items() if defs.get(n) is not d}
+            names |= {n for n in self.env.granted if n not in self.loaded and n in defs}
             names |= self.macro_names.symmetric_difference(self.macros.keys())
+            self.absent.clear()
+            self.all_loaded = False
             self.seen = gen
         for name in names:
             self.rebind(name)
@@ -196,16 +244,17 @@ class Namespace:
         if kind == "set!":
             d = self.defs.get(name)
             if d is None:
-                self.defs[name] = Definition(name, "define", value, None, None)
+                d = self.defs[name] = Definition(name, "define", value, None, None)
             else:
                 d.assign(value)
-            self.bound.add(name)
+            self.loaded[name] = d
+            self.absent.discard(name)
         elif kind == "defmacro":
             self._put(self.macros, name, kind, value, source_of(form), doc)
             self.macro_names.add(name)
         else:
-            self._put(self.defs, name, kind, value, source_of(form), doc)
-            self.bound.add(name)
+            self.loaded[name] = self._put(self.defs, name, kind, value, source_of(form), doc)
+            self.absent.discard(name)
             if name in self.macro_names:
                 self.macros.pop(name, None)
                 self.macro_names.discard(name)
@@ -234,12 +283,13 @@ class Namespace:
 
     @staticmethod
     def _put(tree: Any, name: str, kind: str, value: Any, source: str | None,
-             doc: str | None) -> None:
+             doc: str | None) -> "Definition":
         d = tree.get(name)
         if d is None:
-            tree[name] = Definition(name, kind, value, source, doc)
+            d = tree[name] = Definition(name, kind, value, source, doc)
         else:
             d.update(kind, value, source, doc)
+        return d
 
     # ------------------------------------------------------------ transactions
     def committed(self) -> None:

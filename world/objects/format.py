@@ -5,6 +5,10 @@ A class sets `format_version` and defines `migrate_<n>(state) -> state` for
 each step from layout n to n + 1. The version is written into the stored
 state, so an image written by an older release opens in a newer one; objects
 that migrated are remembered so the opener can write them back once.
+
+The world root's format is the image's format: raise it whenever any class's
+format rises, so that an older release refuses a newer image when it opens
+it, not later when it first loads a definition (which also refuses it).
 """
 from __future__ import annotations
 

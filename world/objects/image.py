@@ -15,13 +15,15 @@ from typing import Any, Iterable
 
 import transaction
 from persistent.TimeStamp import TimeStamp
-from ZODB.POSException import ConflictError, POSError, ReadOnlyError
+from ZODB.POSException import ConflictError, POSError, ReadOnlyError, StateLoadError
 
 from ..lisp.errors import LispError, LispTypeError
 from .errors import ImageError, ReadOnlyWorld
 from .format import forget, migrated_in
 from .root import FORMAT_VERSION, ROOT_KEY, WorldRoot, find_root
-from .storage import CACHE_OBJECTS, WorldDB, file_storage, memory_storage, zeo_storage
+from .storage import (CACHE_OBJECTS, WorldDB, file_storage, memory_storage, safe_dsn,
+                      zeo_storage)
+from .storage import relstorage as open_relstorage
 
 NOTE_CHARS = 80
 NOTE_NAMES = 200         # names listed in a transaction's extension (it is capped at 64 KB)
@@ -65,9 +67,16 @@ class Image:
             raise
 
     @classmethod
-    def open(cls, path: str | None = None, zeo: str | None = None,
-             read_only: bool = False) -> "Image":
-        """Open the image at `path`, the ZEO server at `zeo`, or a new one in memory."""
+    def open(cls, path: str | None = None, zeo: str | None = None, read_only: bool = False,
+             relstorage: str | None = None, storage: Any = None) -> "Image":
+        """Open the image at `path`, the ZEO server at `zeo`, the PostgreSQL database
+        `relstorage` (a DSN), a ZODB `storage` you opened, or a new world in memory."""
+        if storage is not None:
+            name = storage.getName() if hasattr(storage, "getName") else type(storage).__name__
+            return cls(storage, str(name), None, read_only)
+        if relstorage is not None:
+            return cls(open_relstorage(relstorage, read_only), f"postgresql:{safe_dsn(relstorage)}",
+                       None, read_only)
         if zeo is not None:
             return cls(zeo_storage(zeo, read_only), f"zeo://{zeo}", None, read_only)
         if path is not None:
@@ -87,6 +96,12 @@ class Image:
                 raise ImageError(f"{self.where} holds no world yet: open it writable once")
             root = zroot[ROOT_KEY] = WorldRoot()
             self.commit("world: create image")
+        try:
+            root._p_activate()           # a root newer than this release is refused here
+        except StateLoadError as e:
+            why = e.__cause__
+            detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"
+            raise ImageError(f"{self.where} cannot be loaded: {detail}") from None
         return root
 
     # ------------------------------------------------------------ transactions

@@ -1,10 +1,14 @@
-"""Loading Lisp values from a database: closures compile on their first call,
-and every closure loaded in a connection runs in that world's environment.
+"""Loading Lisp values from a database: lazily, and into the right world.
 
+Opening a world binds no stored definition: a `WorldEnvironment` binds a
+name when something first needs it (a top-level form or a loaded closure
+that mentions it, a call the compiler analyses, a lookup), so opening a
+world of 10 000 definitions and calling one loads only what that call uses.
 A stored closure is its lambda's template and captured values; compiling the
-template is the expensive part of loading, so a closure comes back with a
-`Pending` function that compiles it when it is first called. The same rules
-serve plain-pickle copies of values (snapshots), through `copy`.
+template is the expensive part, so a closure comes back with a `Pending`
+function that compiles it when it is first called. Every closure loaded in a
+connection runs in that world's environment. The same rules serve
+plain-pickle copies of values (snapshots), through `copy`.
 """
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ import io
 import pickle
 import weakref
 from types import CellType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Protocol
 
 from ..lisp.env import Environment, environment_by_id
-from ..lisp.types import Closure, Template
+from ..lisp.budget import DEFAULT_LIMITS, Limits
+from ..lisp.types import Closure, LispMap, Pair, Symbol, Template
 
 ENV_GLOBAL = ("world.lisp.env", "environment_by_id")
 # For each connection, the function that finds the environment its closures run in.
@@ -45,6 +50,9 @@ class Pending:
     def force(self) -> Callable:
         """Compile the closure and put the real function in its place."""
         from ..lisp.compiler import closure_factory
+        env = self.tmpl.home
+        if type(env) is WorldEnvironment:       # the globals its code names, bound first
+            env.prepare(self.tmpl.form)
         fn = closure_factory(self.tmpl)(*self.captured)
         self.proc.fn = fn
         return fn
@@ -57,6 +65,143 @@ class Pending:
     @property
     def __code__(self) -> _Code:
         return _Code(self.tmpl.free)
+
+
+class Binder(Protocol):
+    """What binds a world's stored definitions in its environment (a `Namespace`)."""
+
+    def ensure(self, name: str) -> bool: ...
+
+    def load_all(self) -> None: ...
+
+
+def symbols_in(form: Any) -> Iterator[str]:
+    """The name of every symbol in a form, quoted data included (no recursion)."""
+    todo = [form]
+    while todo:
+        x = todo.pop()
+        t = type(x)
+        while t is Pair:
+            todo.append(x.car)
+            x = x.cdr
+            t = type(x)
+        if t is Symbol:
+            yield x.name
+        elif t is tuple:
+            todo.extend(x)
+        elif t is LispMap:
+            for k, v in x.items():
+                todo.append(k)
+                todo.append(v)
+
+
+class WorldEnvironment(Environment):
+    """An environment whose stored globals are bound when first needed.
+
+    Its `binder` binds one stored name on request. The environment's own
+    ways of reading globals (lookup, is_bound, set!, names, globals, the
+    compiler's look at each call) ask it first; code compiled from a form
+    has the form's names bound by `prepare` before it runs.
+    """
+
+    def __init__(self, caps: Any = None, limits: Limits = DEFAULT_LIMITS,
+                 uid: str | None = None) -> None:
+        super().__init__(caps, limits, uid)
+        self.binder: Binder | None = None
+        self.docs = LazyDocs(self)
+
+    def ensure(self, name: str) -> bool:
+        """Bind stored `name` if it is stored and not bound yet; say whether it was."""
+        binder = self.binder
+        return binder is not None and binder.ensure(name)
+
+    def ensure_all(self) -> None:
+        """Bind every stored definition."""
+        if self.binder is not None:
+            self.binder.load_all()
+
+    def prepare(self, form: Any) -> None:
+        """Bind the stored definitions `form` mentions."""
+        binder = self.binder
+        if binder is not None:
+            seen: set[str] = set()
+            for name in symbols_in(form):
+                if name not in seen:
+                    seen.add(name)
+                    binder.ensure(name)
+
+    def lookup(self, sym: Symbol) -> Any:
+        self.ensure(sym.name)
+        return super().lookup(sym)
+
+    def is_bound(self, sym: Symbol) -> bool:
+        self.ensure(sym.name)
+        return super().is_bound(sym)
+
+    def inlinable(self, sym: Symbol) -> Any:
+        self.ensure(sym.name)
+        return super().inlinable(sym)
+
+    def _setg(self, sym: Symbol, value: Any) -> None:
+        self.ensure(sym.name)
+        super()._setg(sym, value)
+
+    def names(self) -> list[Symbol]:
+        self.ensure_all()
+        return super().names()
+
+    def globals(self) -> dict[Symbol, Any]:
+        self.ensure_all()
+        return super().globals()
+
+
+class LazyDocs(dict):
+    """An environment's docstrings; asking for one binds its stored definition."""
+
+    def __init__(self, env: WorldEnvironment) -> None:
+        super().__init__()
+        self.env = env
+
+    def _want(self, sym: Any) -> None:
+        if type(sym) is Symbol and not dict.__contains__(self, sym):
+            self.env.ensure(sym.name)
+
+    def __missing__(self, sym: Any) -> str:
+        self._want(sym)
+        if dict.__contains__(self, sym):
+            return dict.__getitem__(self, sym)
+        raise KeyError(sym)
+
+    def get(self, sym: Any, default: Any = None) -> Any:
+        self._want(sym)
+        return dict.get(self, sym, default)
+
+    def __contains__(self, sym: Any) -> bool:
+        self._want(sym)
+        return dict.__contains__(self, sym)
+
+    def __iter__(self) -> Iterator[Symbol]:
+        self.env.ensure_all()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self.env.ensure_all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self.env.ensure_all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self.env.ensure_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self.env.ensure_all()
+        return dict.items(self)
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self.items()),))
 
 
 def rebuild_closure(tmpl: Template, captured: tuple) -> Closure:

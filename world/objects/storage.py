@@ -1,5 +1,6 @@
-"""Opening the storage under a world: a FileStorage image, a ZEO server, or
-memory; and the ZODB database class that loads Lisp values.
+"""Opening the storage under a world: a FileStorage image, a ZEO server,
+RelStorage on PostgreSQL, or memory; and the ZODB database class that loads
+Lisp values.
 
 Every way an image can be unusable (not a ZODB file, truncated, locked by
 another process, in a directory we cannot write) is checked before ZODB
@@ -12,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import re
 from typing import Any
 
 import ZODB
@@ -151,3 +153,27 @@ def zeo_storage(address: str, read_only: bool = False, timeout: float | None = N
     except ClientDisconnected:
         raise ImageError(f"no ZEO server answers at {address}: start one with "
                          f"`world serve --address {address}`") from None
+
+
+def safe_dsn(dsn: str) -> str:
+    """A PostgreSQL DSN with its password hidden, for messages."""
+    dsn = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", dsn)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", dsn)
+
+
+def relstorage(dsn: str, read_only: bool = False) -> Any:
+    """RelStorage on the PostgreSQL database that `dsn` names (history kept, for snapshots)."""
+    try:
+        from relstorage.adapters.postgresql import PostgreSQLAdapter
+        from relstorage.options import Options
+        from relstorage.storage import RelStorage
+    except ImportError:
+        raise ImageError("RelStorage is not installed: pip install 'relstorage[postgresql]'") from None
+    options = Options(keep_history=True, read_only=read_only)
+    try:
+        adapter = PostgreSQLAdapter(dsn=dsn, options=options)
+        return RelStorage(adapter, options=options)
+    except Exception as e:       # the driver's own errors: psycopg2, pg8000, ...
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ImageError(f"cannot open PostgreSQL database {safe_dsn(dsn)!r} ({first}): check "
+                         f"that the server runs and the DSN is right") from None
