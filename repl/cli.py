@@ -106,7 +106,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("repl", help="the interactive REPL (the default)")
     add_steps_arg(p)
     add_world_args(p)
-    add_steps_arg(p)
     p.set_defaults(func=cmd_repl)
 
     s = sub.add_parser("serve", help="share a world image over ZEO")

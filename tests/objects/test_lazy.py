@@ -79,6 +79,16 @@ def test_names_built_at_run_time_are_bound_by_running_the_form_again(stored: str
             w.eval('(dyn-ref "nothing-here")')
 
 
+def test_a_guard_around_a_name_built_at_run_time_sees_its_value(stored: str) -> None:
+    # `eval` compiles what it is given, and compiling binds the stored names it meets,
+    # so no unbound-variable error is raised for `guard` to catch.
+    with world.open(stored) as w:
+        assert w.eval('(guard (e (#t (quote none))) (eval (string->symbol "unused-1")))') == 1
+        assert w.eval('(guard (e (#t (quote none))) ((eval (string->symbol "unused-2"))))') == 2
+        assert w.eval('(guard (e (#t (quote none))) (eval (string->symbol "nothing-here")))') \
+            == Symbol("none")
+
+
 def test_environment_queries_see_every_stored_name(stored: str) -> None:
     with world.open(stored) as w:
         assert w.env.docs.get(Symbol("sq")) == "Square."

@@ -94,6 +94,7 @@ class Analyzer:
     def ref(self, sym: Symbol, scope: Scope | None, loc: A.Loc) -> A.Node:
         var = scope.lookup(sym) if scope is not None else None
         if var is None:
+            self.env.ensure(sym.name)
             return A.GlobalRef(sym, loc)
         self.capture(var)
         return A.LocalRef(var, loc)
@@ -163,6 +164,7 @@ class Analyzer:
         while type(cell) is Pair:
             a = cell.car
             if type(a) is Symbol and (scope is None or scope.lookup(a) is None):
+                self.env.ensure(a.name)
                 out.append(A.GlobalRef(a, cell.loc))
             else:
                 out.append(self.analyze(a, scope))

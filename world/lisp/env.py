@@ -84,6 +84,11 @@ class Environment:
         """Bind a global without running hooks (used when loading a world)."""
         self.ns["g_" + mangle(sym.name)] = value
 
+    def ensure(self, name: str) -> bool:
+        """Bind global `name` from wherever this environment keeps definitions it has not
+        bound yet; say whether it did. A plain environment keeps none."""
+        return False
+
     def lookup(self, sym: Symbol) -> Any:
         try:
             return self.ns["g_" + mangle(sym.name)]

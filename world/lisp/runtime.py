@@ -169,11 +169,14 @@ def on_big_stack(fn: Callable[[], Any]) -> Any:
     done = threading.Event()
     box: list[Any] = [done]
     _jobs.put((fn, box))
+    stop = False
     while True:
         try:
             if done.wait(0.05):
                 break
         except KeyboardInterrupt:
+            stop = True
+        if stop:        # again each time: the evaluation may not have started its meter yet
             interrupt()
     ok, value = box[1]
     if ok:
