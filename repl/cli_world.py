@@ -15,7 +15,6 @@ from world.inspect import inspect
 from world.lisp.reader import read
 from world.lisp.types import Keyword, Symbol
 
-from . import inspect_view, render
 from .cli_common import EXIT_OK, add_json_arg, add_world_args, open_world, to_json
 
 
@@ -36,6 +35,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             m = inspect(w, what)
         else:
             m = w.eval(f"(inspect {args.what})", source="<inspect>")
+        from . import inspect_view, render      # prompt_toolkit: only when a tree is drawn
         return _emit(args, m, render.plain(inspect_view.tree(m)))
 
 

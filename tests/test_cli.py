@@ -307,3 +307,13 @@ def test_registered_modules_add_subcommands_and_missing_ones_are_skipped(
     assert capsys.readouterr().err == "error: bad is bad: give another\n"
     assert cli.main(["eval", "--memory", "(+ 2 2)"]) == 0      # the built-in commands are still there
     assert capsys.readouterr().out == "4\n"
+
+
+def test_eval_does_not_load_the_terminal_libraries() -> None:
+    # Start-up time of `world eval` is mostly imports: the REPL's libraries stay out of it.
+    code = ("import sys; from repl import cli; cli.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'anthropic', 'matplotlib')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
