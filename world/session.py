@@ -241,8 +241,11 @@ class World:
 
     def restore(self, name: str) -> int:
         """Make the world equal to snapshot `name`; return how many names were set."""
-        return self._change(lambda: snapshots.restore(self.names, snapshots.find(self.names, name)),
-                            f"world: restore snapshot {name}")
+        def work() -> int:
+            changed = snapshots.restore(self.names, snapshots.find(self.names, name))
+            history.record.record_restore(self)
+            return changed
+        return self._change(work, f"world: restore snapshot {name}")
 
     def pack_after_commit(self) -> None:
         """Pack the image once the running form has committed (or now, outside a form)."""

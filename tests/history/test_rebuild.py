@@ -186,3 +186,24 @@ def test_dump_then_run_into_an_empty_image_reproduces_the_definitions(image: str
         for path in by_kind:
             f.eval(Path(path).read_text())
         assert {n: d.source for n, d in f.image.root.definitions.items()} == want
+
+
+def test_restoring_a_snapshot_is_recorded_so_history_still_rebuilds_the_world(
+        image: str, tmp_path: Path) -> None:
+    with world.open(image) as w:
+        w.eval('(define (sq x) "Square." (* x x)) (define kept 1)')
+        w.eval('(world/save "before")')
+        w.eval('(define (sq x) "Cube, by mistake." (* x x x)) (define extra 2)')
+        w.eval('(world/restore "before")')
+        assert w.eval("(sq 3)") == 9
+        hist = w.image.root.history
+        assert hist.latest("sq").source == '(define (sq x) "Square." (* x x))'
+        assert hist.latest("extra").kind == "undefine"
+        assert hist.latest("kept").kind == "define"
+        assert w.eval("(history/verify)") is True
+        dest = str(tmp_path / "again.fs")
+        report = rebuild(w, dest, "atomic")
+    assert report.ok, (report.mismatches, report.errors)
+    with world.open(dest) as d:
+        assert d.eval("(sq 3)") == 9 and d.eval("kept") == 1
+        assert "extra" not in d.image.root.definitions

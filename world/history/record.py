@@ -15,11 +15,11 @@ from typing import Any, Callable, Iterable
 from ..audit import rules as audit_rules
 from ..audit.metrics import as_lisp, measure
 from ..audit.store import AuditStore
-from ..lisp.errors import EvalError
+from ..lisp.errors import EvalError, LispError
 from ..lisp.printer import write
-from ..lisp.reader import read_spans
+from ..lisp.reader import read, read_spans
 from ..lisp.runtime import on_big_stack, run
-from ..lisp.types import Symbol
+from ..lisp.types import Symbol, make_list
 from .commits import AtomicCommit, History, HumanCommit
 
 DEFAULT_RULES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "audit",
@@ -115,6 +115,35 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
                            f"({names}) exceed the tolerance of {limit}")
     return hist.add(kind, symbol, source, typed if typed is not None else typed_text(world, source),
                     doc, tuple(violations))
+
+
+def record_restore(world: Any) -> int:
+    """After a snapshot was restored: one commit per definition it changed or removed, so
+    history still describes the world (and rebuilding it remakes the restored one)."""
+    hist = history_of(world)
+    if hist is None:
+        return 0
+    made = 0
+    rules = audit_of(world).rules if audit_of(world) is not None else {}
+    for tree in (world.names.defs, world.names.macros):
+        for name, d in tree.items():
+            if d.source is None:
+                continue                    # a value with no defining form to replay
+            try:
+                form = read(d.source)
+            except LispError:
+                continue
+            if record(world, d.kind, name, form, d.source, d.doc, source=d.source) is not None:
+                made += 1
+    for name in list(hist.by_symbol.keys()):
+        latest = hist.latest(name)
+        if latest is None or latest.kind in ("undefine", "defrule") or name in rules:
+            continue
+        if name not in world.names.defs and name not in world.names.macros:
+            source = write(make_list([Symbol("undefine"), make_list([Symbol("quote"), Symbol(name)])]))
+            record(world, "undefine", name, None, source, None, source=source)
+            made += 1
+    return made
 
 
 def hook(world: Any) -> Callable[[Symbol, Any, Any, str, "str | None"], None]:
