@@ -138,6 +138,12 @@ SPECIAL_FORMS = [
      "(define g1 1) (define g__1 2) (define y 3) (swap! g1 y) (swap! g__1 g1) (list g1 g__1 y)",
      "(2 3 1)"),
     ("(symbol->string (gensym))", '"#:g1"'),
+    # primitives the compiler writes inline mean what their calls mean
+    ("(let ((x 'a) (y 1)) (list (symbol? x) (symbol? y) (symbol? (car '(b))) (symbol? \"s\")))",
+     "(#t #f #t #f)"),
+    ("(let ((f symbol?)) (list (f 'a) (apply symbol? '(1))))", "(#t #f)"),
+    ("(list (< 1 2) (< 2 1) (< 1 2 3) (< 1 3 2) (- 5 2) (- 5) (= 2 2) (>= 3 3) (<= 4 3) (> 1/2 1/3))",
+     "(#t #f #t #f 3 -5 #t #t #f #t)"),
     ("(defmacro m (x) \"doc\" `(list ,x ,x)) (m 3)", "(3 3)"),
     ("(symbol? (gensym))", "#t"),
     ("(eq? (gensym) (gensym))", "#f"),

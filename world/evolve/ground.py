@@ -169,7 +169,7 @@ def _replace(alist: Any, sym: Symbol, value: Any) -> Any:
     return out
 
 
-@primitive("form?", group="evolve")
+@primitive("form?", group="evolve", inline="_type({0}) is _Pair and {0}.car is {1}")
 def form_p(x: Any, name: Any) -> bool:
     """(form? x name) -> whether x is a list whose head is the symbol name."""
     return type(x) is Pair and x.car is name

@@ -11,6 +11,7 @@ which maps back to its Lisp line and column for backtraces.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import ast as A
@@ -220,8 +221,20 @@ class Fn:
             return f"_cons({args[0]}, {args[1]})"
         if n == 2 and name in ARITH:
             return self.arith(ARITH[name], node, args)
+        if node.prim.inline is not None and (code := self.inline(node.prim.inline, args)):
+            return code
         mark = self.unit.mark(node.loc) if node.loc else ""
         return f"({mark}{self.unit.const(node.prim.fn)}({', '.join(args)}))"
+
+    def inline(self, template: str, args: list[str]) -> str | None:
+        """A primitive's inline expression over `args`, or None (the call is made) unless
+        every argument is a variable or constant, which the expression may read any
+        number of times, or not at all, without changing what the call means."""
+        used = [int(i) for i in re.findall(r"\{(\d)\}", template)]
+        if not used or max(used) + 1 != len(args) or not all(
+                a.isidentifier() or a in ("None", "True", "False") for a in args):
+            return None
+        return "(" + template.format(*args) + ")"
 
     def arith(self, op: str, node: A.PrimCall, args: list[str]) -> str:
         """Binary arithmetic with an exact-integer fast path and a checked slow path."""

@@ -68,7 +68,7 @@ class Environment:
         self.gensyms = 0
         self.ns: dict[str, Any] = {
             "__builtins__": {}, "_n": 0, "_trap": budget.trap, "_type": type, "_int": int,
-            "_Pair": Pair, "_Prim": Primitive, "_TC": TailCall, "_bounce": bounce, "_C": Closure, "_Box": Box,
+            "_Pair": Pair, "_Sym": Symbol, "_Prim": Primitive, "_TC": TailCall, "_bounce": bounce, "_C": Closure, "_Box": Box,
             "_VOID": VOID, "_list": _list, "_cons": _cons, "_define": self._define,
             "_setg": self._setg, "_Catch": CATCHABLE, "_cond": condition, "_env": self,
         }

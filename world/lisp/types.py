@@ -315,7 +315,7 @@ class Procedure:
 class Primitive(Procedure):
     """A procedure the host provides; pickled by name."""
 
-    __slots__ = ("fn", "name", "doc", "arity", "__weakref__")
+    __slots__ = ("fn", "name", "doc", "arity", "inline", "__weakref__")
     registry: dict[str, "Primitive"] = {}
 
     def __init__(self, name: str, fn: Callable, doc: str = "",
@@ -324,6 +324,7 @@ class Primitive(Procedure):
         self.name = name
         self.doc = doc
         self.arity = arity
+        self.inline: str | None = None      # Python the compiler may use instead of a call
 
     def __reduce__(self):
         return (primitive_named, (self.name,))

@@ -19,10 +19,17 @@ PYNAMES: dict[str, str] = {}      # Python function name -> Lisp name, for error
 
 
 def primitive(name: str, group: str = "core", unsafe: bool = False,
-              doc: str | None = None) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the primitive `name`."""
+              doc: str | None = None, inline: str | None = None) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the primitive `name`.
+
+    `inline` is an optional Python expression over the arguments `{0}`, `{1}`...
+    (and the runtime's helpers) that compiled code uses instead of a call; it
+    must mean exactly what the function does for every argument.
+    """
     def register(fn: Callable) -> Callable:
-        Primitive.registry[name] = Primitive(name, fn, doc or (fn.__doc__ or "").strip())
+        prim = Primitive(name, fn, doc or (fn.__doc__ or "").strip())
+        prim.inline = inline
+        Primitive.registry[name] = prim
         GROUPS.setdefault(group, set()).add(name)
         PYNAMES[fn.__name__] = name
         if unsafe:

@@ -75,7 +75,7 @@ def is_boolean(x: Any) -> bool:
     return type(x) is bool
 
 
-@primitive("symbol?")
+@primitive("symbol?", inline="_type({0}) is _Sym")
 def is_symbol(x: Any) -> bool:
     """(symbol? x) -> whether x is a symbol."""
     return type(x) is Symbol

@@ -137,6 +137,9 @@ def num_add(*args: Any) -> Any:
 @primitive("-")
 def num_sub(x: Any, *rest: Any) -> Any:
     """(- x y ...) -> x minus the others; (- x) -> the negation of x."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        r = x - rest[0]
+        return big(r) if r.bit_length() > SMALL_BITS else r
     need_number("-", x)
     if not rest:
         return -x if type(x) is float else exact(-x)
@@ -178,30 +181,40 @@ def _compare(who: str, test: Callable[[Any, Any], bool], args: tuple) -> bool:
 @primitive("=")
 def num_eq(x: Any, *rest: Any) -> bool:
     """(= x y ...) -> whether the numbers are all equal."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        return x == rest[0]
     return _compare("=", lambda a, b: a == b, (x,) + rest)
 
 
 @primitive("<")
 def num_lt(x: Any, *rest: Any) -> bool:
     """(< x y ...) -> whether the numbers strictly increase."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        return x < rest[0]
     return _compare("<", lambda a, b: a < b, (x,) + rest)
 
 
 @primitive(">")
 def num_gt(x: Any, *rest: Any) -> bool:
     """(> x y ...) -> whether the numbers strictly decrease."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        return x > rest[0]
     return _compare(">", lambda a, b: a > b, (x,) + rest)
 
 
 @primitive("<=")
 def num_le(x: Any, *rest: Any) -> bool:
     """(<= x y ...) -> whether the numbers never decrease."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        return x <= rest[0]
     return _compare("<=", lambda a, b: a <= b, (x,) + rest)
 
 
 @primitive(">=")
 def num_ge(x: Any, *rest: Any) -> bool:
     """(>= x y ...) -> whether the numbers never increase."""
+    if len(rest) == 1 and type(x) is int and type(rest[0]) is int:
+        return x >= rest[0]
     return _compare(">=", lambda a, b: a >= b, (x,) + rest)
 
 
