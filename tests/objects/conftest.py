@@ -62,3 +62,28 @@ def zeo(image: str) -> Iterator[str]:
         yield server.address
     finally:
         server.stop()
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        (folder / ".probe").touch()
+    except OSError:
+        return False
+    (folder / ".probe").unlink()
+    return True
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory this user cannot write to (skips where there is none)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if _writable(folder):               # root ignores permission bits; sysfs refuses root
+            folder = Path("/sys")
+            if not folder.is_dir() or _writable(folder):
+                pytest.skip("no directory here is read-only for this user")
+        yield folder
+    finally:
+        (tmp_path / "locked").chmod(0o755)
