@@ -11,7 +11,7 @@ import json
 import sys
 from typing import Any
 
-from world.inspect import inspect
+from world.inspect import TOPICS, inspect
 from world.lisp.reader import read
 from world.lisp.types import Keyword, Symbol
 
@@ -31,6 +31,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     """`world inspect WHAT`: a name, a :topic, or any expression's value."""
     with open_world(args) as w:
         what = read(args.what, "<inspect>")
+        if type(what) is Symbol and what.name in TOPICS and not w.env.is_bound(what):
+            what = Keyword(what.name)       # `world inspect lineages` means the topic
         if type(what) in (Symbol, Keyword):
             m = inspect(w, what)
         else:

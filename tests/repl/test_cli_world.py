@@ -46,6 +46,10 @@ def test_inspect_topics_and_expressions(img):
     assert data["definitions"] == 2 and data["path"] == img and data["pending-commits"] == 2
     data = json.loads(cli("inspect", ":history", "--world", img, "--json").stdout)
     assert data["pending"] == 2 and [c["symbol"] for c in data["recent"][:2]] == ["quad", "sq"]
+    bare = json.loads(cli("inspect", "history", "--world", img, "--json").stdout)
+    assert bare["pending"] == 2                     # a topic's bare name means the topic
+    assert json.loads(cli("inspect", "lineages", "--world", img, "--json").stdout) == \
+        json.loads(cli("inspect", ":lineages", "--world", img, "--json").stdout)
     p = cli("inspect", "(sq 3)", "--world", img)
     assert p.stdout.splitlines() == ["{integer 2 entries}", '├─ :type "integer"', "└─ :value 9"]
 
