@@ -162,11 +162,22 @@ def test_ctrl_c_while_typing_clears_the_input(w):
 def _interrupt_when_running() -> threading.Thread:
     """Send this process SIGINT once an evaluation is running (as Ctrl-C in a terminal does)."""
     def watch() -> None:
-        deadline = time.monotonic() + 30
-        while budget.CURRENT is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.2)
-        os.kill(os.getpid(), signal.SIGINT)
+        # Wait for an evaluation that keeps running (a short one, e.g. drawing the
+        # toolbar, is not the loop), then press Ctrl-C, again while it still runs.
+        deadline = time.monotonic() + 60
+        running_since = None
+        presses = 0
+        while time.monotonic() < deadline and presses < 5:
+            time.sleep(0.02)
+            if budget.CURRENT is None:
+                if presses:
+                    return
+                running_since = None
+            elif running_since is None:
+                running_since = time.monotonic()
+            elif time.monotonic() - running_since > 0.3 + presses:
+                os.kill(os.getpid(), signal.SIGINT)
+                presses += 1
     t = threading.Thread(target=watch, daemon=True)
     t.start()
     return t

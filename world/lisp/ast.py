@@ -166,3 +166,72 @@ class Reraise(Node):
 
     def __init__(self, loc: Loc = None) -> None:
         self.loc = loc
+
+
+# ---------------------------------------------------------------- walking the tree
+
+def captures(node: Node, lam: Lambda) -> bool:
+    """Does a lambda inside `node` capture a variable owned by `lam`?"""
+    for inner in walk(node):
+        if type(inner) is Lambda and any(v.owner is lam for v in inner.free):
+            return True
+    return False
+
+
+def walk(node: Node):
+    """Every node under `node`, depth first."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        t = type(n)
+        if t is If:
+            stack += [n.test, n.then, n.else_]
+        elif t is Seq:
+            stack += n.body
+        elif t is And or t is Or:
+            stack += n.parts
+        elif t is Lambda:
+            stack.append(n.body)
+        elif t is Let:
+            stack += n.inits + [n.body]
+        elif t is Call:
+            stack += [n.fn] + n.args
+        elif t is PrimCall:
+            stack += n.args
+        elif t in (SetLocal, SetGlobal, DefineGlobal):
+            stack.append(n.value)
+        elif t is Guard:
+            stack += [n.body, n.handler]
+
+
+def tail_only(node: Node, var: Var, tail: bool) -> bool:
+    """Is `var` used only as the operator of calls in tail position of `node`?"""
+    t = type(node)
+    if t is LocalRef:
+        return node.var is not var
+    if t is Call:
+        if type(node.fn) is LocalRef and node.fn.var is var:
+            return tail and all(tail_only(a, var, False) for a in node.args)
+        return tail_only(node.fn, var, False) and all(tail_only(a, var, False) for a in node.args)
+    if t is If:
+        return (tail_only(node.test, var, False) and tail_only(node.then, var, tail)
+                and tail_only(node.else_, var, tail))
+    if t is Seq:
+        return all(tail_only(n, var, False) for n in node.body[:-1]) and \
+            tail_only(node.body[-1], var, tail)
+    if t is And or t is Or:
+        return all(tail_only(n, var, False) for n in node.parts[:-1]) and \
+            tail_only(node.parts[-1], var, tail)
+    if t is Let:
+        return all(tail_only(n, var, False) for n in node.inits) and \
+            tail_only(node.body, var, tail and not node.rec)
+    if t is Lambda:
+        return tail_only(node.body, var, False)
+    if t is PrimCall:
+        return all(tail_only(a, var, False) for a in node.args)
+    if t in (SetLocal, SetGlobal, DefineGlobal):
+        return tail_only(node.value, var, False)
+    if t is Guard:
+        return tail_only(node.body, var, False) and tail_only(node.handler, var, False)
+    return True

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from . import ast as A
+from .ast import captures, tail_only
 from .analyze import mangle
 from .types import Template, VOID
 
@@ -523,73 +524,6 @@ class Fn:
 
     def s_Reraise(self, node: A.Reraise, dest: Dest) -> None:
         self.emit(f"raise {self.errs[-1]}")
-
-
-def captures(node: A.Node, lam: A.Lambda) -> bool:
-    """Does a lambda inside `node` capture a variable owned by `lam`?"""
-    for inner in walk(node):
-        if type(inner) is A.Lambda and any(v.owner is lam for v in inner.free):
-            return True
-    return False
-
-
-def walk(node: A.Node):
-    """Every node under `node`, depth first."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        t = type(n)
-        if t is A.If:
-            stack += [n.test, n.then, n.else_]
-        elif t is A.Seq:
-            stack += n.body
-        elif t is A.And or t is A.Or:
-            stack += n.parts
-        elif t is A.Lambda:
-            stack.append(n.body)
-        elif t is A.Let:
-            stack += n.inits + [n.body]
-        elif t is A.Call:
-            stack += [n.fn] + n.args
-        elif t is A.PrimCall:
-            stack += n.args
-        elif t in (A.SetLocal, A.SetGlobal, A.DefineGlobal):
-            stack.append(n.value)
-        elif t is A.Guard:
-            stack += [n.body, n.handler]
-
-
-def tail_only(node: A.Node, var: A.Var, tail: bool) -> bool:
-    """Is `var` used only as the operator of calls in tail position of `node`?"""
-    t = type(node)
-    if t is A.LocalRef:
-        return node.var is not var
-    if t is A.Call:
-        if type(node.fn) is A.LocalRef and node.fn.var is var:
-            return tail and all(tail_only(a, var, False) for a in node.args)
-        return tail_only(node.fn, var, False) and all(tail_only(a, var, False) for a in node.args)
-    if t is A.If:
-        return (tail_only(node.test, var, False) and tail_only(node.then, var, tail)
-                and tail_only(node.else_, var, tail))
-    if t is A.Seq:
-        return all(tail_only(n, var, False) for n in node.body[:-1]) and \
-            tail_only(node.body[-1], var, tail)
-    if t is A.And or t is A.Or:
-        return all(tail_only(n, var, False) for n in node.parts[:-1]) and \
-            tail_only(node.parts[-1], var, tail)
-    if t is A.Let:
-        return all(tail_only(n, var, False) for n in node.inits) and \
-            tail_only(node.body, var, tail and not node.rec)
-    if t is A.Lambda:
-        return tail_only(node.body, var, False)
-    if t is A.PrimCall:
-        return all(tail_only(a, var, False) for a in node.args)
-    if t in (A.SetLocal, A.SetGlobal, A.DefineGlobal):
-        return tail_only(node.value, var, False)
-    if t is A.Guard:
-        return tail_only(node.body, var, False) and tail_only(node.handler, var, False)
-    return True
 
 
 def assemble(unit: Unit, header: list[str], fn: Fn, footer: list[str]) -> tuple[str, list[A.Loc]]:
