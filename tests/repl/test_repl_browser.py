@@ -7,7 +7,7 @@ from prompt_toolkit.output import DummyOutput
 from repl import render
 from repl.browser import Browser, source_of
 
-from conftest import drive
+from repl_driver import drive
 
 UP, DOWN, RIGHT, LEFT = "\x1b[A", "\x1b[B", "\x1b[C", "\x1b[D"
 

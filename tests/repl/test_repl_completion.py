@@ -6,7 +6,7 @@ from prompt_toolkit.document import Document
 
 from repl.completion import WorldCompleter, first_line, keywords_in
 
-from conftest import drive
+from repl_driver import drive
 
 
 def complete(completer: WorldCompleter, text: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from repl.session import Repl, defined_name, indent_for
 from world.history import history_of
 from world.lisp import budget
 
-from conftest import drive
+from repl_driver import drive
 
 ESC = "\x1b"
 CTRL_C = "\x03"
@@ -183,7 +183,16 @@ def _interrupt_when_running() -> threading.Thread:
     return t
 
 
-def test_ctrl_c_while_evaluating_interrupts_and_rolls_the_form_back(image, tmp_path):
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt here, even in a test run started in the background
+    by a non-interactive shell (which starts with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_evaluating_interrupts_and_rolls_the_form_back(image, tmp_path, ctrl_c_raises):
     image.eval("(define z 1)")
     watcher = _interrupt_when_running()
     run = drive(image, ",steps 100000000000\r",
@@ -340,8 +349,13 @@ def test_right_accepts_the_suggestion_from_history(image):
                     history=history_for(image))
 
         def type_slowly() -> None:      # the suggestion is computed after each keystroke
+            buffer = repl.session.default_buffer
             for keys in ("(+ 1 2)\r", "(define sugg", "\x1b[C", "\r", "\x04"):
                 time.sleep(0.3)
+                if keys == "\x1b[C":        # Right only once the suggestion is there
+                    deadline = time.monotonic() + 20
+                    while buffer.suggestion is None and time.monotonic() < deadline:
+                        time.sleep(0.05)
                 pipe.send_text(keys)
         threading.Thread(target=type_slowly, daemon=True).start()
         repl.run()
