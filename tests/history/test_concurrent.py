@@ -2,22 +2,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Iterator
 
-import pytest
 
 import world
 from world.history.views import verify
-
-
-@pytest.fixture
-def zeo(image: str) -> Iterator[str]:
-    from world.objects.server import Server
-    server = Server(image)
-    try:
-        yield server.address
-    finally:
-        server.stop()
 
 
 def test_two_sessions_defining_at_once_keep_one_verified_chain(zeo: str) -> None:

@@ -53,17 +53,6 @@ def image(tmp_path: Path) -> str:
     return str(tmp_path / "images" / "world.fs")
 
 
-@pytest.fixture
-def zeo(image: str) -> Iterator[str]:
-    """The address of a ZEO server on a fresh image, stopped after the test."""
-    from world.objects.server import Server
-    server = Server(image)
-    try:
-        yield server.address
-    finally:
-        server.stop()
-
-
 def _writable(folder: Path) -> bool:
     try:
         (folder / ".probe").touch()
