@@ -25,6 +25,7 @@ from .lisp.reader import read, read_spans
 from .lisp.runtime import Result, run
 from .lisp.types import Pair, Symbol
 from . import history
+from .history.record import record_restore
 from .evolve import evalprims
 from .objects import prims, snapshots
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
@@ -243,7 +244,7 @@ class World:
         """Make the world equal to snapshot `name`; return how many names were set."""
         def work() -> int:
             changed = snapshots.restore(self.names, snapshots.find(self.names, name))
-            history.record.record_restore(self)
+            record_restore(self)
             return changed
         return self._change(work, f"world: restore snapshot {name}")
 

@@ -26,7 +26,7 @@ from ..lisp.types import (VOID, Closure, Keyword, LispMap, Pair, Primitive, Proc
 from ..objects import prims as world_prims
 from ..objects.image import iso
 from . import evaluator as ev
-from .ground import global_key, running_env
+from .ground import running_env
 from .slot import BOUND, EvalSlot, world_slot
 
 MODE_KEY = "evolve/mode"

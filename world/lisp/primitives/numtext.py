@@ -5,16 +5,15 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from .. import budget
-from ..errors import BudgetExceeded, EvalError
+from ..errors import EvalError
 
 from . import primitive
 
-from .check import ABSENT, need_int, show, type_error  # noqa: F401
-from .numbers import *  # noqa: F401,F403
-from .numbers import _bits, exact, to_float  # noqa: F401
+from .check import need_number, show, type_error
+from .numbers import exact, refuse_bits, to_float
 
 
 # ---------------------------------------------------------------- number <-> string
