@@ -65,9 +65,10 @@ def fsync_only(folder: str, n: int) -> list[float]:
 def eval_only(n: int) -> list[float]:
     """The same definitions evaluated with no database, for comparison."""
     from world.lisp.env import Environment
+    from world.lisp.primitives import OWNER
     from world.lisp.reader import read
     from world.lisp.runtime import run
-    env = Environment()
+    env = Environment(OWNER)
     times = []
     for i in range(n):
         form = read(f"(define x{i} {i})")

@@ -361,7 +361,7 @@ def inspect(world: Any, x: Any) -> LispMap:
     return info
 
 
-@primitive("inspect", group="world")
+@primitive("inspect", group="reflect")
 def prim_inspect(x: Any) -> LispMap:
     """(inspect x) -> a map describing x: 'name, :world, :history, :snapshots, or any value."""
     return inspect(_world("inspect"), x)

@@ -13,13 +13,14 @@ import os
 import random
 import time
 from dataclasses import replace
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from ZODB.POSException import ConflictError, StateLoadError
 
 from .lisp.budget import DEFAULT_LIMITS, Limits
 from .lisp.env import Environment
 from .lisp.errors import LispError, UnboundVariable
+from .lisp.primitives import OWNER
 from .lisp.printer import write
 from .lisp.reader import read, read_spans
 from .lisp.runtime import Result, run
@@ -27,7 +28,7 @@ from .lisp.types import Pair, Symbol
 from . import history
 from .history.record import record_restore
 from .evolve import evalprims
-from .objects import prims, snapshots
+from .objects import prims, snapshots, storable
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
@@ -48,7 +49,8 @@ class World:
     route: Callable[[Any], Any] | None = None     # top-level form -> the form to run (evolve)
 
     def __init__(self, env: Environment | None = None, limits: Limits = DEFAULT_LIMITS,
-                 out: Callable[[str], Any] | None = None, image: Image | None = None) -> None:
+                 out: Callable[[str], Any] | None = None, image: Image | None = None,
+                 caps: Iterable[str] = OWNER) -> None:
         self.image = image or Image.open()
         self.limits = limits
         self.out = out
@@ -60,7 +62,7 @@ class World:
         if adopt and (len(root.definitions) or len(root.macros)):
             raise ImageError(f"{self.image.where} already holds a world: open it without an environment")
         # The environment must exist under its stored id before any closure loads.
-        self.env = env or WorldEnvironment(limits=limits, uid=root.uid)
+        self.env = env or WorldEnvironment(caps, limits=limits, uid=root.uid)
         HOMES[self.image.conn] = home(self.env)
         self.names = Namespace(root, self.env)
         try:
@@ -123,13 +125,15 @@ class World:
         note = note_for(typed if typed is not None else write(form))
         self.current_form = (form, typed)
         try:
-            result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note)
+            result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note,
+                                    limits)
         finally:
             self.current_form = None
         self.last = result
         return result
 
-    def _transact(self, work: Callable[[list[str]], T], note: str) -> T:
+    def _transact(self, work: Callable[[list[str]], T], note: str,
+                  limits: Limits | None = None) -> T:
         """Run `work` in one transaction, again on a write conflict (the one place that retries)."""
         late = 0
         attempt = -1
@@ -140,10 +144,12 @@ class World:
             self.names.refresh()
             try:
                 self._active = True
+                started = time.monotonic()
                 try:
                     value = work(out)
                 finally:
                     self._active = False
+                self._check_storable(value, limits or self.limits, started)
                 self.image.commit(note, self.names.touched)
             except ConflictError:
                 self.image.abort()
@@ -179,6 +185,15 @@ class World:
             self._run_after_commit()
             return value
         raise AssertionError("unreachable")
+
+    def _check_storable(self, value: Any, limits: Limits, started: float) -> None:
+        """Walk what the commit will store, charged to what is left of the form's budget."""
+        spent = value.steps if type(value) is Result else 0
+        left = replace(limits, steps=max(0, limits.steps - spent),
+                       seconds=max(0.0, limits.seconds - (time.monotonic() - started)))
+        steps = storable.check(storable.changed_objects(self.image.conn), left)
+        if type(value) is Result:
+            value.steps += steps
 
     def _bind_late(self, name: str, late: int) -> bool:
         """A form met stored `name` unbound (code built at run time): bind it; False if not stored."""
@@ -281,13 +296,17 @@ class World:
 
 def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
          limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
-         read_only: bool = False, relstorage: str | None = None, storage: Any = None) -> World:
+         read_only: bool = False, relstorage: str | None = None, storage: Any = None,
+         caps: Iterable[str] = OWNER) -> World:
     """The world in the image at `path`, on the ZEO server at `zeo`, in the PostgreSQL
-    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory."""
+    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory.
+
+    The session is granted the capability groups `caps`: by default all of them, as
+    the owner's own sessions are; pass fewer to open a world for a less trusted program."""
     image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only,
                        relstorage=relstorage, storage=storage)
     try:
-        return World(limits=limits, out=out, image=image)
+        return World(limits=limits, out=out, image=image, caps=caps)
     except BaseException:
         image.close()
         raise

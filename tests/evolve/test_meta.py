@@ -15,6 +15,7 @@ from world.evolve.meta import Meta, run_in_world
 from world.evolve.scratchpad import MAX_CELLS, Scratchpad, ScratchpadFull
 from world.evolve.slot import EvalSlot, bind
 from world.lisp.env import Environment
+from world.lisp.primitives import OWNER
 from world.lisp.errors import LispError
 
 FACT = "(define (fact n) (if (< n 1) 1 (* n (fact (- n 1)))))"
@@ -175,7 +176,7 @@ def test_the_scratchpad_and_its_definitions_survive_reopening(tmp_path: Path) ->
 
 def test_a_lineage_has_its_own_evaluator() -> None:
     w = world.open()
-    lineage = Environment()
+    lineage = Environment(OWNER)
     slot = EvalSlot("lineage-a")
     bind(lineage, slot)
     pad = _pad()
@@ -185,7 +186,7 @@ def test_a_lineage_has_its_own_evaluator() -> None:
     assert slot.current == 2 and list(slot.constructs.keys()) == ["twice"]
     with pytest.raises(LispError):
         w.eval("(eval-in my-eval '(twice 1))")
-    other = Environment()
+    other = Environment(OWNER)
     bind(other, slot)
     assert Meta(other, _pad()).run("(twice 5)")[0].result == "10"
 

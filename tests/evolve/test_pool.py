@@ -12,6 +12,7 @@ from world.evolve.pool import (CATEGORIES, HIDDEN_STEPS, Case, CheckResult, Fail
                                Problem, load_file, load_pool)
 from world.lisp.analyze import SPECIAL
 from world.lisp.env import Environment
+from world.lisp.primitives import OWNER
 from world.lisp.errors import BudgetExceeded
 from world.lisp.types import Char, Keyword, LispMap, Pair, Symbol, to_pylist
 
@@ -262,7 +263,7 @@ def test_check_accepts_a_world_an_environment_or_an_evaluator() -> None:
     w = world.open()
     w.eval(p.solution_text())
     assert p.check(w, 120).solved
-    env = Environment()
+    env = Environment(OWNER)
     for form in p.solution:
         world.lisp.run(env, form)
     assert p.check(env, 120) == CheckResult(True, ())

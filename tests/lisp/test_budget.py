@@ -148,12 +148,13 @@ def test_huge_requests_are_refused_at_once(source: str, budget: str) -> None:
 def test_memory_is_accounted_deterministically() -> None:
     """The same cons loop stops at the same step every time."""
     from world.lisp.env import Environment
+    from world.lisp.primitives import OWNER
     from world.lisp.reader import read
     from world.lisp.runtime import run
     limits = world.Limits(steps=BIG, memory=2**20)
     counts = []
     for _ in range(2):
-        env = Environment()     # a bare environment: no transaction puts n back
+        env = Environment(OWNER)     # a bare environment: no transaction puts n back
         run(env, read("(define n 0)"))
         with pytest.raises(BudgetExceeded) as info:
             run(env, read("(let loop ((l '())) (set! n (+ n 1)) (loop (cons 1 l)))"), limits)

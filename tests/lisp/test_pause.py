@@ -14,6 +14,7 @@ import pytest
 
 from world.lisp import runtime
 from world.lisp.env import Environment
+from world.lisp.primitives import OWNER
 from world.lisp.printer import write
 from world.lisp.reader import read
 
@@ -44,7 +45,7 @@ print(json.dumps([write(r.value), r.steps, r.output]))
 
 def full_run(text: str = PROGRAM, setup: str = "") -> runtime.Result:
     """The uninterrupted run, through the same entry point."""
-    env = Environment()
+    env = Environment(OWNER)
     if setup:
         runtime.run(env, read(setup))
     result, susp = runtime.start(env, text, pause_at=10**12)
@@ -53,7 +54,7 @@ def full_run(text: str = PROGRAM, setup: str = "") -> runtime.Result:
 
 
 def paused(k: int, text: str = PROGRAM, setup: str = "") -> runtime.Suspension:
-    env = Environment()
+    env = Environment(OWNER)
     if setup:
         runtime.run(env, read(setup))
     result, susp = runtime.start(env, text, pause_at=k)
@@ -116,7 +117,7 @@ def test_resume_in_the_same_process(full: runtime.Result) -> None:
 
 
 def test_no_pause_past_the_end(full: runtime.Result) -> None:
-    result, susp = runtime.start(Environment(), PROGRAM, pause_at=full.steps + 1)
+    result, susp = runtime.start(Environment(OWNER), PROGRAM, pause_at=full.steps + 1)
     assert susp is None
     assert (result.value, result.steps, result.output) == (full.value, full.steps, full.output)
 

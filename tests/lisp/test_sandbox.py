@@ -13,6 +13,7 @@ import pytest
 import world
 from world.lisp.budget import Limits
 from world.lisp.env import Environment
+from world.lisp.primitives import OWNER
 from world.lisp.errors import (BudgetExceeded, EvalError, InternalError, LispError,
                                LispSyntaxError, LispTypeError, ReadError, SandboxError, UnboundVariable)
 from world.lisp.reader import read
@@ -368,7 +369,7 @@ def test_cyclic_data_prints() -> None:
 # ---------------------------------------------------------------- child environments
 
 def test_child_lacks_ungranted_primitives() -> None:
-    parent = Environment()
+    parent = Environment(OWNER)
     kid = parent.child(caps=["core"])
     assert not kid.is_bound(Symbol("display"))
     assert kid.is_bound(Symbol("car"))
@@ -380,7 +381,7 @@ def test_child_lacks_ungranted_primitives() -> None:
 
 
 def test_child_cannot_ask_for_more_than_its_parent() -> None:
-    kid = Environment().child(caps=["core"])
+    kid = Environment(OWNER).child(caps=["core"])
     with pytest.raises(SandboxError):
         kid.child(caps=["io"])
     with pytest.raises(SandboxError):
@@ -389,7 +390,7 @@ def test_child_cannot_ask_for_more_than_its_parent() -> None:
 
 
 def test_child_limits_cannot_exceed_parents() -> None:
-    parent = Environment(limits=Limits(steps=1000, memory=2**20, seconds=5.0))
+    parent = Environment(OWNER, limits=Limits(steps=1000, memory=2**20, seconds=5.0))
     kid = parent.child(limits=Limits(steps=10**9, memory=2**40, seconds=1000.0))
     assert kid.limits.steps == 1000
     assert kid.limits.memory == 2**20
@@ -400,14 +401,14 @@ def test_child_limits_cannot_exceed_parents() -> None:
 
 
 def test_child_limits_can_narrow() -> None:
-    kid = Environment().child(limits=Limits(steps=500))
+    kid = Environment(OWNER).child(limits=Limits(steps=500))
     assert kid.limits.steps == 500
     with pytest.raises(BudgetExceeded):
         run(kid, read("(let loop ((i 0)) (if (= i 1000) i (loop (+ i 1))))"))
 
 
 def test_child_inherits_globals_but_not_back() -> None:
-    parent = Environment()
+    parent = Environment(OWNER)
     run(parent, read("(define secret 42)"))
     kid = parent.child(caps=["core"])
     assert run(kid, read("secret")).value == 42
@@ -421,7 +422,7 @@ def test_child_inherits_globals_but_not_back() -> None:
 def test_inherited_procedures_run_under_the_childs_capabilities() -> None:
     """An inherited procedure is recompiled into the child, so it can use only what the
     child was granted: a parent's `say` cannot display inside a child without io."""
-    parent = Environment()
+    parent = Environment(OWNER)
     run(parent, read("(define (say x) (display x))"))
     kid = parent.child(caps=["core"])
     out: list[str] = []
@@ -431,14 +432,14 @@ def test_inherited_procedures_run_under_the_childs_capabilities() -> None:
 
 
 def test_inherited_procedures_are_charged_to_the_child() -> None:
-    parent = Environment()
+    parent = Environment(OWNER)
     run(parent, read("(define (count n) (let loop ((i 0)) (if (= i n) i (loop (+ i 1)))))"))
     kid = parent.child()
     assert run(kid, read("(count 5000)")).steps == run(parent, read("(count 5000)")).steps
 
 
 def test_inherited_loop_hits_the_step_budget() -> None:
-    parent = Environment()
+    parent = Environment(OWNER)
     run(parent, read("(define (spin) (let loop ((i 0)) (loop (+ i 1))))"))
     kid = parent.child(limits=Limits(steps=1000, seconds=2.0))
     t0 = time.monotonic()
@@ -448,7 +449,7 @@ def test_inherited_loop_hits_the_step_budget() -> None:
 
 
 def test_world_on_a_child_respects_its_limits() -> None:
-    kid = Environment().child(limits=Limits(steps=1000))
+    kid = Environment(OWNER).child(limits=Limits(steps=1000))
     w = world.World(env=kid)
     with pytest.raises(BudgetExceeded):
         w.eval("(let loop ((i 0)) (if (= i 5000) i (loop (+ i 1))))")

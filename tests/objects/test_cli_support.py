@@ -9,6 +9,7 @@ import pytest
 
 import world
 from world.lisp.env import Environment
+from world.lisp.primitives import OWNER
 from world.lisp.reader import read
 from world.lisp.runtime import run
 from world.objects.cli_support import (DEFAULT_IMAGE, add_serve_args, add_world_args,
@@ -52,7 +53,7 @@ def test_serve_args() -> None:
 
 
 def test_a_world_adopts_a_bare_environment() -> None:
-    env = Environment()
+    env = Environment(OWNER)
     run(env, read('(define (f) "Doc." 5)'))
     w = world.World(env)
     assert w.eval("(f)") == 5 and w.info()["definitions"] == 1

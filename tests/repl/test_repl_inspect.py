@@ -205,7 +205,7 @@ def test_inspect_outside_a_world_is_refused():
     from world.lisp.env import Environment
     from world.lisp.runtime import run
     with pytest.raises(world.SandboxError, match="not running in a world"):
-        run(Environment(), world.read("(inspect 'car)"))
+        run(Environment(OWNER), world.read("(inspect 'car)"))
 
 
 # ---------------------------------------------------------------- the tree view

@@ -70,7 +70,7 @@ def _options(opts: tuple) -> dict[str, Any]:
     return out
 
 
-@primitive("audit/defrule", group="world")
+@primitive("audit/defrule", group="audit")
 def audit_defrule(name: Any, *opts: Any) -> Symbol:
     """(audit/defrule 'name :category c :severity s :when pred :message text), what defrule expands to."""
     from ..history.record import audit_of, record
@@ -97,7 +97,7 @@ def audit_defrule(name: Any, *opts: Any) -> Symbol:
     return name
 
 
-@primitive("audit/check", group="world")
+@primitive("audit/check", group="audit")
 def audit_check(expected: Any, expr: Any) -> LispMap:
     """(audit/check 'expected 'expr) evaluates both; at top level records the example."""
     from ..history.record import audit_of
@@ -127,7 +127,7 @@ def report_map(report: CheckReport) -> LispMap:
                    "failures": make_list([_outcome(o) for o in report.failed])})
 
 
-@primitive("audit/run", group="world")
+@primitive("audit/run", group="audit")
 def audit_run() -> LispMap:
     """(audit/run) runs every recorded check again; pass/fail per definition."""
     from ..history.record import audit_of
@@ -136,7 +136,7 @@ def audit_run() -> LispMap:
     return report_map(run_checks(w, store.checks) if store is not None else CheckReport())
 
 
-@primitive("audit/rules", group="world")
+@primitive("audit/rules", group="reflect")
 def audit_rules() -> Any:
     """(audit/rules) -> every rule: name, category, severity, message."""
     from ..history.record import audit_of
@@ -152,7 +152,7 @@ def _violation(symbol: str, v: tuple) -> LispMap:
                    "severity": Keyword(v[2]), "message": v[3]})
 
 
-@primitive("audit/violations", group="world")
+@primitive("audit/violations", group="reflect")
 def audit_violations(name: Any = None) -> Any:
     """(audit/violations ['name]) -> violations of the latest version of each (or one) definition."""
     if name is not None and type(name) is not Symbol:
@@ -162,7 +162,7 @@ def audit_violations(name: Any = None) -> Any:
     return make_list([_violation(s, v) for s, vs in rows for v in vs])
 
 
-@primitive("audit/report", group="world")
+@primitive("audit/report", group="reflect")
 def audit_report() -> LispMap:
     """(audit/report) -> violations over the latest definitions, by category and severity."""
     s = summary(_world("audit/report"))
@@ -172,7 +172,7 @@ def audit_report() -> LispMap:
                    "worst": make_list([make_list([Symbol(n), c]) for n, c in s["worst"]])})
 
 
-@primitive("audit/set-tolerance!", group="world")
+@primitive("audit/set-tolerance!", group="audit")
 def audit_set_tolerance(limit: Any) -> Any:
     """(audit/set-tolerance! n) refuses definitions with more than n warnings+errors; #f: off."""
     from ..history.record import TOLERANCE
@@ -186,7 +186,7 @@ def audit_set_tolerance(limit: Any) -> Any:
     return VOID
 
 
-@primitive("audit/tolerance", group="world")
+@primitive("audit/tolerance", group="reflect")
 def audit_tolerance() -> Any:
     """(audit/tolerance) -> the most warnings+errors a definition may have, or #f."""
     from ..history.record import TOLERANCE

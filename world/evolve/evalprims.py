@@ -57,7 +57,7 @@ def ensure(env: Any) -> EvalSlot:
     return slot
 
 
-@primitive("my-eval/first-use", group="evolve")
+@primitive("my-eval/first-use", group="evaluator")
 def first_use(expr: Any, env: Any = None) -> Any:
     """(my-eval expr env) before the seed is installed: install it, then evaluate."""
     e = running_env()
@@ -68,7 +68,7 @@ def first_use(expr: Any, env: Any = None) -> Any:
 FIRST_USE = Primitive.registry["my-eval/first-use"]
 
 
-@primitive("eval-in", group="evolve")
+@primitive("eval-in", group="evaluator")
 def eval_in(evaluator: Any, expr: Any) -> Any:
     """(eval-in my-eval expr) -> expr evaluated by evaluator in the global environment."""
     if not isinstance(evaluator, Procedure):
@@ -76,7 +76,7 @@ def eval_in(evaluator: Any, expr: Any) -> Any:
     return call(evaluator, expr, None)
 
 
-@primitive("extend-eval!", group="evolve")
+@primitive("extend-eval!", group="evaluator")
 def extend_eval(name: Any, handler: Any, test: Any = VOID, expected: Any = VOID) -> int:
     """(extend-eval! 'name '(lambda (expr env) ...) [test expected]) adds a special form; -> version."""
     env = running_env()
@@ -84,34 +84,34 @@ def extend_eval(name: Any, handler: Any, test: Any = VOID, expected: Any = VOID)
     return ev.extend(env, ensure(env), name, handler, check).seq
 
 
-@primitive("edit-eval!", group="evolve")
+@primitive("edit-eval!", group="evaluator")
 def edit_eval(form: Any) -> int:
     """(edit-eval! '(define (my-eval expr env) ...)) replaces the evaluator; -> version."""
     env = running_env()
     return ev.edit(env, ensure(env), form).seq
 
 
-@primitive("eval-rollback!", group="evolve")
+@primitive("eval-rollback!", group="evaluator")
 def eval_rollback(seq: Any) -> int:
     """(eval-rollback! n) makes version n current again, as a new version; -> its number."""
     env = running_env()
     return ev.rollback(env, ensure(env), seq).seq
 
 
-@primitive("evolve/defnative!", group="evolve")
+@primitive("evolve/defnative!", group="evaluator")
 def defnative(name: Any, params: Any, body: Any) -> Symbol:
     """(evolve/defnative! 'name 'params 'body) what (defnative! name params body...) expands to."""
     env = running_env()
     return ev.defnative(env, ensure(env), name, params, body)
 
 
-@primitive("show-eval", group="evolve")
+@primitive("show-eval", group="reflect")
 def show_eval() -> Any:
     """(show-eval) -> the current my-eval's source."""
     return ev.source(ensure(running_env()))
 
 
-@primitive("eval-history", group="evolve")
+@primitive("eval-history", group="reflect")
 def eval_history() -> Any:
     """(eval-history) -> my-eval's versions, oldest first, each a map."""
     slot = ensure(running_env())
@@ -126,13 +126,13 @@ def _version_map(v: Any, current: int) -> LispMap:
                     (Keyword("current"), v.seq == current)])
 
 
-@primitive("eval-natives", group="evolve")
+@primitive("eval-natives", group="reflect")
 def eval_natives() -> Any:
     """(eval-natives) -> the names of the helpers defined with defnative!."""
     return make_list([Symbol(n) for n in ensure(running_env()).natives.keys()])
 
 
-@primitive("eval-constructs", group="evolve")
+@primitive("eval-constructs", group="reflect")
 def eval_constructs() -> Any:
     """(eval-constructs) -> special forms added since the seed: ((name version commit) ...)."""
     slot = ensure(running_env())
@@ -160,20 +160,20 @@ def describe(env: Any) -> LispMap:
                     (Keyword("versions"), len(slot.versions)), (Keyword("mode"), Symbol(mode))])
 
 
-@primitive("evaluator-info", group="evolve")
+@primitive("evaluator-info", group="reflect")
 def evaluator_info() -> LispMap:
     """(evaluator-info) -> the evaluator as data: version, forms, constructs, natives, mode."""
     return describe(running_env())
 
 
-@primitive("eval-mode", group="evolve")
+@primitive("eval-mode", group="reflect")
 def eval_mode() -> Symbol:
     """(eval-mode) -> ground or my-eval: which evaluator runs the world's top-level forms."""
     w = _world("eval-mode")
     return Symbol(w.image.root.settings.get(MODE_KEY, "ground"))
 
 
-@primitive("set-eval-mode!", group="evolve")
+@primitive("set-eval-mode!", group="evaluator")
 def set_eval_mode(mode: Any) -> Symbol:
     """(set-eval-mode! 'my-eval) or (set-eval-mode! 'ground) for the world's top-level forms."""
     w = _world("set-eval-mode!")

@@ -45,7 +45,7 @@ def _frames(who: str, env: Any) -> Any:
     return env
 
 
-@primitive("env-lookup", group="evolve")
+@primitive("env-lookup", group="evaluator")
 def env_lookup(env: Any, sym: Any) -> Any:
     """(env-lookup env sym) -> the value of sym in env, else the world's global."""
     p = env
@@ -73,7 +73,7 @@ def env_lookup(env: Any, sym: Any) -> Any:
         raise UnboundVariable(sym.name) from None
 
 
-@primitive("env-extend", group="evolve")
+@primitive("env-extend", group="evaluator")
 def env_extend(env: Any, params: Any, args: Any) -> Pair:
     """(env-extend env params args) -> env with a new frame binding params to args."""
     frame = None
@@ -93,7 +93,7 @@ def env_extend(env: Any, params: Any, args: Any) -> Pair:
     return Pair(Box(frame), _frames("env-extend", env))
 
 
-@primitive("env-bind", group="evolve")
+@primitive("env-bind", group="evaluator")
 def env_bind(env: Any, sym: Any, value: Any) -> Pair:
     """(env-bind env sym value) -> env with a new frame binding one name (a fast path)."""
     return Pair(Box(Pair(Pair(sym, value), None)), env)
@@ -106,7 +106,7 @@ def _count(x: Any) -> str:
     return f"{n}+" if x is not None else str(n)
 
 
-@primitive("env-define!", group="evolve")
+@primitive("env-define!", group="evaluator")
 def env_define(env: Any, sym: Any, value: Any) -> Symbol:
     """(env-define! env sym value) binds sym in env's innermost frame, or defines a world global."""
     if type(sym) is not Symbol:
@@ -119,7 +119,7 @@ def env_define(env: Any, sym: Any, value: Any) -> Symbol:
     return sym
 
 
-@primitive("env-define-form!", group="evolve")
+@primitive("env-define-form!", group="evaluator")
 def env_define_form(env: Any, sym: Any, value: Any, form: Any) -> Symbol:
     """(env-define-form! env sym value form) like env-define!, recording form as a global's source."""
     if env is None and type(sym) is Symbol:
@@ -139,7 +139,7 @@ def _docstring(form: Any) -> str | None:
     return None
 
 
-@primitive("env-set!", group="evolve")
+@primitive("env-set!", group="evaluator")
 def env_set(env: Any, sym: Any, value: Any) -> Any:
     """(env-set! env sym value) assigns sym where env binds it, else the world's global."""
     p = env
@@ -169,7 +169,7 @@ def _replace(alist: Any, sym: Symbol, value: Any) -> Any:
     return out
 
 
-@primitive("form?", group="evolve", inline="_type({0}) is _Pair and {0}.car is {1}")
+@primitive("form?", group="evaluator", inline="_type({0}) is _Pair and {0}.car is {1}")
 def form_p(x: Any, name: Any) -> bool:
     """(form? x name) -> whether x is a list whose head is the symbol name."""
     return type(x) is Pair and x.car is name

@@ -210,12 +210,14 @@ class LineageImage(Image):
 
 
 def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
-    """A `World` whose namespace is `lineage`'s own (the lineage must be committed)."""
+    """A `World` whose namespace is `lineage`'s own (the lineage must be committed), granted
+    only what model replies may use: no image, host, audit or ground `eval`."""
     from ..lisp.budget import DEFAULT_LIMITS
+    from ..lisp.primitives import LINEAGE
     from ..session import World
     sub = LineageImage(image, lineage.root._p_oid, lineage.name)
     try:
-        return World(limits=limits or DEFAULT_LIMITS, image=sub)
+        return World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
     except BaseException:
         sub.close()
         raise

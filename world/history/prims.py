@@ -50,7 +50,7 @@ def _symbol(who: str, x: Any) -> str:
     raise LispTypeError(f"{who}: expected a symbol (quote it: 'name)")
 
 
-@primitive("history/log", group="world")
+@primitive("history/log", group="reflect")
 def history_log(name: Any = None, limit: Any = None) -> Any:
     """(history/log ['name] [limit]) -> atomic commits newest first (every version of name)."""
     _, h = _hist("history/log")
@@ -62,7 +62,7 @@ def history_log(name: Any = None, limit: Any = None) -> Any:
     return make_list([_lisp(d) for d in views.log(h, sym, limit)])
 
 
-@primitive("history/show", group="world")
+@primitive("history/show", group="reflect")
 def history_show(key: Any) -> LispMap:
     """(history/show id) -> everything an atomic commit records (id string or sequence number)."""
     _, h = _hist("history/show")
@@ -74,7 +74,7 @@ def history_show(key: Any) -> LispMap:
     return _lisp(views.details(c, c.seq in h.pending))
 
 
-@primitive("history/diff", group="world")
+@primitive("history/diff", group="reflect")
 def history_diff(name: Any) -> str:
     """(history/diff 'name) -> a line diff of the last two versions of name."""
     _, h = _hist("history/diff")
@@ -84,7 +84,7 @@ def history_diff(name: Any) -> str:
     return views.diff(h, sym)
 
 
-@primitive("history/verify", group="world")
+@primitive("history/verify", group="reflect")
 def history_verify() -> Any:
     """(history/verify) -> #t if the whole chain checks, else the first commit that does not."""
     _, h = _hist("history/verify")
@@ -95,21 +95,21 @@ def history_verify() -> Any:
                    "reason": bad.reason})
 
 
-@primitive("history/pending", group="world")
+@primitive("history/pending", group="reflect")
 def history_pending() -> Any:
     """(history/pending) -> atomic commits no human commit holds yet, oldest first."""
     _, h = _hist("history/pending")
     return make_list([_lisp(d) for d in views.pending(h)])
 
 
-@primitive("history/milestones", group="world")
+@primitive("history/milestones", group="reflect")
 def history_milestones() -> Any:
     """(history/milestones) -> the human commits, oldest first."""
     _, h = _hist("history/milestones")
     return make_list([_lisp(views.human(x)) for x in h.humans.values()])
 
 
-@primitive("commit", group="world")
+@primitive("commit", group="image")
 def commit_(message: Any, symbols: Any = None) -> LispMap:
     """(commit "message" ['(sym ...)]) groups pending atomic commits (or those of syms)."""
     w, _ = _hist("commit")
@@ -121,7 +121,7 @@ def commit_(message: Any, symbols: Any = None) -> LispMap:
     return _lisp(views.human(commit(w, message, names)))
 
 
-@primitive("undefine", group="world")
+@primitive("undefine", group="image")
 def undefine(name: Any) -> Symbol:
     """(undefine 'name) removes a definition (or rule) and records it."""
     w = _world("undefine")
@@ -143,7 +143,7 @@ def undefine(name: Any) -> Symbol:
     return Symbol(sym)
 
 
-@primitive("world/save-dev", group="world", unsafe=True)
+@primitive("world/save-dev", group="image", unsafe=True)
 def world_save_dev(path: Any) -> LispMap:
     """(world/save-dev "path") writes a development image: the whole world and history."""
     if type(path) is not str or not path:
@@ -162,7 +162,7 @@ def report_map(r: RebuildReport) -> LispMap:
                    "source-size": r.source_size, "seconds": round(r.seconds, 3)})
 
 
-@primitive("world/rebuild", group="world", unsafe=True)
+@primitive("world/rebuild", group="image", unsafe=True)
 def world_rebuild(dest: Any, mode: Any = Keyword("atomic")) -> LispMap:
     """(world/rebuild "dest" [:atomic|:human]) replays this world's history into a new image."""
     if type(dest) is not str or not dest:
@@ -172,7 +172,7 @@ def world_rebuild(dest: Any, mode: Any = Keyword("atomic")) -> LispMap:
     return report_map(rebuild(_world("world/rebuild"), dest, mode.name))
 
 
-@primitive("world/build-prod", group="world", unsafe=True)
+@primitive("world/build-prod", group="image", unsafe=True)
 def world_build_prod(dest: Any) -> LispMap:
     """(world/build-prod "dest") builds a production image from human history."""
     if type(dest) is not str or not dest:

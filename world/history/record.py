@@ -271,7 +271,7 @@ def seed(world: Any) -> None:
     hist = history_of(world)
     if hist is None or hist.seeded:
         return
-    with open(DEFAULT_RULES, encoding="utf-8") as f:
+    with open(DEFAULT_RULES, encoding="utf-8") as f, world.env.host_grant(("audit",)):
         eval_forms(world, f.read(), "default-rules.lisp")
     if len(hist.pending):
         commit(world, SEED_MESSAGE)

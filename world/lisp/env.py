@@ -9,16 +9,17 @@ narrow it and the budget.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from types import FunctionType
 import weakref
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from . import budget
 from .analyze import SPECIAL, mangle
 from .budget import DEFAULT_LIMITS, Limits
 from .calls import TailCall, bounce, call
 from .errors import EvalError, LispTypeError, SandboxError, UnboundVariable
-from .primitives import GROUPS, load as load_primitives
+from .primitives import load as load_primitives, names_of
 from .types import Box, Closure, Pair, Primitive, Symbol, VOID, make_list
 from .printer import write
 
@@ -49,16 +50,12 @@ class Environment:
 
     registry: "weakref.WeakValueDictionary[str, Environment]" = weakref.WeakValueDictionary()
 
-    def __init__(self, caps: Iterable[str] | None = None, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, caps: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
                  uid: str | None = None) -> None:
         from .runtime import CATCHABLE, condition
         prims = load_primitives()
-        if caps is None:
-            caps = [g for g in GROUPS if g != "internal"]
-        names = set()
-        for c in caps:
-            names |= GROUPS.get(c, {c} if c in prims else set())
-        self.granted = frozenset(names)
+        self.caps = frozenset(caps)         # as granted: group names (or single primitive names)
+        self.granted = names_of(self.caps)
         self.limits = limits
         self.uid = uid or uuid.uuid4().hex
         self.macros: dict[Symbol, Closure] = {}
@@ -186,6 +183,21 @@ class Environment:
                     if isinstance(v.fn, FunctionType):     # not one still waiting to compile
                         v.fn = closure_factory(v.tmpl)(*captured)
 
+    @contextmanager
+    def host_grant(self, caps: Iterable[str]) -> Iterator[None]:
+        """Bind the primitives of `caps` while the host itself runs trusted text here
+        (seeding a world's default rules), then take back those it bound."""
+        prims = load_primitives()
+        added = [k for k in ("g_" + mangle(n) for n in names_of(caps)) if k not in self.ns]
+        for k in added:
+            self.ns[k] = prims[demangle_key(k)]
+        try:
+            yield
+        finally:
+            for k in added:
+                if self.ns.get(k) is prims[demangle_key(k)]:
+                    del self.ns[k]
+
     # ------------------------------------------------------------ macros
     def expand(self, macro: Closure, form: Pair) -> Any:
         """Apply `macro` to the unevaluated operands of `form`."""
@@ -210,14 +222,8 @@ class Environment:
     def child(self, caps: Iterable[str] | None = None, limits: Limits | None = None,
               inherit: bool = True) -> "Environment":
         """A new environment with at most this one's capabilities and budget."""
-        asked = set()
-        if caps is not None:
-            prims = load_primitives()
-            for c in caps:
-                asked |= GROUPS.get(c, {c} if c in prims else set())
-        else:
-            asked = set(self.granted)
-        refused = asked - self.granted
+        asked = self.caps if caps is None else frozenset(caps)
+        refused = names_of(asked) - self.granted
         if refused:
             raise SandboxError(f"child cannot be granted {', '.join(sorted(refused))}")
         lim = self.limits if limits is None else self.limits.narrow(**limits.__dict__)
@@ -239,11 +245,17 @@ class Environment:
         return Closure(closure_factory(tmpl)(*v.captured()), tmpl)
 
 
+def demangle_key(key: str) -> str:
+    """The Lisp name of a namespace key `g_...`."""
+    from .compiler import demangle
+    return demangle(key[2:])
+
+
 def environment_by_id(uid: str) -> Environment:
     """The environment registered under `uid`, created empty if none is (unpickling)."""
     env = Environment.registry.get(uid)
     if env is None:
-        env = Environment(uid=uid)
+        env = Environment((), uid=uid)      # an unknown home: it is granted nothing
         PINNED.append(env)
     return env
 

@@ -365,6 +365,12 @@ def _unquote(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
 SPECIAL[SPLICE] = _unquote
 
 
+def _internal(name: str) -> Pair:
+    """`(quote PRIMITIVE)`: generated code calls an internal primitive no program can name."""
+    from .primitives import load
+    return make_list([QUOTE, load()[name]])
+
+
 @special("define-record")
 def _define_record(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     """(define-record name field...): make-NAME, NAME?, NAME-FIELD, set-NAME-FIELD!"""
@@ -379,15 +385,15 @@ def _define_record(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     defs: list[tuple[str, Any]] = [
         (name, q),
         (f"make-{name}", make_list([LAMBDA, make_list([S(f) for f in fields]),
-                                    make_list([S("%record-make"), q, *[S(f) for f in fields]])])),
+                                    make_list([_internal("%record-make"), q, *[S(f) for f in fields]])])),
         (f"{name}?", make_list([LAMBDA, make_list([S("x")]),
-                                make_list([S("%record?"), q, S("x")])])),
+                                make_list([_internal("%record?"), q, S("x")])])),
     ]
     for i, f in enumerate(fields):
         defs.append((f"{name}-{f}", make_list([LAMBDA, make_list([S("r")]),
-                                               make_list([S("%record-ref"), q, S("r"), i])])))
+                                               make_list([_internal("%record-ref"), q, S("r"), i])])))
         defs.append((f"set-{name}-{f}!", make_list([LAMBDA, make_list([S("r"), S("v")]),
-                                                    make_list([S("%record-set!"), q, S("r"), i, S("v")])])))
+                                                    make_list([_internal("%record-set!"), q, S("r"), i, S("v")])])))
     nodes = []
     for dname, value in defs:
         if type(value) is Pair and value.car is LAMBDA:

@@ -104,7 +104,7 @@ class WorldEnvironment(Environment):
     has the form's names bound by `prepare` before it runs.
     """
 
-    def __init__(self, caps: Any = None, limits: Limits = DEFAULT_LIMITS,
+    def __init__(self, caps: Any = (), limits: Limits = DEFAULT_LIMITS,
                  uid: str | None = None) -> None:
         super().__init__(caps, limits, uid)
         self.binder: Binder | None = None

@@ -42,7 +42,7 @@ def as_map(d: dict[str, Any]) -> LispMap:
     return LispMap((Keyword(k), False if v is None else v) for k, v in d.items())
 
 
-@primitive("world/save", group="world")
+@primitive("world/save", group="image")
 def world_save(name: Any, note: Any = "") -> LispMap:
     """(world/save name [note]) records a named snapshot of the world."""
     if type(note) is not str:
@@ -50,34 +50,34 @@ def world_save(name: Any, note: Any = "") -> LispMap:
     return as_map(_world("world/save").save(_name("world/save", name), note))
 
 
-@primitive("world/snapshots", group="world")
+@primitive("world/snapshots", group="reflect")
 def world_snapshots() -> Any:
     """(world/snapshots) -> the snapshots, oldest first, each a map of name, time, note."""
     return make_list([as_map(s) for s in _world("world/snapshots").snapshots()])
 
 
-@primitive("world/open-snapshot", group="world")
+@primitive("world/open-snapshot", group="reflect")
 def world_open_snapshot(name: Any) -> LispMap:
     """(world/open-snapshot name) -> a map from each name to its value in the snapshot."""
     values = _world("world/open-snapshot").snapshot_values(_name("world/open-snapshot", name))
     return LispMap((Symbol(k), v) for k, v in values.items())
 
 
-@primitive("world/restore", group="world", unsafe=True)
+@primitive("world/restore", group="image", unsafe=True)
 def world_restore(name: Any) -> Any:
     """(world/restore name) makes the world equal to the snapshot, in this transaction."""
     _world("world/restore").restore(_name("world/restore", name))
     return VOID
 
 
-@primitive("world/pack", group="world", unsafe=True)
+@primitive("world/pack", group="image", unsafe=True)
 def world_pack() -> Any:
     """(world/pack) drops old revisions once this form has committed."""
     _world("world/pack").pack_after_commit()
     return VOID
 
 
-@primitive("world/info", group="world")
+@primitive("world/info", group="host")
 def world_info() -> LispMap:
     """(world/info) -> a map: :path :size :objects :definitions :last-transaction :format-version."""
     return as_map(_world("world/info").info())

@@ -9,11 +9,33 @@ proportional to their input.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..types import Primitive
 
 GROUPS: dict[str, set[str]] = {}
+
+CAPABILITIES: dict[str, str] = {
+    "core": "pure computation: numbers, lists, strings, maps, records, read, errors, call/cc",
+    "output": "display, write, newline, write-string (the evaluation's own output)",
+    "reflect": "reading the world: inspect, history and audit reports, snapshots, the evaluator's state",
+    "image": "changing the image: commit, undefine, snapshots (save, restore), save-dev, rebuild, build-prod, pack",
+    "audit": "defining audit rules and checks, running the audit, setting the tolerance",
+    "evaluator": "my-eval: eval-in, extend-eval!, edit-eval!, eval-rollback!, defnative!, its environment API",
+    "eval": "eval: compile and run a form on the ground evaluator, bypassing my-eval",
+    "host": "facts about the host: the image's path and size, the clock",
+    "internal": "never granted: what generated code calls (record constructors, system macros)",
+}
+"""Every capability group, with what it holds. Nothing is granted by default."""
+
+OWNER: tuple[str, ...] = ("core", "output", "reflect", "image", "audit", "evaluator", "eval", "host")
+"""What the owner's own sessions (REPL, `world eval`/`run`) are granted: everything but `internal`."""
+
+LINEAGE: tuple[str, ...] = ("core", "output", "reflect", "evaluator")
+"""What evolution lineage cells and model replies are granted: no image, host, audit or ground eval."""
+
+RULES: tuple[str, ...] = ("core",)
+"""What audit rules are granted (and only the primitives of `core` not marked unsafe)."""
 UNSAFE: set[str] = set()
 PYNAMES: dict[str, str] = {}      # Python function name -> Lisp name, for error messages
 
@@ -42,3 +64,24 @@ def load() -> dict[str, Primitive]:
     """Import every primitive module and return the registry."""
     from . import core, numbers, powers, numtext, lists, strings, data, io  # noqa: F401
     return Primitive.registry
+
+
+def names_of(caps: Iterable[str]) -> frozenset[str]:
+    """The primitive names that capability groups (or single primitive names) `caps` grant.
+
+    An unknown name is refused rather than ignored, so a typo never silently
+    grants less (or, in a later release, more) than was meant; `internal` is never granted.
+    """
+    from ..errors import SandboxError
+    prims = load()
+    out: set[str] = set()
+    for c in caps:
+        if c == "internal":
+            raise SandboxError("the internal capability group cannot be granted")
+        if c in GROUPS:
+            out |= GROUPS[c]
+        elif c in prims and c not in GROUPS.get("internal", ()):
+            out.add(c)
+        else:
+            raise SandboxError(f"unknown capability {c}; the groups are {', '.join(CAPABILITIES)}")
+    return frozenset(out)

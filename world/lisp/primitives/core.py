@@ -102,7 +102,7 @@ def void(*args: Any) -> Any:
     return VOID
 
 
-@primitive("eval", unsafe=True)
+@primitive("eval", group="eval", unsafe=True)
 def eval_(form: Any) -> Any:
     """(eval form) -> the value of form, in this same sandbox and budget."""
     from ..compiler import compile_form
@@ -139,26 +139,26 @@ def _check_record(rt: RecordType, r: Any, who: str) -> Record:
     return r
 
 
-@primitive("%record-make", group="records")
+@primitive("%record-make", group="internal")
 def record_make(rt: RecordType, *values: Any) -> Record:
     """(%record-make type value...)"""
     budget.alloc(64 + 8 * len(values))
     return Record(rt, list(values))
 
 
-@primitive("%record?", group="records")
+@primitive("%record?", group="internal")
 def record_p(rt: RecordType, x: Any) -> bool:
     """(%record? type x)"""
     return type(x) is Record and x.rtype == rt
 
 
-@primitive("%record-ref", group="records")
+@primitive("%record-ref", group="internal")
 def record_ref(rt: RecordType, r: Any, i: int) -> Any:
     """(%record-ref type record index)"""
     return _check_record(rt, r, rt.fields[i]).values[i]
 
 
-@primitive("%record-set!", group="records")
+@primitive("%record-set!", group="internal")
 def record_set(rt: RecordType, r: Any, i: int, v: Any) -> Any:
     """(%record-set! type record index value)"""
     _check_record(rt, r, rt.fields[i]).set_field(i, v)

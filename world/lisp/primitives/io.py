@@ -16,7 +16,7 @@ def _out(text: str) -> None:
         m.write(text)
 
 
-@primitive("display", group="io")
+@primitive("display", group="output")
 def display(x: Any) -> Any:
     """(display x) writes x for people: strings without quotes."""
     from ..printer import display as show
@@ -24,7 +24,7 @@ def display(x: Any) -> Any:
     return VOID
 
 
-@primitive("write", group="io")
+@primitive("write", group="output")
 def write(x: Any) -> Any:
     """(write x) writes x's canonical text."""
     from ..printer import write as show
@@ -32,14 +32,14 @@ def write(x: Any) -> Any:
     return VOID
 
 
-@primitive("newline", group="io")
+@primitive("newline", group="output")
 def newline() -> Any:
     """(newline)"""
     _out("\n")
     return VOID
 
 
-@primitive("write-string", group="io")
+@primitive("write-string", group="output")
 def write_string(s: Any) -> Any:
     """(write-string s)"""
     from ..printer import display as show
