@@ -7,30 +7,26 @@ the rule; it never blocks the commit it was auditing.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..lisp.budget import Limits, Meter
 from ..lisp.calls import call
 from ..lisp.compiler import closure_factory
 from ..lisp.env import Environment
-from ..lisp.errors import Interrupted, LispError
-from ..lisp.primitives import GROUPS, UNSAFE
+from ..lisp.errors import Interrupted, LispError, SandboxError
+from ..lisp.primitives import RULES, UNSAFE, names_of
 from ..lisp.runtime import translate
 from ..lisp.printer import write
-from ..lisp.types import Closure, Template, is_true
+from ..lisp.types import Char, Closure, Keyword, LispMap, Pair, Symbol, Template, is_true
 from .store import Rule
 
 RULE_LIMITS = Limits(steps=20_000, memory=4 * 1024 * 1024, seconds=1.0, depth=500,
                      output=0, string=100_000, length=100_000)
 SEVERITIES = ("info", "warning", "error")
 BROKEN = "rule-error"
-
-# Sandboxes by the capabilities they grant (or their home grants; usually one per process), and the
-# rules' predicates compiled into them, by source text: compiling is the slow part.
-_SANDBOXES: dict[frozenset[str], Environment] = {}
-_COMPILED: dict[tuple[int, str, tuple[str, ...]], tuple[Template, Any]] = {}
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -46,20 +42,26 @@ class Violation:
         return (self.rule, self.category, self.severity, self.message)
 
 
+# Each world's rules run in a rule environment of its own (kept weakly by the world's
+# environment), so nothing one world's rules do reaches another world's.
+_SANDBOXES: "weakref.WeakKeyDictionary[Environment, Environment]" = weakref.WeakKeyDictionary()
+DATA = (int, float, Fraction, complex, str, bool, Symbol, Keyword, Char, type(None))
+
+
 def sandbox(home: Environment) -> Environment:
-    """The rule sandbox for environment `home`: safe core primitives, small budget."""
-    env = _SANDBOXES.get(home.granted)
+    """The rule environment of the world whose environment is `home`: the safe core
+    primitives it was granted, a small budget, and globals no rule can rebind."""
+    env = _SANDBOXES.get(home)
     if env is None:
-        safe = frozenset(n for n in GROUPS.get("core", ()) if n not in UNSAFE and n in home.granted)
-        env = _SANDBOXES.get(safe)
-        if env is None:
-            env = _SANDBOXES[safe] = Environment(safe, RULE_LIMITS)
-        _SANDBOXES[home.granted] = env
+        safe = frozenset(n for n in names_of(RULES) if n not in UNSAFE and n in home.granted)
+        env = _SANDBOXES[home] = Environment(safe, RULE_LIMITS)
+        env.sealed = True
+        env.rule_code = {}
     return env
 
 
 def _predicate(rule: Rule, env: Environment) -> Any:
-    """The rule's predicate recompiled into the sandbox (cached per session)."""
+    """The rule's predicate recompiled into the rule environment (cached per session)."""
     cached = getattr(rule, "_v_sandboxed", None)
     if cached is not None and cached[0] is env and cached[1] is rule.when:
         return cached[2]
@@ -69,14 +71,43 @@ def _predicate(rule: Rule, env: Environment) -> Any:
 
 
 def _rehome(c: Closure, env: Environment) -> Closure:
-    """Closure `c` compiled to run in `env` (the compiled code is shared by equal sources)."""
+    """Closure `c` compiled to run in `env` (the compiled code is shared by equal sources).
+
+    What it captured must be plain immutable data: a rule holds no procedure,
+    box or record of the world's, so it can neither reach nor change world state.
+    """
+    captured = c.captured()
+    for v in captured:
+        if not _plain(v):
+            raise SandboxError("a rule may capture only plain data, not procedures, boxes or records")
     t = c.tmpl
-    key = (id(env), write(t.form), t.free)
-    hit = _COMPILED.get(key)
+    key = (write(t.form), t.free)
+    hit = env.rule_code.get(key)
     if hit is None:
         tmpl = Template(t.form, t.name, t.free, t.doc, t.glob, env)
-        hit = _COMPILED[key] = (tmpl, closure_factory(tmpl))
-    return Closure(hit[1](*c.captured()), hit[0])
+        hit = env.rule_code[key] = (tmpl, closure_factory(tmpl))
+    return Closure(hit[1](*captured), hit[0])
+
+
+def _plain(x: Any, budget_left: int = 10_000) -> bool:
+    """Is `x` immutable data (numbers, text, symbols, and lists, vectors, maps of them)?"""
+    todo = [x]
+    while todo:
+        budget_left -= 1
+        if budget_left < 0:
+            return False
+        v = todo.pop()
+        t = type(v)
+        if t is Pair:
+            todo += (v.car, v.cdr)
+        elif t is tuple:
+            todo += v
+        elif t is LispMap:
+            for k, w in v.items():
+                todo += (k, w)
+        elif t not in DATA:
+            return False
+    return True
 
 
 def run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:

@@ -49,6 +49,7 @@ class Environment:
     """A sandbox: namespace, macros, docs, capabilities and limits."""
 
     registry: "weakref.WeakValueDictionary[str, Environment]" = weakref.WeakValueDictionary()
+    sealed = False      # a sealed environment's globals cannot be defined or set (audit rules)
 
     def __init__(self, caps: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
                  uid: str | None = None) -> None:
@@ -126,6 +127,8 @@ class Environment:
         return None
 
     def _define(self, sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> Symbol:
+        if self.sealed:
+            raise SandboxError(f"define: this environment's globals are sealed ({sym.name})")
         if sym in SPECIAL:
             raise SandboxError(f"cannot redefine the special form {sym.name}")
         inlined = self.inlinable(sym) is not None
@@ -147,6 +150,8 @@ class Environment:
         return sym
 
     def _setg(self, sym: Symbol, value: Any) -> None:
+        if self.sealed:
+            raise SandboxError(f"set!: this environment's globals are sealed ({sym.name})")
         key = "g_" + mangle(sym.name)
         if key not in self.ns:
             raise UnboundVariable(f"set!: {write(sym)} is not defined")

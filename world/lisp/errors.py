@@ -101,6 +101,13 @@ class SandboxError(LispError):
     kind = "sandbox"
 
 
+class SandboxFailure(EvalError):
+    """A `(sandbox ...)` was refused or ran out of the limits its caller gave it;
+    unlike the caller's own budget, the caller can `guard` it."""
+
+    kind = "sandbox"
+
+
 class BudgetExceeded(LispError):
     """A resource budget (steps, memory, time, depth, size, output) ran out.
 

@@ -1,0 +1,145 @@
+"""`(sandbox 'FORM :caps [:core] :steps N :memory BYTES :seconds S)`: a child evaluation.
+
+The form runs in a fresh environment granted at most the caller's
+capabilities (only `core` unless `:caps` says otherwise), under limits that
+are at most what the caller has left, and every step, byte and character of
+output it uses is charged to the caller as it runs. Sandboxes nest and only
+ever narrow.
+
+What crosses the boundary is data: a form holding a procedure, or a result
+holding a procedure made inside, is refused, because a procedure carries the
+capabilities of the environment it was made in and runs on that
+environment's meter. Running out of the child's own limits raises an error
+the caller can `guard`; running out of the caller's budget stops the caller.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import budget
+from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure
+from ..types import Box, Closure, Keyword, LispMap, Pair, Record, Symbol
+from . import CAPABILITIES, primitive
+
+OPTIONS = ("caps", "steps", "memory", "seconds")
+
+
+def _options(opts: tuple) -> dict[str, Any]:
+    if len(opts) % 2:
+        raise LispTypeError("sandbox: options come in pairs, :key value")
+    out: dict[str, Any] = {}
+    for k, v in zip(opts[::2], opts[1::2]):
+        if type(k) is not Keyword or k.name not in OPTIONS:
+            raise LispTypeError(f"sandbox: unknown option; expected one of :{' :'.join(OPTIONS)}")
+        out[k.name] = v
+    return out
+
+
+def _caps(x: Any) -> frozenset[str]:
+    """Capability names from a vector or list of keywords, symbols or strings."""
+    items: list[Any] = []
+    if type(x) is tuple:
+        items = list(x)
+    else:
+        while type(x) is Pair:
+            items.append(x.car)
+            x = x.cdr
+        if x is not None:
+            raise LispTypeError("sandbox: :caps expects a vector of capability names such as [:core]")
+    names = set()
+    for c in items:
+        name = c.name if type(c) in (Keyword, Symbol) else c
+        if type(name) is not str or name not in CAPABILITIES or name == "internal":
+            groups = ", ".join(":" + n for n in CAPABILITIES if n != "internal")
+            what = f":{name}" if type(name) is str else "a non-name"
+            raise SandboxFailure(f"unknown capability {what}; the groups are {groups}")
+        names.add(name)
+    return frozenset(names)
+
+
+def _limit(opts: dict[str, Any], key: str, left: float, kind: type | tuple) -> float:
+    v = opts.get(key)
+    if v is None:
+        return left
+    if isinstance(v, bool) or not isinstance(v, kind) or v < 0:
+        raise LispTypeError(f"sandbox: :{key} expects a non-negative number")
+    return min(v, left)
+
+
+def _procedures(x: Any, who: str) -> None:
+    """Refuse `x` if it holds a procedure (charged per node visited)."""
+    todo = [x]
+    seen = 0
+    while todo:
+        v = todo.pop()
+        seen += 1
+        if seen & 255 == 0:
+            budget.charge(256)
+        t = type(v)
+        if t is Pair:
+            todo.append(v.car)
+            todo.append(v.cdr)
+        elif t is tuple:
+            todo.extend(v)
+        elif t is LispMap:
+            for k, w in v.items():
+                todo.append(k)
+                todo.append(w)
+        elif t is Box:
+            todo.append(v.v)
+        elif t is Record:
+            todo.extend(v.values)
+        elif t is Closure:
+            raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
+
+
+def _spent(m: budget.Meter) -> bool:
+    """Has meter `m` (the caller's) run out of steps, memory or time, or been stopped?"""
+    m.sync()
+    lim = m.limits
+    return (m.interrupted or m.base >= lim.steps or m.mem >= lim.memory
+            or m.out_len >= lim.output or time.monotonic() >= m.deadline)
+
+
+@primitive("sandbox")
+def sandbox(form: Any, *opts: Any) -> Any:
+    """(sandbox form :caps [:core] :steps n :memory bytes :seconds s) -> form's value, in a child sandbox."""
+    from ..runtime import run
+    parent = budget.current()
+    home = parent.ns["_env"]
+    o = _options(opts)
+    caps = _caps(o["caps"]) if "caps" in o else frozenset({"core"})
+    try:
+        kid_env = home.child(caps, inherit=False)
+    except SandboxError as e:
+        raise SandboxFailure(f"{e.message}") from None
+    _procedures(form, "the form")
+    lim = parent.limits
+    parent.sync()
+    steps_left = max(0, lim.steps - parent.base)
+    mem_left = max(0, lim.memory - parent.mem)
+    secs_left = max(0.0, parent.deadline - time.monotonic())
+    out_left = max(0, lim.output - parent.out_len)
+    limits = kid_env.limits.narrow(
+        steps=int(_limit(o, "steps", steps_left, int)),
+        memory=int(_limit(o, "memory", mem_left, int)),
+        seconds=float(_limit(o, "seconds", secs_left, (int, float))),
+        output=out_left)
+    kid_env.limits = limits
+    before = len(parent.out)
+    try:
+        value = run(kid_env, form, limits, out=parent.out).value
+    except BudgetExceeded as e:
+        parent.out_len += sum(len(t) for t in parent.out[before:])
+        if e.budget in ("interrupt", "pause") or _spent(parent):
+            raise           # the caller's own budget ran out (or it was stopped): the caller stops
+        raise SandboxFailure(f"budget exceeded: {e.message}") from None
+    except BaseException:
+        parent.out_len += sum(len(t) for t in parent.out[before:])
+        raise
+    parent.out_len += sum(len(t) for t in parent.out[before:])
+    _procedures(value, "the value")
+    return value
+
+
