@@ -189,9 +189,8 @@ class World:
     def _check_storable(self, value: Any, limits: Limits, started: float) -> None:
         """Walk what the commit will store, charged to what is left of the form's budget."""
         spent = value.steps if type(value) is Result else 0
-        left = replace(limits, steps=max(0, limits.steps - spent),
-                       seconds=max(0.0, limits.seconds - (time.monotonic() - started)))
-        steps = storable.check(storable.changed_objects(self.image.conn), left)
+        steps = storable.check(storable.changed_objects(self.image.conn), limits, spent,
+                               time.monotonic() - started)
         if type(value) is Result:
             value.steps += steps
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
 import time
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -17,9 +18,11 @@ import transaction
 from persistent.TimeStamp import TimeStamp
 from ZODB.POSException import ConflictError, POSError, ReadOnlyError, StateLoadError
 
-from ..lisp.errors import LispError, LispTypeError
+from ..lisp.errors import BudgetExceeded, InternalError, LispError, LispTypeError
+from ..lisp.runtime import on_big_stack
 from .errors import ImageError, ReadOnlyWorld
 from .format import forget, migrated_in
+from .storable import commit_depth, too_deep
 from .root import FORMAT_VERSION, ROOT_KEY, WorldRoot, find_root
 from .storage import (CACHE_OBJECTS, WorldDB, file_storage, memory_storage, safe_dsn,
                       zeo_storage)
@@ -123,7 +126,7 @@ class Image:
             if len(names) > NOTE_NAMES:
                 txn.setExtendedInfo("more-names", len(names) - NOTE_NAMES)
         try:
-            self.tm.commit()
+            self._commit_deep()
         except ConflictError:
             raise
         except ReadOnlyError:
@@ -139,6 +142,28 @@ class Image:
             self.tm.abort()
             raise ImageError(f"cannot write to {self.where} ({type(e).__name__}: {e}): "
                              f"nothing of this form was saved") from None
+        except RecursionError:
+            self.tm.abort()
+            raise too_deep() from None
+        except MemoryError:
+            self.tm.abort()
+            raise BudgetExceeded("memory", f"cannot store {_names(names)}: host memory "
+                                 f"exhausted") from None
+        except Exception as e:
+            self.tm.abort()
+            raise InternalError(f"committing {_names(names)} failed: "
+                                f"{type(e).__name__}: {e}") from None
+
+    def _commit_deep(self) -> None:
+        """Commit on the evaluation thread's large stack, deep enough for any storable value."""
+        def work() -> None:
+            old = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(old, commit_depth()))
+            try:
+                self.tm.commit()
+            finally:
+                sys.setrecursionlimit(old)
+        on_big_stack(work)
 
     def write_back_migrated(self) -> int:
         """Store again the objects whose format was migrated when they loaded."""
