@@ -9,15 +9,12 @@ argument count, an unbound name) are translated here into the world's own
 errors, with a Lisp backtrace read off the Python traceback through the
 compiler's line maps.
 
-A paused evaluation is data: evaluation is deterministic, so a `Suspension`
-holds the environment as it was before the form ran, the form's text, the
-step at which it paused and how much output was already delivered. Resuming
-(in any process) replays the form up to that step without repeating its
-output, then carries on: the same final value, the same total step count.
+A paused evaluation is data, not pickle: `suspend.py` writes it as a
+`world-suspension/1` JSON document; `start`, `resume` and `Suspension` are
+re-exported here.
 """
 from __future__ import annotations
 
-import pickle
 import queue
 import re
 import sys
@@ -248,9 +245,11 @@ def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = 
         limits = env.limits
     elif env.limits is not DEFAULT_LIMITS:
         limits = env.limits.narrow(**limits.__dict__)
+    nested = budget.CURRENT is not None
+    if nested:
+        limits = budget.within(limits)
     meter = Meter(env.ns, limits, out)
     meter.pause_at = pause_at
-    nested = budget.CURRENT is not None
     if nested:
         value = _run_in(env, form, meter, source)
     else:
@@ -260,75 +259,5 @@ def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = 
 
 # ---------------------------------------------------------------- pausing
 
-class Suspension:
-    """A paused evaluation, as bytes that any process can resume."""
-
-    def __init__(self, snapshot: bytes, text: str, step: int, delivered: int,
-                 limits: Limits) -> None:
-        self.snapshot, self.text, self.step = snapshot, text, step
-        self.delivered, self.limits = delivered, limits
-
-    def to_bytes(self) -> bytes:
-        return pickle.dumps((self.snapshot, self.text, self.step, self.delivered, self.limits))
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "Suspension":
-        return cls(*pickle.loads(data))
-
-
-def snapshot(env: Any) -> bytes:
-    """The environment's state (globals, macros, docs) as bytes."""
-    header = pickle.dumps((env.uid, sorted(env.granted), env.limits, env.gensyms))
-    body = pickle.dumps((list(env.globals().items()), list(env.macros.items()),
-                         list(env.docs.items())), protocol=5)
-    return pickle.dumps((header, body))
-
-
-def restore(data: bytes) -> Any:
-    """An environment rebuilt from `snapshot` bytes (in this or another process).
-
-    The header (plain data) is read first, so the environment exists under
-    its id before the closures that refer to it are unpickled.
-    """
-    from .env import Environment
-    header, body = pickle.loads(data)
-    uid, granted, limits, gensyms = pickle.loads(header)
-    env = Environment.registry.get(uid) or Environment(granted, limits, uid=uid)
-    globs, macros, docs = pickle.loads(body)
-    env.gensyms = gensyms
-    for sym, v in globs:
-        env.define(sym, v)
-    env.macros.update(macros)
-    env.docs.update(docs)
-    return env
-
-
-def start(env: Any, text: str, pause_at: int, limits: Limits | None = None
-          ) -> tuple[Result | None, Suspension | None]:
-    """Evaluate `text`; if it reaches step `pause_at`, return a Suspension instead."""
-    from .reader import read_all
-    snap = snapshot(env)
-    out: list[str] = []
-    lim = limits or env.limits
-    value = None
-    steps = 0
-    try:
-        for form in read_all(text):
-            r = run(env, form, lim, pause_at=pause_at - steps, out=out)
-            value, steps = r.value, steps + r.steps
-    except Paused:
-        return None, Suspension(snap, text, pause_at, len("".join(out)), lim)
-    return Result(value, steps, "".join(out), 0), None
-
-
-def resume(susp: Suspension) -> Result:
-    """Finish a paused evaluation: replay to its step silently, then continue."""
-    from .reader import read_all
-    env = restore(susp.snapshot)
-    out: list[str] = []
-    value, steps = None, 0
-    for form in read_all(susp.text):
-        r = run(env, form, susp.limits, out=out)
-        value, steps = r.value, steps + r.steps
-    text = "".join(out)[susp.delivered:]
-    return Result(value, steps, text, 0)
+# Paused evaluations are documents, not pickles: see suspend.py.
+from .suspend import Suspension, resume, start  # noqa: E402,F401

@@ -361,7 +361,9 @@ class Closure(Procedure):
         cells = self.fn.__closure__ or ()
         names = self.fn.__code__.co_freevars
         by_name = dict(zip(names, cells))
-        return tuple(by_name[n].cell_contents for n in self.tmpl.free)
+        # A procedure that calls itself only in tail position is compiled as a loop,
+        # so its own name, though captured, has no cell: its value is the procedure.
+        return tuple(by_name[n].cell_contents if n in by_name else self for n in self.tmpl.free)
 
     def __reduce__(self):
         return (_rebuild_closure, (self.tmpl, self.captured()))
