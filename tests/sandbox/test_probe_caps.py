@@ -241,3 +241,14 @@ def test_rules_are_granted_core_only(tmp_path: Path, body: str) -> None:
     w.eval("(define (f x) x)")
     assert "unbound variable" in value(w, "(audit/violations 'f)")
     w.close()
+
+
+def test_a_box_that_holds_itself_crosses_as_data(owner: world.World) -> None:
+    assert value(owner, "(define b (box 0)) (set-box! b b) (box? (sandbox (list 'quote b)))") == "#t"
+
+
+def test_a_procedure_hidden_in_a_record_is_refused(owner: world.World) -> None:
+    owner.eval("(define-record holder x)")
+    # a primitive the caller holds may be handed over, as in an object-capability system
+    assert value(owner, "((holder-x (sandbox (list 'quote (make-holder car)))) '(1 2))") == "1"
+    assert isinstance(failure(owner, "(sandbox (list 'quote (make-holder (lambda () 1))))"), SandboxFailure)

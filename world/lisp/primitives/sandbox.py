@@ -47,6 +47,7 @@ def _caps(x: Any) -> frozenset[str]:
             x = x.cdr
         if x is not None:
             raise LispTypeError("sandbox: :caps expects a vector of capability names such as [:core]")
+    budget.charge(len(items))
     names = set()
     for c in items:
         name = c.name if type(c) in (Keyword, Symbol) else c
@@ -68,13 +69,15 @@ def _limit(opts: dict[str, Any], key: str, left: float, kind: type | tuple) -> f
 
 
 def _procedures(x: Any, who: str) -> None:
-    """Refuse `x` if it holds a procedure (charged per node visited)."""
+    """Refuse `x` if it holds a procedure (charged per node visited; boxes and records,
+    which can hold themselves, are visited once)."""
     todo = [x]
-    seen = 0
+    seen: set[int] = set()
+    visits = 0
     while todo:
         v = todo.pop()
-        seen += 1
-        if seen & 255 == 0:
+        visits += 1
+        if visits & 255 == 0:
             budget.charge(256)
         t = type(v)
         if t is Pair:
@@ -86,10 +89,10 @@ def _procedures(x: Any, who: str) -> None:
             for k, w in v.items():
                 todo.append(k)
                 todo.append(w)
-        elif t is Box:
-            todo.append(v.v)
-        elif t is Record:
-            todo.extend(v.values)
+        elif t is Box or t is Record:
+            if id(v) not in seen:
+                seen.add(id(v))
+                todo.extend((v.v,) if t is Box else v.values)
         elif t is Closure:
             raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
 
