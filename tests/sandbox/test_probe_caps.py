@@ -252,3 +252,9 @@ def test_a_procedure_hidden_in_a_record_is_refused(owner: world.World) -> None:
     # a primitive the caller holds may be handed over, as in an object-capability system
     assert value(owner, "((holder-x (sandbox (list 'quote (make-holder car)))) '(1 2))") == "1"
     assert isinstance(failure(owner, "(sandbox (list 'quote (make-holder (lambda () 1))))"), SandboxFailure)
+
+
+def test_capabilities_names_the_grant(owner: world.World, lineage: world.World) -> None:
+    assert value(owner, "(capabilities)") == "(:audit :core :eval :evaluator :host :image :output :reflect)"
+    assert value(lineage, "(capabilities)") == "(:core :evaluator :output :reflect)"
+    assert value(lineage, "(sandbox '(capabilities))") == "(:core)"

@@ -146,3 +146,11 @@ def sandbox(form: Any, *opts: Any) -> Any:
     return value
 
 
+
+
+@primitive("capabilities")
+def capabilities() -> Any:
+    """(capabilities) -> the capability groups the running environment was granted, as keywords."""
+    from ..types import make_list
+    env = budget.current().ns["_env"]
+    return make_list([Keyword(c) for c in sorted(env.caps)])
