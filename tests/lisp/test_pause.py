@@ -129,7 +129,8 @@ def test_resume_with_definitions_made_before_the_pause(tmp_path: Path) -> None:
     whole = full_run(text, setup)
     susp = paused(whole.steps // 2, text, setup)
     value, steps, output = resume_elsewhere(susp, tmp_path)
-    assert (value, steps) == (write(whole.value), whole.steps) == ("200010001", 20001)
+    assert (value, steps) == (write(whole.value), whole.steps)
+    assert value == "200010001"
     assert whole.output[:susp.delivered] + output == whole.output == "go 200010000"
 
 
