@@ -1,7 +1,6 @@
 """Development images: a copy of the whole world with its whole history."""
 from __future__ import annotations
 
-import os
 import tempfile
 from typing import Any
 
@@ -12,28 +11,29 @@ from ZODB.POSException import POSError
 
 from ..lisp.errors import EvalError
 from ..objects.root import ROOT_KEY
+from .newimage import creating, target
 from .record import refuse_pending
 
 
-def save_dev(world: Any, path: str) -> dict[str, Any]:
-    """Copy every committed transaction of `world` into a new image at `path`."""
+def save_dev(world: Any, path: str, base: str | None = None) -> dict[str, Any]:
+    """Copy every committed transaction of `world` into a new `.fs` image at `path`
+    (relative to `base`); see newimage.py for which names are allowed."""
     refuse_pending(world, "world/save-dev")
-    path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and os.path.getsize(path) > 0:
-        raise EvalError(f"world/save-dev: {path} already exists: give a new path")
-    try:
-        dest = FileStorage(path, create=True)
-    except (OSError, POSError) as e:
-        raise EvalError(f"world/save-dev: cannot create {path}: {e}") from None
-    source = world.image.db.storage
-    try:
-        if isinstance(source, FileStorage) or hasattr(source, "_server"):
-            dest.copyTransactionsFrom(source)     # every transaction, old revisions too
-        else:
-            _export(world, dest)                  # a storage that cannot be iterated: the objects
-        size = dest.getSize()
-    finally:
-        dest.close()
+    path = target("world/save-dev", path, base)
+    with creating("world/save-dev", path) as tmp:
+        try:
+            dest = FileStorage(tmp, create=True)
+        except POSError as e:
+            raise EvalError(f"world/save-dev: cannot create {path}: {e}") from None
+        source = world.image.db.storage
+        try:
+            if isinstance(source, FileStorage) or hasattr(source, "_server"):
+                dest.copyTransactionsFrom(source)     # every transaction, old revisions too
+            else:
+                _export(world, dest)                  # a storage that cannot be iterated: the objects
+            size = dest.getSize()
+        finally:
+            dest.close()
     return {"path": path, "size": size}
 
 

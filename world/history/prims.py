@@ -14,6 +14,7 @@ from ..lisp.types import Keyword, LispMap, Symbol, make_list, to_pylist
 from ..objects.prims import _world, as_map
 from . import views
 from .images import save_dev
+from .newimage import base_of
 from .rebuild import RebuildReport, rebuild
 from .record import audit_of, commit, history_of, record
 
@@ -148,7 +149,8 @@ def world_save_dev(path: Any) -> LispMap:
     """(world/save-dev "path") writes a development image: the whole world and history."""
     if type(path) is not str or not path:
         raise LispTypeError("world/save-dev: expected a path (a string)")
-    return as_map(save_dev(_world("world/save-dev"), path))
+    w = _world("world/save-dev")
+    return as_map(save_dev(w, path, base_of(w)))
 
 
 def report_map(r: RebuildReport) -> LispMap:
@@ -169,7 +171,8 @@ def world_rebuild(dest: Any, mode: Any = Keyword("atomic")) -> LispMap:
         raise LispTypeError("world/rebuild: expected a destination path (a string)")
     if type(mode) is not Keyword or mode.name not in ("atomic", "human"):
         raise LispTypeError("world/rebuild: the history is :atomic or :human")
-    return report_map(rebuild(_world("world/rebuild"), dest, mode.name))
+    w = _world("world/rebuild")
+    return report_map(rebuild(w, dest, mode.name, base=base_of(w)))
 
 
 @primitive("world/build-prod", group="image", unsafe=True)
@@ -177,4 +180,5 @@ def world_build_prod(dest: Any) -> LispMap:
     """(world/build-prod "dest") builds a production image from human history."""
     if type(dest) is not str or not dest:
         raise LispTypeError("world/build-prod: expected a destination path (a string)")
-    return report_map(rebuild(_world("world/build-prod"), dest, "human", production=True))
+    w = _world("world/build-prod")
+    return report_map(rebuild(w, dest, "human", production=True, base=base_of(w)))

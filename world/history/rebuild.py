@@ -22,6 +22,7 @@ from ..lisp.reader import read
 from ..lisp.runtime import on_big_stack
 from ..objects.image import Image
 from .commits import History
+from .newimage import creating, target
 from .views import no_gc
 from .record import PRODUCTION, history_of, refuse_pending, run_top, source_text
 
@@ -311,8 +312,9 @@ def _dry(w: Any, fn: Callable[[], Any]) -> Any:
 
 
 def rebuild(source: Any, dest: str, mode: str = "atomic", production: bool = False,
-            progress: Progress | None = None) -> RebuildReport:
-    """Replay `source`'s history (atomic or human) into a new image at `dest`."""
+            progress: Progress | None = None, base: str | None = None) -> RebuildReport:
+    """Replay `source`'s history (atomic or human) into a new `.fs` image at `dest`
+    (relative to `base`); see newimage.py for which names are allowed."""
     if mode not in ("atomic", "human"):
         raise EvalError(f"rebuild: unknown history {mode!r}: expected atomic or human")
     hist = history_of(source)
@@ -321,9 +323,12 @@ def rebuild(source: Any, dest: str, mode: str = "atomic", production: bool = Fal
     if production:
         mode = "human"
         refuse_pending(source, "build-prod")
+    who = "world/build-prod" if production else "world/rebuild"
+    final = target(who, dest, base)
     started = time.perf_counter()
-    with no_gc():
-        report = _rebuild(source, hist, os.path.abspath(os.fspath(dest)), mode, production, progress)
+    with no_gc(), creating(who, final) as tmp:
+        report = _rebuild(source, hist, tmp, mode, production, progress)
+        report.dest = final
     report.seconds = time.perf_counter() - started
     return report
 

@@ -189,6 +189,11 @@ class Image:
         except (OSError, POSError) as e:
             raise ImageError(f"cannot pack {self.where} ({type(e).__name__}: {e}): "
                              f"the image is unchanged") from None
+        if self.path:       # the owner dropped the old revisions: FileStorage's copy of them goes too
+            try:
+                os.unlink(self.path + ".old")
+            except OSError:
+                pass
 
     def last_transaction(self) -> float:
         """The time of the last committed transaction (seconds since the epoch)."""
