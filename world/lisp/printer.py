@@ -1,8 +1,10 @@
 """The printer: the reader's inverse, giving one canonical text per value.
 
 It walks values with an explicit stack of pending work, so long lists and
-deep nesting never touch Python's recursion limit, and it keeps the boxes and
-records on the current path so a cycle through one prints as `#<cycle>`.
+deep nesting (maps as keys of maps included) never touch Python's recursion
+limit, and it keeps the boxes and records on the current path so a cycle
+through one prints as `#<cycle>`. Every node visited is charged to the
+running budget, and a `limit` bounds the text (and so the work) of one call.
 """
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from fractions import Fraction
 import re
 from typing import Any, Callable
 
+from . import budget
+from .cost import charge_digits
 from .reader import DELIMS, parse_atom
 from .types import (Box, Char, Closure, Continuation, ErrorObject, Keyword,
                     LispMap, Pair, Primitive, Procedure, Record, RecordType,
                     Symbol, Void)
 
-__all__ = ["write", "display"]
+__all__ = ["write", "display", "TRUNCATED"]
 
 
 # ---------------------------------------------------------------- atoms
@@ -38,9 +42,18 @@ def _escape(s: str, escapes: dict[str, str]) -> str:
 
 def write_string(s: str) -> str:
     """A string literal that reads back as `s`."""
+    if len(s) > 4096:
+        budget.charge(len(s) >> 6)
     if s.isprintable() and '"' not in s and "\\" not in s:
         return f'"{s}"'
     return f'"{_escape(s, _STRING_ESCAPES)}"'
+
+
+def _raw(s: str) -> str:
+    """`s` as displayed: itself, charged when long."""
+    if len(s) > 4096:
+        budget.charge(len(s) >> 6)
+    return s
 
 
 def _reads_as_symbol(name: str) -> bool:
@@ -70,11 +83,14 @@ def write_keyword(name: str) -> str:
     return f":|{_escape(name, _BAR_ESCAPES)}|"
 
 
-def _int(x: int) -> str:
+def _int(x: int, disp: bool = False) -> str:
     try:
-        return str(x)
-    except ValueError:      # over Python's 4300-digit limit
-        return "-" + _digits(-x, 0) if x < 0 else _digits(x, 0)
+        text = str(x)
+    except ValueError:              # over Python's 4300-digit limit
+        text = "-" + _digits(-x, 0) if x < 0 else _digits(x, 0)
+    if len(text) > 300:
+        charge_digits(len(text))    # decimal conversion is quadratic
+    return text
 
 
 def _digits(n: int, width: int) -> str:
@@ -114,10 +130,10 @@ def _procedure_name(kind: str, name: Any) -> str:
 # Writers for values with no parts, by exact type; each takes (value, display).
 _ATOMS: dict[type, Callable[[Any, bool], str]] = {
     bool: lambda x, d: "#t" if x else "#f",
-    int: lambda x, d: _int(x),
+    int: _int,
     float: lambda x, d: _float(x),
     Fraction: lambda x, d: _fraction(x),
-    str: lambda x, d: x if d else write_string(x),
+    str: lambda x, d: _raw(x) if d else write_string(x),
     Symbol: lambda x, d: x.name if d else write_symbol(x.name),
     Keyword: lambda x, d: ":" + x.name if d else write_keyword(x.name),
     Char: lambda x, d: x.c if d else _char(x.c),
@@ -132,18 +148,64 @@ _ATOMS: dict[type, Callable[[Any, bool], str]] = {
 
 # ---------------------------------------------------------------- walking
 
-_VALUE, _TEXT, _REST, _ITEMS, _LEAVE = range(5)
+_VALUE, _TEXT, _REST, _ITEMS, _LEAVE, _BEGIN, _END, _MAP, _MORE = range(9)
+_CHECK = 256            # pending items taken between looks at the output's size and charges
+_RUN = 64               # list or vector elements printed per pending item
+_RUNS = range(_RUN)
+TRUNCATED = "..."       # what a write cut short by its `limit` ends with
 
 
-def _walk(v: Any, disp: bool, active: set[int]) -> str:
-    """The text of `v`; `active` holds ids of the boxes and records being printed."""
-    out: list[str] = []
+class _Cut(Exception):
+    """The text reached the writer's limit."""
+
+
+class _Walk:
+    """The running account of one walk: nodes visited, characters made, the limit."""
+
+    __slots__ = ("limit", "chars", "pieces", "charged")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.chars = 0
+        self.pieces = 0
+        self.charged = 0
+
+    def account(self, nodes: int, pieces: list[str], mark: int) -> int:
+        """Count the pieces made since `mark`, charge for the work (a step per item
+        taken and per two pieces made; long atoms charge for themselves), stop at the limit."""
+        if mark < len(pieces):
+            self.pieces += len(pieces) - mark
+            if self.limit is not None:
+                self.chars += sum(map(len, pieces[mark:]))
+                if self.chars > self.limit:
+                    raise _Cut()
+        steps = nodes + (self.pieces >> 1) - self.charged
+        self.charged += steps
+        budget.charge(steps)
+        return len(pieces)
+
+
+def _walk(v: Any, disp: bool, acct: _Walk, base: list[str]) -> None:
+    """Append the text of `v` to `base`, one node at a time, charging per node visited.
+
+    Map keys are written into a buffer of their own first (the entries are
+    printed sorted by their keys' written form); `_BEGIN`/`_END` open and
+    close such a buffer, so even maps nested as keys never recurse.
+    """
+    out = base
     emit = out.append
+    saved: list[tuple[list[str], bool, int]] = []       # buffers and modes of open captures
+    active: set[int] = set()        # ids of the boxes and records on the current path
     stack: list[tuple[int, Any]] = [(_VALUE, v)]
     push, pop = stack.append, stack.pop
     atoms = _ATOMS
+    nodes, check, mark = 0, _CHECK, 0
     while stack:
         op, x = pop()
+        nodes += 1
+        if nodes > check:
+            mark = acct.account(nodes, out, mark)
+            check = nodes + _CHECK
         p = None                    # set to a list whose elements to print next
         if op == _VALUE:
             f = atoms.get(type(x))
@@ -163,7 +225,7 @@ def _walk(v: Any, disp: bool, active: set[int]) -> str:
                 emit("[")
                 push((_ITEMS, (x, 0, "]", None)))
             elif t is LispMap:
-                _map(x, disp, active, emit, push)
+                _map(x, disp, push)
             elif t is Box or t is Record:
                 if id(x) in active:
                     emit("#<cycle>")
@@ -203,10 +265,15 @@ def _walk(v: Any, disp: bool, active: set[int]) -> str:
         elif op == _TEXT:
             emit(x)
             continue
+        elif op == _MORE:
+            p = x
         elif op == _ITEMS:
             seq, i, close, labels = x
             n = len(seq)
-            while i < n:
+            stop = i + _RUN
+            if stop > n:
+                stop = n
+            while i < stop:
                 if i:
                     emit(" ")
                 if labels is not None:
@@ -220,13 +287,32 @@ def _walk(v: Any, disp: bool, active: set[int]) -> str:
                     break
                 emit(f(e, disp))
             else:
-                emit(close)
+                if i < n:
+                    push((_ITEMS, (seq, i, close, labels)))
+                else:
+                    emit(close)
+            continue
+        elif op == _BEGIN:          # write the next value into a buffer of its own
+            mark = acct.account(nodes, out, mark)
+            saved.append((out, disp, mark))
+            out, disp, mark = [], x, 0
+            emit = out.append
+            continue
+        elif op == _END:            # hand the buffer's text to the map being printed
+            mark = acct.account(nodes, out, mark)
+            x.append("".join(out))
+            out, disp, mark = saved.pop()
+            emit = out.append
+            continue
+        elif op == _MAP:
+            _entries(x, disp, emit, push)
             continue
         else:
             active.discard(x)
             continue
-        # Print the elements of list `p` until one that has parts of its own.
-        while True:
+        # Print the elements of list `p` until one that has parts of its own
+        # (a run at most, so the walk looks at its size often enough).
+        for _ in _RUNS:
             e = p.car
             f = atoms.get(type(e))
             if f is None:
@@ -245,7 +331,9 @@ def _walk(v: Any, disp: bool, active: set[int]) -> str:
                 push((_TEXT, ")"))
                 push((_VALUE, p))
             break
-    return "".join(out)
+        else:
+            push((_MORE, p))
+    acct.account(nodes, out, mark)
 
 
 def _abbreviation(x: Pair) -> str | None:
@@ -259,16 +347,36 @@ def _abbreviation(x: Pair) -> str | None:
     return prefix
 
 
-def _map(m: LispMap, disp: bool, active: set[int], emit: Callable, push: Callable) -> None:
-    """Print `{` and schedule the entries of `m`, sorted by the written keys."""
-    entries = sorted(((_walk(k, False, active), k, v) for k, v in m.items()),
-                     key=lambda e: e[0])
-    if disp:
-        labels = tuple(_walk(k, True, active) + " " for _, k, _ in entries)
-    else:
-        labels = tuple(text + " " for text, _, _ in entries)
+def _map(m: LispMap, disp: bool, push: Callable) -> None:
+    """Schedule the written (and, to display, the displayed) text of each key of `m`,
+    then the map itself, whose entries are printed sorted by the written keys."""
+    entries = m.items()
+    atoms = _ATOMS
+    if all(type(k) in atoms for k, _ in entries):       # the usual map: no captures needed
+        written = [atoms[type(k)](k, False) for k, _ in entries]
+        shown = [atoms[type(k)](k, True) for k, _ in entries] if disp else written
+        push((_MAP, (entries, written, shown)))
+        return
+    written, shown = [], []
+    push((_MAP, (entries, written, shown)))
+    for k, _ in reversed(entries):
+        if disp:
+            push((_END, shown))
+            push((_VALUE, k))
+            push((_BEGIN, True))
+        push((_END, written))
+        push((_VALUE, k))
+        push((_BEGIN, False))
+
+
+def _entries(state: tuple, disp: bool, emit: Callable, push: Callable) -> None:
+    """Print `{` and schedule the entries, sorted by the written form of their keys."""
+    entries, written, shown = state
+    order = sorted(range(len(entries)), key=written.__getitem__)
+    keys = shown if disp else written
     emit("{")
-    push((_ITEMS, (tuple(v for _, _, v in entries), 0, "}", labels)))
+    push((_ITEMS, (tuple(entries[i][1] for i in order), 0, "}",
+                   tuple(keys[i] + " " for i in order))))
 
 
 def _record(r: Record, emit: Callable, push: Callable) -> None:
@@ -282,11 +390,29 @@ def _record(r: Record, emit: Callable, push: Callable) -> None:
 
 # ---------------------------------------------------------------- API
 
-def write(v: Any) -> str:
-    """The canonical text of `v`; `read(write(v))` is equal to `v` when readable."""
-    return _walk(v, False, set())
+def _text(v: Any, disp: bool, limit: int | None) -> str:
+    out: list[str] = []
+    try:
+        _walk(v, disp, _Walk(limit), out)
+    except _Cut:
+        return "".join(out)[:limit] + TRUNCATED
+    text = "".join(out)
+    if limit is not None and len(text) > limit:
+        return text[:limit] + TRUNCATED
+    return text
 
 
-def display(v: Any) -> str:
-    """The text of `v` for people: strings and characters appear raw."""
-    return _walk(v, True, set())
+def write(v: Any, limit: int | None = None) -> str:
+    """The canonical text of `v`; `read(write(v))` is equal to `v` when readable.
+
+    Printing charges the running budget a step per node visited (shared
+    structure is printed, and charged, once per path). With a `limit`, the
+    walk stops soon after `limit` characters and the text is cut there and
+    ends with `...`, whatever the size of `v`.
+    """
+    return _text(v, False, limit)
+
+
+def display(v: Any, limit: int | None = None) -> str:
+    """The text of `v` for people: strings and characters appear raw (see `write`)."""
+    return _text(v, True, limit)

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import persistent
 
+from . import budget
 from .errors import LispTypeError
 
 
@@ -129,12 +130,7 @@ class Pair:
         return type(other) is Pair and equal(self, other)
 
     def __hash__(self) -> int:
-        h = 17
-        p = self
-        while type(p) is Pair:
-            h = (h * 31 + hash_value(p.car)) & 0xFFFFFFFFFFFF
-            p = p.cdr
-        return h ^ hash_value(p)
+        return hash_value(self)
 
     def __reduce__(self):
         items, locs, tail = [], [], self
@@ -150,7 +146,7 @@ class Pair:
 
     def __repr__(self) -> str:
         from .printer import write
-        return f"<Pair {write(self)}>"
+        return f"<Pair {write(self, limit=200)}>"
 
 
 def _rebuild_list(items: tuple, tail: Any = None, locs: tuple | None = None) -> Any:
@@ -190,12 +186,30 @@ def map_key(k: Any) -> Any:
     """The dict key under which a Lisp value is stored in a `LispMap`.
 
     Python thinks `True == 1 == 1.0`; Lisp does not, so booleans and floats
-    are tagged.
+    are tagged. Vectors are wrapped, so that Python's own tuple hash and
+    `==` (recursive, unmetered C code) never see them.
     """
     t = type(k)
     if t is bool or t is float:
         return (t, k)
+    if t is tuple:
+        return VectorKey(k)
     return k
+
+
+class VectorKey:
+    """A vector used as a map key: hashed and compared as `equal?` does, metered."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: tuple) -> None:
+        self.v = v
+
+    def __hash__(self) -> int:
+        return hash_value(self.v)
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is VectorKey and equal(self.v, other.v)
 
 
 class LispMap:
@@ -236,26 +250,17 @@ class LispMap:
         return len(self.d)
 
     def __eq__(self, other: Any) -> bool:
-        if type(other) is not LispMap or len(other.d) != len(self.d):
-            return False
-        for key, (_, v) in self.d.items():
-            kv = other.d.get(key)
-            if kv is None or not equal(v, kv[1]):
-                return False
-        return True
+        return type(other) is LispMap and equal(self, other)
 
     def __hash__(self) -> int:
-        h = 0
-        for key, (_, v) in self.d.items():
-            h ^= hash((hash_value(key), hash_value(v)))
-        return h
+        return hash_value(self)
 
     def __reduce__(self):
         return (LispMap, (tuple(self.d.values()),))
 
     def __repr__(self) -> str:
         from .printer import write
-        return f"<LispMap {write(self)}>"
+        return f"<LispMap {write(self, limit=200)}>"
 
 
 # ---------------------------------------------------------------- mutable state
@@ -449,53 +454,140 @@ def eqv(a: Any, b: Any) -> bool:
 
 
 def equal(a: Any, b: Any) -> bool:
-    """`equal?`: structural equality, iterative over list spines."""
+    """`equal?`: structural equality, iterative, charging a step per node visited.
+
+    Shared structure is walked once per path, as `equal?` must, so a deep
+    DAG costs what its tree would: the budget, not the host, bounds it.
+    Boxes and records compared twice are assumed equal the second time, so
+    cycles through them end.
+    """
+    if a is b:
+        return True
     stack = [(a, b)]
-    while stack:
-        a, b = stack.pop()
-        if a is b:
-            continue
-        ta = type(a)
-        if ta is not type(b):
-            return False
-        if ta is Pair:
-            while type(a) is Pair and type(b) is Pair:
-                if a.car is not b.car:
-                    stack.append((a.car, b.car))
-                a, b = a.cdr, b.cdr
-            stack.append((a, b))
-        elif ta is tuple:
-            if len(a) != len(b):
+    pop, push = stack.pop, stack.append
+    visits = 0
+    pairs_seen: set[tuple[int, int]] | None = None
+    try:
+        while stack:
+            a, b = pop()
+            visits += 1
+            if visits > 1024:
+                budget.charge(visits)
+                visits = 0
+            if a is b:
+                continue
+            ta = type(a)
+            if ta is not type(b):
                 return False
-            stack.extend(zip(a, b))
-        elif ta is LispMap:
-            if not a == b:
+            if ta is Pair:
+                while True:
+                    visits += 1
+                    if a.car is not b.car:
+                        push((a.car, b.car))
+                    a, b = a.cdr, b.cdr
+                    if type(a) is not Pair or type(b) is not Pair:
+                        break
+                push((a, b))
+            elif ta is tuple:
+                if len(a) != len(b):
+                    return False
+                visits += len(a)
+                stack.extend(zip(a, b))
+            elif ta is LispMap:
+                if len(a.d) != len(b.d):
+                    return False
+                visits += len(a.d)
+                other = b.d
+                for key, (_, v) in a.d.items():
+                    kv = other.get(key)         # hashing and comparing keys is metered too
+                    if kv is None:
+                        return False
+                    push((v, kv[1]))
+            elif ta is Record or ta is Box:
+                if pairs_seen is None:
+                    pairs_seen = set()
+                ids = (id(a), id(b))
+                if ids in pairs_seen:
+                    continue
+                pairs_seen.add(ids)
+                if ta is Box:
+                    push((a.v, b.v))
+                elif a.rtype != b.rtype:
+                    return False
+                else:
+                    stack.extend(zip(a.values, b.values))
+            elif ta is str:
+                visits += len(a) >> 6
+                if a != b:
+                    return False
+            elif ta is ErrorObject:
+                if a.message != b.message:
+                    return False
+                push((a.irritants, b.irritants))
+            elif ta in (int, float, Fraction, bool, RecordType):
+                if a != b:
+                    return False
+            else:
                 return False
-        elif ta is Record:
-            if a.rtype != b.rtype:
-                return False
-            stack.extend(zip(a.values, b.values))
-        elif ta is Box:
-            stack.append((a.v, b.v))
-        elif ta in (int, float, Fraction, str, bool, ErrorObject, RecordType):
-            if a != b:
-                return False
-        else:
-            return False
-    return True
+        return True
+    finally:
+        budget.charge(visits)
+
+
+_HASH_NODES = 24        # nodes of a value its hash looks at: bounded work, even on a DAG
+_ATOM_TYPES = (int, str, Symbol, Keyword, Char, Fraction, RecordType, type(None))
 
 
 def hash_value(x: Any) -> int:
-    """A hash consistent with `equal` for values used as map keys."""
+    """A hash consistent with `equal`, looking at no more than a few nodes of `x`.
+
+    Values that differ only past the first nodes collide, and are then told
+    apart by `equal`, which is metered; hashing itself stays cheap and never
+    recurses. A map contributes its size and the hashes of its atom keys and
+    values (order-free); boxes and records only their type.
+    """
     t = type(x)
+    if t in _ATOM_TYPES:
+        return hash(x)
     if t is bool or t is float:
         return hash((t, x))
-    if t is Record or t is Box:
-        return id(x)
-    try:
-        return hash(x)
-    except TypeError:
-        return id(x)
+    h = 0x345678
+    stack = [x]
+    n = 0
+    while stack and n < _HASH_NODES:
+        v = stack.pop()
+        n += 1
+        t = type(v)
+        if t is Pair:
+            h = (h * 1000003) ^ 0x5A17
+            stack.append(v.cdr)
+            stack.append(v.car)
+        elif t is tuple:
+            h = (h * 1000003) ^ (0x7EC + len(v))
+            stack.extend(reversed(v[:_HASH_NODES - n]))
+        elif t is LispMap:
+            acc = len(v.d)
+            for k, item in v.d.items():
+                if type(k) in _ATOM_TYPES:
+                    acc ^= hash(k)
+                if type(item[1]) in _ATOM_TYPES:
+                    acc += hash(item[1]) * 7
+            budget.charge(len(v.d) >> 3)
+            h = (h * 1000003) ^ (acc & 0xFFFFFFFFFFFF)
+        elif t is Record:
+            h = (h * 1000003) ^ hash(v.rtype)
+        elif t is Box:
+            h = (h * 1000003) ^ 0xB0C
+        elif t is ErrorObject:
+            h = (h * 1000003) ^ hash(v.message)
+        elif t is bool or t is float:
+            h = (h * 1000003) ^ hash((t, v))
+        elif t in _ATOM_TYPES:
+            h = (h * 1000003) ^ hash(v)
+        else:
+            h = (h * 1000003) ^ id(v)
+        h &= 0xFFFFFFFFFFFFFFF
+    return h
 
 
 def is_true(x: Any) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import EvalError, LispTypeError
 from ..printer import write
-from ..types import LispMap, Pair, Procedure, make_list
+from ..types import LispMap, Procedure
 
 SMALL_BITS = 64          # ints this small cannot threaten the host: skip the size checks
 ABSENT = object()        # default of an optional argument not given ('() is None, so not None)
@@ -15,28 +15,20 @@ ABSENT = object()        # default of an optional argument not given ('() is Non
 
 # ---------------------------------------------------------------- argument checks
 
-def show(x: Any) -> str:
-    """A short written form of `x` for an error message (cheap even when `x` is huge)."""
-    t, more = type(x), False
+def show(x: Any, width: int = 40) -> str:
+    """A short written form of `x` for an error message: at most `width` characters
+    and a bounded walk, however large or shared `x` is."""
+    t = type(x)
     if t is int and x.bit_length() > 128:
         return f"an integer of {x.bit_length()} bits"
+    if t is Fraction and max(x.numerator.bit_length(), x.denominator.bit_length()) > 128:
+        return f"a rational of {max(x.numerator.bit_length(), x.denominator.bit_length())} bits"
     if t is LispMap and len(x) > 8:
         return f"a map of {len(x)} entries"
-    if t is str and len(x) > 40:
-        x, more = x[:40], True
-    elif t is tuple and len(x) > 8:
-        x, more = x[:8], True
-    elif t is Pair:
-        items, p = [], x
-        while type(p) is Pair and len(items) <= 8:
-            items.append(p.car)
-            p = p.cdr
-        if len(items) > 8:
-            x, more = make_list(items[:8]), True
-    text = write(x)
-    if more:
-        text = text[:-1] + " ..."
-    return text if len(text) <= 40 else text[:37] + "..."
+    if t is str and len(x) > width:
+        x = x[:width]
+    text = write(x, limit=width)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def type_error(who: str, what: str, x: Any) -> LispTypeError:

@@ -16,9 +16,12 @@ def _env() -> Any:
 
 
 def _show(x: Any) -> str:
-    from ..printer import write
-    s = write(x)
-    return s if len(s) <= 60 else s[:57] + "..."
+    from .check import show
+    return show(x, 60)
+
+
+IRRITANTS_SHOWN = 8     # an error's one-line message names at most this many irritants
+MESSAGE_SHOWN = 200     # and at most this much of its message
 
 
 @primitive("apply")
@@ -61,8 +64,12 @@ def error(message: Any, *irritants: Any) -> Any:
     """(error message irritant...) raises an error object."""
     if type(message) is not str:
         message = _show(message)
+    budget.alloc(len(irritants) * budget.PAIR_BYTES)
     obj = ErrorObject(message, make_list(irritants))
-    text = message + "".join(" " + _show(i) for i in irritants)
+    text = message if len(message) <= MESSAGE_SHOWN else message[:MESSAGE_SHOWN] + "..."
+    text += "".join(" " + _show(i) for i in irritants[:IRRITANTS_SHOWN])
+    if len(irritants) > IRRITANTS_SHOWN:
+        text += f" ... ({len(irritants) - IRRITANTS_SHOWN} more)"
     raise UserError(obj, text)
 
 

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from .. import budget
+from ..cost import BIG_BITS, charge_div, charge_mul, charge_quad, mul_steps
 from ..errors import BudgetExceeded, EvalError
 
 from . import primitive
@@ -44,6 +45,9 @@ def exact(x: Any) -> Any:
 
 def to_float(x: Any) -> float:
     """`x` as a float; exact numbers too large become infinities."""
+    if type(x) is Fraction and (x.numerator.bit_length() > BIG_BITS
+                                or x.denominator.bit_length() > BIG_BITS):
+        budget.charge(_bits(x) >> 8)        # one short division, linear in the size
     try:
         return float(x)
     except OverflowError:
@@ -73,21 +77,30 @@ def refuse_bits(who: str, bits: float) -> None:
                                             f"exceeds the integer limit of {cap} bits")
 
 
-def _charge_big(abits: int, bbits: int) -> None:
-    """Charge for multiplying or dividing big numbers (quadratic estimate)."""
-    if abits > 4096 and bbits > 4096:
-        budget.charge((abits * bbits) >> 20)
+def charge_ratio(*xs: Any) -> None:
+    """Charge for arithmetic on exact numbers, rationals among them: cross products
+    and the gcd that puts the result in lowest terms (quadratic in the size)."""
+    bits = 0
+    ratio = False
+    for x in xs:
+        if type(x) is Fraction:
+            ratio = True
+            bits = max(bits, x.numerator.bit_length(), x.denominator.bit_length())
+    if ratio and bits > BIG_BITS // 2:
+        charge_quad(2 * bits)
 
 
 def _add(a: Any, b: Any) -> Any:
     if type(a) is float or type(b) is float:
         return to_float(a) + to_float(b)
+    charge_ratio(a, b)
     return exact(a + b)
 
 
 def _sub(a: Any, b: Any) -> Any:
     if type(a) is float or type(b) is float:
         return to_float(a) - to_float(b)
+    charge_ratio(a, b)
     return exact(a - b)
 
 
@@ -99,7 +112,8 @@ def _mul(who: str, a: Any, b: Any) -> Any:
     (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
     if a and b:
         refuse_bits(who, max(an + bn, ad + bd))
-    _charge_big(max(an, ad), max(bn, bd))
+    charge_mul(max(an, ad), max(bn, bd))
+    charge_ratio(a, b)
     return exact(a * b)
 
 
@@ -110,7 +124,8 @@ def _div(who: str, a: Any, b: Any) -> Any:
         return to_float(a) / to_float(b)
     (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
     refuse_bits(who, max(an + bd, ad + bn))
-    _charge_big(max(an, ad), max(bn, bd))
+    charge_mul(max(an, ad), max(bn, bd))
+    charge_quad(max(an + bd, ad + bn))       # the gcd that puts it in lowest terms
     if type(a) is int and type(b) is int:
         return exact(Fraction(a, b))
     return exact(Fraction(a) / b)
@@ -174,7 +189,18 @@ def _compare(who: str, test: Callable[[Any, Any], bool], args: tuple) -> bool:
     for x in args:
         need_number(who, x)
     budget.charge(len(args) >> 4)
+    charge_order(args)
     return all(test(args[i], args[i + 1]) for i in range(len(args) - 1))
+
+
+def charge_order(args: tuple) -> None:
+    """Charge for comparing big rationals: each comparison multiplies across."""
+    for x in args:
+        if type(x) is Fraction:
+            bits = max(_bits(y) for y in args if type(y) is not float)
+            if bits > BIG_BITS // 2:
+                budget.charge(2 * len(args) * mul_steps(bits, bits))
+            return
 
 
 @primitive("=")
@@ -241,7 +267,7 @@ def _divide(who: str, a: Any, b: Any) -> tuple[int, int, bool]:
     (a, b), inexact = _integers(who, a, b)
     if b == 0:
         raise EvalError(f"{who}: division by zero")
-    _charge_big(a.bit_length(), b.bit_length())
+    charge_div(a.bit_length(), b.bit_length())
     return a, b, inexact
 
 
@@ -272,7 +298,9 @@ def modulo(a: Any, b: Any) -> Any:
 def gcd(*args: Any) -> Any:
     """(gcd n ...) -> the greatest common divisor (0 for none)."""
     ns, inexact = _integers("gcd", *args)
-    budget.charge(sum(n.bit_length() for n in ns) >> 6)
+    budget.charge(len(ns) >> 4)
+    for n in ns:
+        charge_quad(n.bit_length())
     return _int_result(math.gcd(*ns), inexact)
 
 
@@ -283,7 +311,8 @@ def lcm(*args: Any) -> Any:
     r = 1
     for n in ns:
         refuse_bits("lcm", r.bit_length() + n.bit_length())
-        budget.charge((r.bit_length() + n.bit_length()) >> 6)
+        charge_quad(max(r.bit_length(), n.bit_length()))
+        charge_mul(r.bit_length(), n.bit_length())
         r = math.lcm(r, n)
     return _int_result(r, inexact)
 
@@ -291,13 +320,13 @@ def lcm(*args: Any) -> Any:
 @primitive("odd?")
 def is_odd(n: Any) -> bool:
     """(odd? n) -> whether the integer n is odd."""
-    return _integers("odd?", n)[0][0] % 2 == 1
+    return _integers("odd?", n)[0][0] & 1 == 1
 
 
 @primitive("even?")
 def is_even(n: Any) -> bool:
     """(even? n) -> whether the integer n is even."""
-    return _integers("even?", n)[0][0] % 2 == 0
+    return _integers("even?", n)[0][0] & 1 == 0
 
 
 # ---------------------------------------------------------------- rounding, sign, extremes
@@ -307,6 +336,9 @@ def _rounder(who: str, fn: Callable[[Any], int], x: Any) -> Any:
     if t is int:
         return x
     if t is Fraction:
+        charge_div(x.numerator.bit_length(), x.denominator.bit_length())
+        if fn is round:
+            charge_mul(x.denominator.bit_length(), 2)
         return exact(fn(x))
     if not math.isfinite(x):
         return x
@@ -347,6 +379,7 @@ def _extreme(who: str, pick: Callable, args: tuple) -> Any:
     for x in args:
         need_number(who, x)
     budget.charge(len(args) >> 4)
+    charge_order(args)
     if any(type(x) is float for x in args):
         if any(x != x for x in args):
             return math.nan
@@ -517,6 +550,7 @@ def bitwise_and(*args: Any) -> int:
     r = -1
     for n in args:
         r &= need_int("bitwise-and", n)
+    budget.charge(sum(n.bit_length() for n in args) >> 10)
     return r
 
 
@@ -526,6 +560,7 @@ def bitwise_or(*args: Any) -> int:
     r = 0
     for n in args:
         r |= need_int("bitwise-or", n)
+    budget.charge(sum(n.bit_length() for n in args) >> 10)
     return r
 
 
@@ -535,13 +570,15 @@ def bitwise_xor(*args: Any) -> int:
     r = 0
     for n in args:
         r ^= need_int("bitwise-xor", n)
+    budget.charge(sum(n.bit_length() for n in args) >> 10)
     return r
 
 
 @primitive("bitwise-not")
 def bitwise_not(n: Any) -> int:
     """(bitwise-not n) -> the bitwise complement of the exact integer n."""
-    return ~need_int("bitwise-not", n)
+    budget.charge(need_int("bitwise-not", n).bit_length() >> 10)
+    return ~n
 
 
 from . import numtext  # noqa: E402,F401  (number <-> string primitives)

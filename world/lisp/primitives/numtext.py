@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import budget
+from ..cost import charge_digits, charge_mul, charge_quad
 from ..errors import EvalError
 
 from . import primitive
@@ -19,30 +20,34 @@ from .numbers import exact, refuse_bits, to_float
 # ---------------------------------------------------------------- number <-> string
 
 _DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
-_STR_BITS = 13_000       # ints below this convert with str()/int(), under CPython's 4300-digit cap
 _LOG2 = {2: 1.0, 8: 3.0, 10: math.log2(10), 16: 4.0}
 
 
 def int_to_string(n: int, radix: int = 10) -> str:
-    """The digits of `n` in `radix` (2, 8, 10 or 16), for integers of any size."""
+    """The digits of `n` in `radix` (2, 8, 10 or 16), for integers of any size, charged
+    (decimal conversion is quadratic) and accounted as a new string."""
+    bits = n.bit_length()
     if radix != 10:
-        return format(n, {2: "b", 8: "o", 16: "x"}[radix])
-    if n < 0:
-        return "-" + int_to_string(-n)
-    if n.bit_length() <= _STR_BITS:
+        budget.charge(bits >> 10)
+        text = format(n, {2: "b", 8: "o", 16: "x"}[radix])
+    elif bits <= 64:
         return str(n)
-    digits = int(n.bit_length() * 0.30103)
-    budget.charge(digits * digits >> 16)
-    k = digits // 2
-    hi, lo = divmod(n, 10 ** k)
-    return int_to_string(hi) + int_to_string(lo).zfill(k)
+    else:
+        from ..printer import write
+        text = write(n)             # in pieces under CPython's 4300-digit cap, charged
+    budget.alloc(len(text))
+    return text
 
 
 def _parse_uint(digits: str, radix: int) -> int:
     """The value of a string of digits known to be valid in `radix`."""
     digits = digits.lstrip("0") or "0"
     refuse_bits("string->number", (len(digits) - 1) * _LOG2[radix])
-    if radix != 10 or len(digits) < 3900:
+    if radix != 10:
+        budget.charge(len(digits) >> 6)
+        return int(digits, radix)
+    if len(digits) < 3900:
+        charge_digits(len(digits))
         return int(digits, radix)
     budget.charge(len(digits) * len(digits) >> 16)
     k = len(digits) // 2
@@ -107,7 +112,10 @@ def _exact_decimal(s: str) -> Any:
     mantissa = mantissa.lstrip("0")
     if not mantissa:
         return 0
-    refuse_bits("string->number", (len(mantissa) + abs(scale)) * _LOG2[10])
+    bits = (len(mantissa) + abs(scale)) * _LOG2[10]
+    refuse_bits("string->number", bits)
+    charge_mul(int(bits), int(bits))
+    charge_quad(int(bits))
     value = Fraction(_parse_uint(mantissa, 10)) * Fraction(10) ** scale
     return exact(-value if sign == "-" else value)
 

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from .. import budget
+from ..cost import charge_quad, mul_steps
 from ..errors import EvalError
 
 from . import primitive
@@ -34,8 +35,8 @@ def _exact_pow(base: Any, power: int) -> Any:
     else:
         bits = to_float(power) * max(math.log2(abs(base.numerator)), math.log2(base.denominator))
     refuse_bits("expt", bits)
-    if bits > 4096:
-        budget.charge(int(bits * bits) >> 20)
+    # repeated squaring: the last squaring dominates, the others sum to less than it
+    budget.charge(2 * mul_steps(int(bits), int(bits)) + (power.bit_length() >> 4))
     return exact(base ** power)
 
 
@@ -79,11 +80,13 @@ def num_sqrt(x: Any) -> Any:
     t = type(x)
     if t is int or t is Fraction:
         n, d = Fraction(x).as_integer_ratio()
-        budget.charge(_bits(x) >> 10)
+        charge_quad(n.bit_length() >> 1)     # isqrt: Newton steps on half-size numbers
+        charge_quad(d.bit_length() >> 1)
         rn, rd = _exact_root(n), _exact_root(d)
         if rn is not None and rd is not None:
             return exact(Fraction(rn, rd))
         if t is int and x.bit_length() > 1000:
+            charge_quad(x.bit_length() >> 1)
             return to_float(math.isqrt(x))
     return math.sqrt(to_float(x))
 
