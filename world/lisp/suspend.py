@@ -54,23 +54,16 @@ from .budget import DEFAULT_LIMITS, Limits, Meter, Paused
 from .errors import LispError, SandboxError
 from .printer import write
 from .reader import read, read_all
+from .suspend_check import FORMAT, MAX_BYTES, refuse, granted, parse
 from .types import (VOID, Box, Char, Closure, Keyword, LispMap, Pair, Primitive, Symbol,
                     Template, equal)
 
-FORMAT = "world-suspension/1"
 RESUME_CAPS: tuple[str, ...] = ("core", "output")
 """What `resume` grants when the resumer names nothing: pure computation and its own output."""
 
-MAX_BYTES = 64 * 1024 * 1024        # a suspension document, as text
 MAX_NODES = 2_000_000               # data nodes written for one environment
-MAX_NAME = 10_000                   # characters in a global or variable name
-_LIMIT_FIELDS = {f.name: f.type for f in dataclasses.fields(Limits)}
 _DATA = (int, float, str, bool, Symbol, Keyword, Char, type(None))
 _LAMBDA = Symbol("lambda")
-
-
-def _refuse(why: str) -> SandboxError:
-    return SandboxError(f"suspension refused: {why}")
 
 
 # ---------------------------------------------------------------- the suspension
@@ -99,181 +92,19 @@ class Suspension:
     @classmethod
     def from_text(cls, text: str) -> "Suspension":
         """Parse and check a suspension document; nothing in it runs."""
-        if type(text) is not str:
-            raise _refuse("expected text")
-        if len(text) > MAX_BYTES:
-            raise _refuse(f"document longer than {MAX_BYTES} characters")
-        try:
-            doc = json.loads(text, parse_int=_parse_int, parse_constant=_no_constant)
-        except (ValueError, RecursionError, MemoryError) as e:
-            raise _refuse(f"not JSON ({_first_line(e)})") from None
-        return _check(doc)
+        return cls(*parse(text))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Suspension":
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise _refuse("expected bytes")
+            raise refuse("expected bytes")
         if len(data) > MAX_BYTES:
-            raise _refuse(f"document longer than {MAX_BYTES} bytes")
+            raise refuse(f"document longer than {MAX_BYTES} bytes")
         try:
             text = bytes(data).decode("utf-8")
         except UnicodeDecodeError:
-            raise _refuse("not UTF-8 text") from None
+            raise refuse("not UTF-8 text") from None
         return cls.from_text(text)
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0][:200]
-
-
-def _parse_int(s: str) -> int:
-    if len(s.lstrip("-")) > 30:
-        raise ValueError("number too large")
-    return int(s)
-
-
-def _no_constant(s: str) -> Any:
-    raise ValueError(f"{s} is not allowed")
-
-
-# ---------------------------------------------------------------- checking a document
-
-def _obj(x: Any, keys: Iterable[str], where: str) -> dict[str, Any]:
-    """`x` as a JSON object with exactly `keys`."""
-    keys = set(keys)
-    if type(x) is not dict:
-        raise _refuse(f"{where} is not an object")
-    if set(x) != keys:
-        extra, missing = sorted(set(x) - keys), sorted(keys - set(x))
-        raise _refuse(f"{where}: " + (f"unknown field {extra[0][:40]!r}" if extra
-                                      else f"missing field {missing[0]!r}"))
-    return x
-
-
-def _int(x: Any, where: str, top: int = 1 << 62) -> int:
-    if type(x) is not int or not 0 <= x <= top:
-        raise _refuse(f"{where} is not a count between 0 and {top}")
-    return x
-
-
-def _str(x: Any, where: str, most: int = MAX_BYTES) -> str:
-    if type(x) is not str or len(x) > most:
-        raise _refuse(f"{where} is not a string")
-    return x
-
-
-def _list(x: Any, where: str) -> list[Any]:
-    if type(x) is not list:
-        raise _refuse(f"{where} is not a list")
-    return x
-
-
-def _name(x: Any, where: str) -> str:
-    if type(x) is not str or not 0 < len(x) <= MAX_NAME:
-        raise _refuse(f"{where} is not a name")
-    return x
-
-
-def _value(v: Any, n_objects: int, where: str) -> None:
-    """Check a value V: {"datum"|"primitive"|"void"|"ref": ...}."""
-    if type(v) is not dict or len(v) != 1:
-        raise _refuse(f"{where} is not a value")
-    (key, x), = v.items()
-    if key == "datum":
-        _str(x, where)
-    elif key == "primitive":
-        _name(x, where)
-    elif key == "void":
-        if x is not True:
-            raise _refuse(f"{where} is not a value")
-    elif key == "ref":
-        if type(x) is not int or not 0 <= x < n_objects:
-            raise _refuse(f"{where} refers to no object")
-    else:
-        raise _refuse(f"{where} is not a value")
-
-
-def _check_env(e: Any) -> dict[str, Any]:
-    e = _obj(e, ("gensyms", "objects", "globals", "macros", "docs"), "environment")
-    _int(e["gensyms"], "gensyms")
-    objects = _list(e["objects"], "objects")
-    n = len(objects)
-    for i, o in enumerate(objects):
-        where = f"object {i}"
-        if type(o) is dict and set(o) == {"box"}:
-            _value(o["box"], n, where)
-            continue
-        p = _obj(_obj(o, ("procedure",), where)["procedure"],
-                 ("name", "self", "source", "captured"), where)
-        _name(p["name"], f"{where} name")
-        if type(p["self"]) is not bool:
-            raise _refuse(f"{where}: self is not true or false")
-        _str(p["source"], f"{where} source")
-        seen = set()
-        for c in _list(p["captured"], f"{where} captured"):
-            c = _obj(c, ("var", "boxed", "value"), f"{where} captured")
-            var = _name(c["var"], f"{where} variable")
-            if type(c["boxed"]) is not bool:
-                raise _refuse(f"{where}: boxed is not true or false")
-            if var in seen:
-                raise _refuse(f"{where}: variable {var[:40]} captured twice")
-            seen.add(var)
-            _value(c["value"], n, f"{where} variable {var[:40]}")
-            if c["boxed"] and not ("ref" in c["value"] and "box" in objects[c["value"]["ref"]]):
-                raise _refuse(f"{where}: variable {var[:40]} is boxed but holds no box")
-    for part in ("globals", "macros"):
-        for g in _list(e[part], part):
-            g = _obj(g, ("name", "value"), part[:-1])
-            _name(g["name"], f"{part[:-1]} name")
-            _value(g["value"], n, f"{part[:-1]} {g['name'][:40]}")
-    for m in e["macros"]:
-        ref = m["value"].get("ref")
-        if ref is None or "procedure" not in objects[ref]:
-            raise _refuse(f"macro {m['name'][:40]} is not a procedure")
-    for d in _list(e["docs"], "docs"):
-        d = _obj(d, ("name", "doc"), "doc")
-        _name(d["name"], "doc name")
-        _str(d["doc"], "doc")
-    return e
-
-
-def _check_limits(x: Any) -> Limits:
-    """Limits from their JSON object; a field this version does not know is refused."""
-    if type(x) is not dict:
-        raise _refuse("limits is not an object")
-    fields = {}
-    for k, v in x.items():
-        if k not in _LIMIT_FIELDS:
-            raise _refuse(f"unknown limit {k[:40]!r}")
-        if type(v) not in (int, float) or v != v or not 0 <= v <= 1 << 62:
-            raise _refuse(f"limit {k} is not a number between 0 and {1 << 62}")
-        fields[k] = float(v) if k == "seconds" else int(v)
-    return Limits(**fields)
-
-
-def _check(doc: Any) -> Suspension:
-    """A Suspension from a parsed JSON document, or a SandboxError."""
-    if type(doc) is not dict or doc.get("format") != FORMAT:
-        fmt = doc.get("format") if type(doc) is dict else None
-        raise _refuse(f"format is {str(fmt)[:40]!r}, not {FORMAT!r}" if fmt is not None
-                      else f"not a {FORMAT} document")
-    doc = _obj(doc, ("format", "program", "step", "delivered", "limits", "capabilities",
-                     "environment"), "document")
-    limits = _check_limits(doc["limits"])
-    caps = tuple(_name(c, "capability") for c in _list(doc["capabilities"], "capabilities"))
-    _granted(caps)
-    return Suspension(_str(doc["program"], "program"), _int(doc["step"], "step"),
-                      _int(doc["delivered"], "delivered"), limits, caps,
-                      _check_env(doc["environment"]))
-
-
-def _granted(caps: Iterable[str]) -> frozenset[str]:
-    """The primitive names `caps` grant; unknown names are refused."""
-    from .primitives import names_of
-    try:
-        return names_of(caps)
-    except SandboxError as e:
-        raise _refuse(e.message) from None
 
 
 # ---------------------------------------------------------------- writing an environment
@@ -403,11 +234,11 @@ def _rebuild(doc: dict[str, Any], env: Any) -> None:
             return VOID
         if key == "primitive":
             if x not in env.granted:
-                raise _refuse(f"{where} uses the primitive {x[:40]}, which is not granted")
+                raise refuse(f"{where} uses the primitive {x[:40]}, which is not granted")
             return Primitive.registry[x]
         got = built[x]
         if got is None:
-            raise _refuse(f"{where} refers to procedure {x} before it is built")
+            raise refuse(f"{where} refers to procedure {x} before it is built")
         return got
 
     def compile_one(i: int) -> None:
@@ -417,7 +248,7 @@ def _rebuild(doc: dict[str, Any], env: Any) -> None:
         where = f"procedure {p['name'][:40]}"
         form = read(p["source"], where, max_depth=limits.read_depth)
         if type(form) is not Pair or form.car is not _LAMBDA or type(form.cdr) is not Pair:
-            raise _refuse(f"{where}: source is not a lambda expression")
+            raise refuse(f"{where}: source is not a lambda expression")
         free = []
         for k, c in enumerate(p["captured"]):
             free.append(f"l_{mangle(c['var'])}_{k + 1}" + ("b" if c["boxed"] else ""))
@@ -428,7 +259,7 @@ def _rebuild(doc: dict[str, Any], env: Any) -> None:
         try:
             fn = closure_factory(tmpl)(*[VOID] * len(free))
         except SyntaxError:
-            raise _refuse(f"{where}: source nested too deeply to compile") from None
+            raise refuse(f"{where}: source nested too deeply to compile") from None
         built[i] = Closure(fn, tmpl)
 
     def patch(i: int) -> None:
@@ -502,7 +333,7 @@ def _metered(env: Any, fn: Callable[[], Any]) -> Any:
             err = translate(e)
             if isinstance(err, LispError):
                 raise err from None
-            raise _refuse(f"environment cannot be rebuilt ({type(e).__name__})") from None
+            raise refuse(f"environment cannot be rebuilt ({type(e).__name__})") from None
         finally:
             meter.stop()
             sys.setrecursionlimit(old)
@@ -514,9 +345,9 @@ def restore(susp: Suspension, env_caps: Iterable[str] | None = None,
     """A fresh environment rebuilt from `susp`, granted at most `env_caps` and `limits`."""
     from .env import Environment
     mine = tuple(RESUME_CAPS if env_caps is None else env_caps)
-    prims = _granted(susp.caps) & _granted(mine)
+    prims = granted(susp.caps) & granted(mine)
     groups = set(susp.caps) & set(mine)
-    caps = groups if _granted(groups) == prims else prims
+    caps = groups if granted(groups) == prims else prims
     lim = (limits or DEFAULT_LIMITS).narrow(**dataclasses.asdict(susp.limits))
     env = Environment(sorted(caps), lim)
     _metered(env, lambda: _rebuild(susp.environment, env))
