@@ -250,6 +250,7 @@ MALFORMED = {
     "boxed without a box": json.dumps(doc(objects=[{"procedure": {
         "name": "f", "self": False, "source": "(lambda () n)",
         "captured": [{"var": "n", "boxed": True, "value": {"datum": "1"}}]}}])),
+    "name with a newline": json.dumps(doc(globals=[{"name": "f\nTraceback", "value": {"void": True}}])),
     "macro that is data": json.dumps(doc(macros=[{"name": "m", "value": {"datum": "1"}}])),
 }
 

@@ -84,7 +84,7 @@ def _list(x: Any, where: str) -> list[Any]:
 
 
 def _name(x: Any, where: str) -> str:
-    if type(x) is not str or not 0 < len(x) <= MAX_NAME:
+    if type(x) is not str or not 0 < len(x) <= MAX_NAME or not x.isprintable():
         raise refuse(f"{where} is not a name")
     return x
 
