@@ -49,7 +49,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """`world eval EXPR`: evaluate, print the last value."""
     with open_world(args) as w:
         value = w.eval(args.expr, source="<eval>")
-        print_value(args, value)
+        print_value(args, value, w)
     return EXIT_OK
 
 
@@ -155,10 +155,22 @@ def _quiet_libraries(debug: bool) -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
+def _tolerant_streams() -> None:
+    """Write what the terminal's encoding cannot show as escapes, never as an error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):      # a closed or detached stream: leave it
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
     from world.lisp.errors import InternalError, LispError
     from world.lisp.errors import Interrupted
+    _tolerant_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(_default_to_repl(parser, argv))

@@ -120,13 +120,18 @@ def to_json(value: Any) -> Any:
     return write(value)
 
 
-def print_value(args: argparse.Namespace, value: Any) -> None:
-    """Print a result: Lisp text, or JSON when the command was given --json."""
-    import world
+def print_value(args: argparse.Namespace, value: Any, world: Any = None) -> None:
+    """Print a result: Lisp text, or JSON when the command was given --json (converted
+    under what is left of the budget of `world`'s last form)."""
+    import world as _world
     if getattr(args, "json", False):
-        print(json.dumps(to_json(value), ensure_ascii=False))
+        from .jsontext import json_for
+        limits, last = (DEFAULT_LIMITS, None) if world is None else (world.limits, world.last)
+        # JSON escapes what stdout cannot encode, so the text stays valid JSON.
+        ascii = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") != "utf8"
+        print(json_for(value, limits, last.steps if last is not None else 0, ascii=ascii))
     else:
-        print(world.write(value))
+        print(_world.write(value))
 
 
 def error_line(exc: BaseException) -> str:

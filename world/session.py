@@ -189,8 +189,10 @@ class World:
     def _check_storable(self, value: Any, limits: Limits, started: float) -> None:
         """Walk what the commit will store, charged to what is left of the form's budget."""
         spent = value.steps if type(value) is Result else 0
-        steps = storable.check(storable.changed_objects(self.image.conn), limits, spent,
-                               time.monotonic() - started)
+        names = self.names
+        defined = [tree.get(n) for n in names.touched for tree in (names.defs, names.macros)]
+        steps = storable.check(defined, storable.changed_objects(self.image.conn), limits,
+                               spent, time.monotonic() - started)
         if type(value) is Result:
             value.steps += steps
 

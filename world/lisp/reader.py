@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import budget
+from .cost import charge_digits
 from .errors import IncompleteInput, ReadError
 from .types import Char, Keyword, LispMap, Pair, Symbol
 
@@ -40,6 +41,7 @@ ATOM, OPEN, CLOSE, STRING, QUOTE, CHAR, BLOCK, DCOMMENT, HASH, BAR, UNCLOSED, EO
 
 _BLOCK = re.compile(r"#\||\|#")
 _NEWLINE = re.compile("\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NUMBER = re.compile(r"""
       (?P<int>[+-]?[0-9]+)
     | (?P<num>[+-]?[0-9]+)/(?P<den>[0-9]+)
@@ -61,10 +63,27 @@ _SPECIAL_FLOATS = {"+inf.0": float("inf"), "-inf.0": float("-inf"),
 _symbols = Symbol.table
 
 
+# ---------------------------------------------------------------- metering
+
+_CHECK = 256            # tokens read between charges to the running budget
+
+
+def charge_read(tokens: int, chars: int) -> None:
+    """Charge the running evaluation for reading: a step per token and per 64
+    characters, and the memory of the forms made (accounted as cons cells)."""
+    if budget.CURRENT is not None:
+        budget.charge(tokens + (chars >> 6))
+        budget.alloc(tokens * budget.PAIR_BYTES + chars)
+
+
 # ---------------------------------------------------------------- atoms
 
 def parse_int(digits: str) -> int:
-    """`int(digits)` for any length (Python refuses over 4300 digits)."""
+    """`int(digits)` for any length (Python refuses over 4300 digits), charged:
+    decimal conversion is quadratic."""
+    if len(digits) < 300:
+        return int(digits)
+    charge_digits(len(digits))
     if len(digits) < 4000:
         return int(digits)
     bits = budget.limits().int_bits
@@ -111,6 +130,10 @@ class Reader:
         self.max_depth = budget.limits().read_depth if max_depth is None else max_depth
         self.pos = 0
         self.nls: list[int] | None = None
+        bad = _SURROGATE.search(text)       # text decoded with surrogateescape, or a forged string
+        if bad is not None:
+            raise self.error("a lone surrogate is not a character: the text is not valid Unicode",
+                             bad.start())
 
     def loc(self, pos: int) -> tuple[int, int]:
         """The 1-based (line, column) of offset `pos`."""
@@ -130,13 +153,18 @@ class Reader:
         # open forms: [kind, start, items/symbol, tail, state, item starts]
         stack: list[list] = []
         pos = self.pos
+        tokens, charged_at = 0, pos
         while True:
+            tokens += 1
+            if tokens > _CHECK:         # charge the running budget as reading goes, so a
+                charge_read(tokens, pos - charged_at)     # huge text is refused early
+                tokens, charged_at = 0, pos
             m = match(text, pos)
             k = m.lastindex
             start, pos = m.span(k)
             if k == ATOM:
                 tok = m.group(k)
-                if tok.isdigit() and len(tok) < 4000 and tok.isascii():
+                if tok.isdigit() and len(tok) < 300 and tok.isascii():
                     value = int(tok)
                 elif tok == ".":
                     self.dot(stack, start)
@@ -214,6 +242,7 @@ class Reader:
                 break
             else:
                 self.pos = pos
+                charge_read(tokens, pos - charged_at)
                 return value, start, pos
 
     def dot(self, stack: list[list], pos: int) -> None:
@@ -270,7 +299,7 @@ class Reader:
                 parts.append(ESCAPES[e])
             elif e[:1] == "x" and len(e) > 2:
                 n = int(e[1:-1], 16)
-                if n > 0x10FFFF:
+                if n > 0x10FFFF or 0xD800 <= n <= 0xDFFF:     # not a Unicode scalar value
                     raise self.error(f"bad escape \\{e}", pos + m.start())
                 parts.append(chr(n))
             elif "\n" not in e:
@@ -287,7 +316,7 @@ class Reader:
             return Char(c)
         if name[0] in "xX" and all(d in "0123456789abcdefABCDEF" for d in name[1:]):
             n = int(name[1:], 16)
-            if n <= 0x10FFFF:
+            if n <= 0x10FFFF and not 0xD800 <= n <= 0xDFFF:   # surrogates are not characters
                 return Char(chr(n))
         raise self.error(f"bad character name {tok}", pos)
 
