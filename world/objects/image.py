@@ -56,7 +56,11 @@ class Image:
                  read_only: bool = False) -> None:
         self.where, self.path, self.read_only = where, path, read_only
         try:
-            self.db = WorldDB(storage, cache_size=CACHE_OBJECTS, large_record_size=1 << 30)
+            self.db = WorldDB(storage, where=where, cache_size=CACHE_OBJECTS,
+                              large_record_size=1 << 30)
+        except ImageError:               # its root names a global the allowlist refuses
+            storage.close()
+            raise
         except POSError as e:
             storage.close()
             raise ImageError(f"{where} cannot be opened ({type(e).__name__}): "

@@ -11,32 +11,62 @@ itself drops on the next open (keeping the bytes in a `.trN` file).
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import pickle
 import re
 from typing import Any
 
 import ZODB
+from ZODB.Connection import Connection
 from ZODB.FileStorage import FileStorage
 from ZODB.FileStorage.FileStorage import FileStorageFormatError, packed_version
 from ZODB.MappingStorage import MappingStorage
-from ZODB.POSException import POSError
+from ZODB.POSException import POSError, StateLoadError
 from zc.lockfile import LockError
 
 from ..lisp.env import environment_by_id
+from .allowlist import Refused, RefusedRecord, find
 from .errors import ImageError
-from .lazy import ENV_GLOBAL, HOMES, substitute
+from .lazy import ENV_GLOBAL, HOMES
 
 MAGIC = packed_version          # b"FS30" with this ZODB
 CACHE_OBJECTS = 1_000_000        # a world keeps its namespace in memory anyway
 ZEO_TIMEOUT = 10.0
 
 
-class WorldDB(ZODB.DB):
-    """A ZODB database whose loaded closures are lazy and run in their world."""
+class WorldConnection(Connection):
+    """A connection that names the object whose record the allowlist refused."""
 
-    def __init__(self, storage: Any, **kw: Any) -> None:
+    def get(self, oid: bytes) -> Any:
+        try:
+            return super().get(oid)
+        except Refused as e:
+            raise e.at(oid, self._db.where) from None
+
+    def setstate(self, obj: Any) -> None:
+        try:
+            super().setstate(obj)
+        except Refused as e:
+            raise e.at(obj._p_oid, self._db.where) from None
+        except StateLoadError as e:
+            why = e.__cause__
+            if isinstance(why, Refused):
+                raise why.at(obj._p_oid, self._db.where) from None
+            if isinstance(why, RefusedRecord):      # a record this one refers to
+                raise why from None
+            raise
+
+
+class WorldDB(ZODB.DB):
+    """A ZODB database that loads only allowlisted globals (allowlist.py), whose
+    loaded closures are lazy and run in their world."""
+
+    klass = WorldConnection
+
+    def __init__(self, storage: Any, where: str = "the world image", **kw: Any) -> None:
         self._globals: dict[tuple[str, str], Any] = {}
+        self.where = where
         super().__init__(storage, **kw)
 
     def classFactory(self, connection: Any, modulename: str, globalname: str) -> Any:
@@ -45,10 +75,19 @@ class WorldDB(ZODB.DB):
             return HOMES.get(connection) or environment_by_id
         found = self._globals.get(key)
         if found is None:
-            found = (substitute(modulename, globalname)
-                     or super().classFactory(connection, modulename, globalname))
-            self._globals[key] = found
+            found = self._globals[key] = find(modulename, globalname)
         return found
+
+
+def _quiet_refusals(record: logging.LogRecord) -> bool:
+    """Keep ZODB from logging a traceback for a record the allowlist refused: the
+    caller gets one error line instead."""
+    exc = record.exc_info[1] if record.exc_info else None
+    refused = (Refused, RefusedRecord)
+    return not (isinstance(exc, refused) or isinstance(getattr(exc, "__cause__", None), refused))
+
+
+logging.getLogger("ZODB.Connection").addFilter(_quiet_refusals)
 
 
 def memory_storage() -> MappingStorage:
