@@ -140,6 +140,19 @@ def gensym(prefix: Any = "g") -> Symbol:
 
 # -- records: the procedures that define-record generates call these
 
+def _check_type(rt: Any, who: str) -> RecordType:
+    """A forged call (these are internal, but cheap to guard) is a type error, not a crash."""
+    if type(rt) is not RecordType:
+        raise LispTypeError(f"{who}: expected a record type, got {_show(rt)}")
+    return rt
+
+
+def _check_index(rt: RecordType, i: Any, who: str) -> int:
+    if type(i) is not int or not 0 <= i < len(rt.fields):
+        raise LispTypeError(f"{who}: {rt.name} has no field {_show(i)}")
+    return i
+
+
 def _check_record(rt: RecordType, r: Any, who: str) -> Record:
     if type(r) is not Record or r.rtype != rt:
         raise LispTypeError(f"{rt.name}-{who}: expected a {rt.name}, got {_show(r)}")
@@ -149,6 +162,9 @@ def _check_record(rt: RecordType, r: Any, who: str) -> Record:
 @primitive("%record-make", group="internal")
 def record_make(rt: RecordType, *values: Any) -> Record:
     """(%record-make type value...)"""
+    _check_type(rt, "%record-make")
+    if len(values) != len(rt.fields):
+        raise LispTypeError(f"make-{rt.name}: expected {len(rt.fields)} values, got {len(values)}")
     budget.alloc(64 + 8 * len(values))
     return Record(rt, list(values))
 
@@ -156,17 +172,20 @@ def record_make(rt: RecordType, *values: Any) -> Record:
 @primitive("%record?", group="internal")
 def record_p(rt: RecordType, x: Any) -> bool:
     """(%record? type x)"""
+    _check_type(rt, "%record?")
     return type(x) is Record and x.rtype == rt
 
 
 @primitive("%record-ref", group="internal")
 def record_ref(rt: RecordType, r: Any, i: int) -> Any:
     """(%record-ref type record index)"""
+    i = _check_index(_check_type(rt, "%record-ref"), i, "%record-ref")
     return _check_record(rt, r, rt.fields[i]).values[i]
 
 
 @primitive("%record-set!", group="internal")
 def record_set(rt: RecordType, r: Any, i: int, v: Any) -> Any:
     """(%record-set! type record index value)"""
+    i = _check_index(_check_type(rt, "%record-set!"), i, "%record-set!")
     _check_record(rt, r, rt.fields[i]).set_field(i, v)
     return VOID
