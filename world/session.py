@@ -298,14 +298,16 @@ class World:
 def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
          limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
          read_only: bool = False, relstorage: str | None = None, storage: Any = None,
-         caps: Iterable[str] = OWNER) -> World:
-    """The world in the image at `path`, on the ZEO server at `zeo`, in the PostgreSQL
+         caps: Iterable[str] = OWNER, tls: str | os.PathLike | None = None) -> World:
+    """The world in the image at `path`, on the ZEO server at `zeo` (over TLS with the
+    certificates in the directory `tls`, see `world tls-init`), in the PostgreSQL
     database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory.
 
     The session is granted the capability groups `caps`: by default all of them, as
     the owner's own sessions are; pass fewer to open a world for a less trusted program."""
     image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only,
-                       relstorage=relstorage, storage=storage)
+                       relstorage=relstorage, storage=storage,
+                       tls=None if tls is None else os.fspath(tls))
     try:
         return World(limits=limits, out=out, image=image, caps=caps)
     except BaseException:
