@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import ast as A
+from . import budget
 from .errors import LispSyntaxError
 from .types import Keyword, LispMap, Pair, Primitive, Symbol, VOID
 
 S = Symbol
+COMPILE_STEPS = 50      # steps charged per node compiled (analysis, code generation, Python's compile)
 SPECIAL: dict[Symbol, Callable[["Analyzer", Pair, "Scope | None"], A.Node]] = {}
 
 QUOTE, QUASI, UNQUOTE, SPLICE = S("quote"), S("quasiquote"), S("unquote"), S("unquote-splicing")
@@ -69,13 +71,27 @@ def items(form: Any, what: str, loc: A.Loc = None) -> list[Any]:
 
 
 class Analyzer:
-    """Turns one top-level form into an AST for one environment."""
+    """Turns one top-level form into an AST for one environment.
 
-    def __init__(self, env: Any, counter: list[int] | None = None) -> None:
+    A `metered` analyzer charges the running budget per node visited: code
+    that a program made (`eval`'d forms, macro expansions, recompiled
+    procedures) may be huge or share structure, so compiling it is work the
+    program pays for and is refused early. Forms read from source text are
+    bounded by their text, and compile without charge.
+    """
+
+    def __init__(self, env: Any, counter: list[int] | None = None, metered: bool = False) -> None:
         self.env = env
         self.counter = counter if counter is not None else [0]
         self.lambdas: list[A.Lambda] = []      # enclosing lambdas, innermost last
         self.loc: A.Loc = None
+        self.metered = metered
+        self.nodes = 0          # nodes visited and not yet charged
+
+    def tick(self, steps: int) -> None:
+        """Charge `steps` of compile work, if metered (cheap when not)."""
+        if self.metered:
+            budget.charge(steps)
 
     # ------------------------------------------------------------ helpers
     def fresh(self, sym: Symbol, scope: Scope) -> A.Var:
@@ -117,6 +133,11 @@ class Analyzer:
     # ------------------------------------------------------------ analysis
     def analyze(self, x: Any, scope: Scope | None) -> A.Node:
         """The AST of expression `x` in `scope` (None: the global scope)."""
+        if self.metered:
+            self.nodes += 1
+            if self.nodes >= 32:
+                budget.charge(self.nodes * COMPILE_STEPS)
+                self.nodes = 0
         t = type(x)
         if t is Symbol:
             return self.ref(x, scope, None)
@@ -149,6 +170,7 @@ class Analyzer:
                 return form(self, x, scope)
             macro = self.env.macros.get(head)
             if macro is not None:
+                self.metered = True     # the expansion is made by a program: it may be any size
                 return self.analyze(self.env.expand(macro, x), scope)
             prim = self.env.inlinable(head)
             if prim is not None:
@@ -163,6 +185,8 @@ class Analyzer:
         cell = x.cdr
         while type(cell) is Pair:
             a = cell.car
+            if self.metered:
+                self.nodes += 1
             if type(a) is Symbol and (scope is None or scope.lookup(a) is None):
                 self.env.ensure(a.name)
                 out.append(A.GlobalRef(a, cell.loc))

@@ -97,6 +97,7 @@ INLINE1 = {
 }
 BOOLEAN_PRIMS = {"null?", "pair?", "not", "<", ">", "<=", ">=", "="}
 ARITH = {"+": "+", "-": "-", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=": "=="}
+BIG = 1 << 62           # sums of two variables this large go through `big` (size check, charge)
 
 
 def _cxr(name: str) -> str | None:
@@ -254,9 +255,16 @@ class Fn:
         slow = f"{self.unit.const(node.prim.fn)}({vals[0]}, {vals[1]})"
         if not checks:
             return f"({vals[0]} {op} {vals[1]})"
+        fast = f"({vals[0]} {op} {vals[1]})"
+        if len(checks) == 2 and op in ("+", "-"):
+            # Two variables can double an integer per step: past 62 bits the sum is checked
+            # against the integer limit and charged (a constant operand adds a bit at most).
+            from .primitives.numbers import big
+            tmp = self.temp()
+            fast = f"({tmp} if -{BIG} < ({tmp} := {fast}) < {BIG} else {self.unit.const(big)}({tmp}))"
         if len(checks) == 2 and all(a.isidentifier() for a in args):
-            return f"(({vals[0]} {op} {vals[1]}) if _type({args[0]}) is _type({args[1]}) is _int else {slow})"
-        return f"(({vals[0]} {op} {vals[1]}) if {' & '.join(checks)} else {slow})"
+            return f"({fast} if _type({args[0]}) is _type({args[1]}) is _int else {slow})"
+        return f"({fast} if {' & '.join(checks)} else {slow})"
 
     def closure(self, lam: A.Lambda) -> str:
         """Emit the def for `lam` here and return an expression making its closure."""

@@ -10,11 +10,12 @@ from typing import Any, Callable
 from . import ast as A
 from .analyze import Analyzer, Scope
 from .codegen import RET_DEST, Fn, Unit, assemble
-from .printer import write
+from .printer import TRUNCATED, write
 from .errors import LispSyntaxError
 from .types import Pair, Symbol, Template
 
 _units = itertools.count(1)
+KEY_CHARS = 200_000     # lambda source longer than this is compiled afresh rather than cached
 LINEMAPS: dict[str, tuple[list[A.Loc], dict[str, str], str | None]] = {}
 
 
@@ -33,9 +34,11 @@ def _build(unit: Unit, fn: Fn, inner: str, params: str, result: str,
     return factory(*unit.consts)
 
 
-def compile_form(env: Any, form: Any, source: str | None = None) -> Callable[[], Any]:
-    """Compile one top-level form into a thunk that runs it in `env`."""
-    node = Analyzer(env).analyze(form, None)
+def compile_form(env: Any, form: Any, source: str | None = None,
+                 metered: bool = False) -> Callable[[], Any]:
+    """Compile one top-level form into a thunk that runs it in `env`; `metered`
+    (for forms a program made, such as `eval`'s) charges the budget per node."""
+    node = Analyzer(env, metered=metered).analyze(form, None)
     unit = Unit(env, f"<lisp-{next(_units)}>")
     top = Fn(unit, "_top", None)
     top.depth = 2
@@ -62,10 +65,11 @@ def closure_factory(tmpl: Template) -> Callable:
     if factory is not None:
         return factory
     env = tmpl.home
-    key = (write(tmpl.form), tmpl.free, tmpl.glob, tmpl.name)
-    factory = env.factories.get(key)
+    text = write(tmpl.form, limit=KEY_CHARS)     # charged per node; a huge form is not cached
+    key = None if text.endswith(TRUNCATED) else (text, tmpl.free, tmpl.glob, tmpl.name)
+    factory = env.factories.get(key) if key is not None else None
     if factory is None:
-        an = Analyzer(env)
+        an = Analyzer(env, metered=True)
         outer = A.Lambda("outer", None)
         scope = Scope(None)
         for py in tmpl.free:
@@ -84,6 +88,7 @@ def closure_factory(tmpl: Template) -> Callable:
         mk.closure(lam)
         mk.emit(f"return {mk.last_def}")
         factory = _build(unit, mk, "_mk", ", ".join(tmpl.free), "_mk", tmpl.name)
-        env.factories[key] = factory
+        if key is not None:
+            env.factories[key] = factory
     tmpl._v_factory = factory
     return factory

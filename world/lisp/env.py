@@ -168,8 +168,13 @@ class Environment:
         self.factories.clear()
         seen: set[int] = set()
         todo = list(self.ns.values()) + list(self.macros.values())
+        visits = 0
         while todo:
             v = todo.pop()
+            visits += 1
+            if visits >= 1024:      # charged per node visited; compiling is charged per node too
+                budget.charge(visits)
+                visits = 0
             t = type(v)
             if t not in (Pair, tuple, Box, Closure) or id(v) in seen:
                 continue

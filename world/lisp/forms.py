@@ -311,9 +311,14 @@ def _quasiquote(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     return _qq(an, parts[0], 1, scope)
 
 
-def _has_unquote(x: Any) -> bool:
+def _has_unquote(x: Any, an: Analyzer) -> bool:
     stack = [x]
+    seen = 0
     while stack:
+        seen += 1
+        if seen > 1024:         # a template a program made may share structure: charge per visit
+            an.tick(seen)
+            seen = 0
         x = stack.pop()
         if type(x) is Pair:
             if x.car is UNQUOTE or x.car is SPLICE:
@@ -328,7 +333,7 @@ def _has_unquote(x: Any) -> bool:
 
 
 def _qq(an: Analyzer, x: Any, depth: int, scope: Scope | None) -> A.Node:
-    if not _has_unquote(x):
+    if not _has_unquote(x, an):
         return A.Const(x)
     if type(x) is tuple:
         return an.primcall("list->vector", [_qq(an, make_list(x), depth, scope)])

@@ -114,7 +114,7 @@ def eval_(form: Any) -> Any:
     """(eval form) -> the value of form, in this same sandbox and budget."""
     from ..compiler import compile_form
     from ..calls import bounce
-    value = compile_form(_env(), form)()
+    value = compile_form(_env(), form, metered=True)()
     return bounce(value)
 
 
@@ -124,8 +124,7 @@ def read_(text: Any) -> Any:
     from ..reader import read
     if type(text) is not str:
         raise LispTypeError(f"read: expected a string, got {_show(text)}")
-    budget.charge(len(text) // 32)
-    return read(text)
+    return read(text)           # the reader charges per token and character as it goes
 
 
 @primitive("gensym")

@@ -233,6 +233,7 @@ def string_split(s: Any, sep: Any = ABSENT) -> Any:
     """(string-split s [sep]) -> the list of the pieces of s between occurrences of the
     string or character sep; without sep, the words between runs of whitespace."""
     need_string("string-split", s)
+    budget.alloc(len(s))            # the pieces
     if sep is ABSENT:
         return new_list(_scan(s).split())
     text = sep.c if type(sep) is Char else need_string("string-split", sep)
@@ -257,19 +258,19 @@ def string_join(lst: Any, sep: Any = " ") -> str:
 @primitive("string-trim")
 def string_trim(s: Any) -> str:
     """(string-trim s) -> s without whitespace at either end."""
-    return _scan(need_string("string-trim", s)).strip()
+    return _made(_scan(need_string("string-trim", s)).strip())
 
 
 @primitive("string-trim-left")
 def string_trim_left(s: Any) -> str:
     """(string-trim-left s) -> s without whitespace at the start."""
-    return _scan(need_string("string-trim-left", s)).lstrip()
+    return _made(_scan(need_string("string-trim-left", s)).lstrip())
 
 
 @primitive("string-trim-right")
 def string_trim_right(s: Any) -> str:
     """(string-trim-right s) -> s without whitespace at the end."""
-    return _scan(need_string("string-trim-right", s)).rstrip()
+    return _made(_scan(need_string("string-trim-right", s)).rstrip())
 
 
 # ---------------------------------------------------------------- strings and procedures
