@@ -41,6 +41,7 @@ __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE
 COMMANDS: tuple[str, ...] = (
     "repl.cli_evolve",
     "repl.cli_history",
+    "repl.cli_tls",
     "repl.cli_world",
 )
 

@@ -155,7 +155,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     try:
         if zeo:
             import world
-            w = world.open(zeo=zeo)
+            w = world.open(zeo=zeo, tls=args.tls if zeo == args.zeo else None)
         else:
             w = open_from_args(args)
         status = Status(sys.stdout)

@@ -15,15 +15,16 @@ from world.lisp.errors import LispError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: --zeo HOST:PORT --run ID --generation N."""
+    """Entry point: --zeo HOST:PORT [--tls DIR] --run ID --generation N."""
     p = argparse.ArgumentParser(prog="world-evolve-worker")
     p.add_argument("--zeo", required=True)
+    p.add_argument("--tls", metavar="DIR")
     p.add_argument("--run", required=True)
     p.add_argument("--generation", type=int, required=True)
     args = p.parse_args(argv)
     from world.evolve.run import work
     try:
-        w = world.open(zeo=args.zeo)
+        w = world.open(zeo=args.zeo, tls=args.tls)
     except LispError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

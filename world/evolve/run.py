@@ -170,6 +170,8 @@ def run_workers(world: Any, run: Run, gen: Generation, zeo: str, progress: Progr
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     cmd = [sys.executable, "-m", "repl.evolve_worker", "--zeo", zeo, "--run", run.id,
            "--generation", str(gen.number)]
+    if getattr(world.image, "tls", None):         # the workers dial the server as we did
+        cmd += ["--tls", world.image.tls]
     logs = [tempfile.TemporaryFile("w+", encoding="utf-8") for _ in range(n)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True, env=env)
              for log in logs]

@@ -3,7 +3,8 @@
 The image is `--world PATH`, else `$WORLD_IMAGE`, else `images/world.fs`
 under the current directory; `--zeo HOST:PORT` connects to a server instead,
 `--relstorage DSN` to a PostgreSQL database through RelStorage, and
-`--memory` gives a world that is not saved. `world serve` serves an
+`--memory` gives a world that is not saved; `--tls DIR` makes `--zeo`
+(and `world serve`) use TLS with client certificates. `world serve` serves an
 image over ZEO. Nothing here prints: the CLI gets data and errors back.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ ENV_VAR = "WORLD_IMAGE"
 
 
 def add_world_args(parser: argparse.ArgumentParser) -> None:
-    """Add --world, --zeo, --relstorage, --memory and --read-only to a (sub)command's parser."""
+    """Add --world, --zeo, --relstorage, --memory, --read-only and --tls to a (sub)command's parser."""
     group = parser.add_argument_group("world image")
     where = group.add_mutually_exclusive_group()
     where.add_argument("--world", metavar="PATH",
@@ -31,6 +32,8 @@ def add_world_args(parser: argparse.ArgumentParser) -> None:
                             "'dbname=world host=db.example user=world'")
     where.add_argument("--memory", action="store_true", help="a fresh world that is not saved")
     group.add_argument("--read-only", action="store_true", help="open the world without changing it")
+    group.add_argument("--tls", metavar="DIR", help="with --zeo: connect over TLS with the client "
+                       "certificate in DIR (made by `world tls-init DIR`)")
 
 
 def image_path(args: argparse.Namespace | None = None) -> str:
@@ -44,24 +47,31 @@ def open_from_args(args: argparse.Namespace, out: Callable[[str], Any] | None = 
     """Open the world that parsed `add_world_args` flags ask for."""
     import world
     read_only = bool(getattr(args, "read_only", False))
+    tls = getattr(args, "tls", None)
+    if tls and not getattr(args, "zeo", None):
+        from .errors import ImageError
+        raise ImageError("--tls DIR is for a world served over ZEO: give --zeo HOST:PORT too")
     if getattr(args, "memory", False):
         return world.open(limits=limits, out=out)
     if getattr(args, "zeo", None):
-        return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only)
+        return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only, tls=tls)
     if getattr(args, "relstorage", None):
         return world.open(relstorage=args.relstorage, limits=limits, out=out, read_only=read_only)
     return world.open(image_path(args), limits=limits, out=out, read_only=read_only)
 
 
 def add_serve_args(parser: argparse.ArgumentParser) -> None:
-    """Add the flags of `world serve`: --world PATH and --address HOST:PORT."""
+    """Add the flags of `world serve`: --world PATH, --address HOST:PORT and --tls DIR."""
     parser.add_argument("--world", metavar="PATH",
                         help=f"the image to serve (default: ${ENV_VAR}, else {DEFAULT_IMAGE})")
     parser.add_argument("--address", metavar="HOST:PORT", default=DEFAULT_ADDRESS,
-                        help=f"where to listen (default: {DEFAULT_ADDRESS})")
+                        help=f"where to listen (default: {DEFAULT_ADDRESS}); an address beyond "
+                             f"loopback needs --tls")
+    parser.add_argument("--tls", metavar="DIR", help="serve over TLS with DIR/server.pem, accepting "
+                        "only clients whose certificate DIR/ca.pem signed (`world tls-init DIR`)")
 
 
 def serve_from_args(args: argparse.Namespace, ready: Callable[[str], Any] | None = None) -> int:
     """Run `world serve` until interrupted; `ready` gets the address once listening."""
-    serve(image_path(args), args.address, ready=ready)
+    serve(image_path(args), args.address, ready=ready, tls=getattr(args, "tls", None))
     return 0

@@ -55,6 +55,7 @@ class Image:
     def __init__(self, storage: Any, where: str, path: str | None = None,
                  read_only: bool = False) -> None:
         self.where, self.path, self.read_only = where, path, read_only
+        self.tls: str | None = None      # the certificates directory of a ZEO client over TLS
         try:
             self.db = WorldDB(storage, where=where, cache_size=CACHE_OBJECTS,
                               large_record_size=1 << 30)
@@ -75,9 +76,13 @@ class Image:
 
     @classmethod
     def open(cls, path: str | None = None, zeo: str | None = None, read_only: bool = False,
-             relstorage: str | None = None, storage: Any = None) -> "Image":
-        """Open the image at `path`, the ZEO server at `zeo`, the PostgreSQL database
-        `relstorage` (a DSN), a ZODB `storage` you opened, or a new world in memory."""
+             relstorage: str | None = None, storage: Any = None,
+             tls: str | None = None) -> "Image":
+        """Open the image at `path`, the ZEO server at `zeo` (over TLS with the certificates
+        in the directory `tls`, if given), the PostgreSQL database `relstorage` (a DSN), a
+        ZODB `storage` you opened, or a new world in memory."""
+        if tls is not None and zeo is None:
+            raise ImageError("a TLS directory is for a ZEO server: give --zeo HOST:PORT with --tls DIR")
         if storage is not None:
             name = storage.getName() if hasattr(storage, "getName") else type(storage).__name__
             return cls(storage, str(name), None, read_only)
@@ -85,7 +90,9 @@ class Image:
             return cls(open_relstorage(relstorage, read_only), f"postgresql:{safe_dsn(relstorage)}",
                        None, read_only)
         if zeo is not None:
-            return cls(zeo_storage(zeo, read_only), f"zeo://{zeo}", None, read_only)
+            image = cls(zeo_storage(zeo, read_only, tls=tls), f"zeo://{zeo}", None, read_only)
+            image.tls = tls
+            return image
         if path is not None:
             path = os.path.abspath(os.fspath(path))
             return cls(file_storage(path, read_only), path, path, read_only)

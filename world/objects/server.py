@@ -3,6 +3,8 @@ machines) can open the same world at once.
 
 `serve` runs a server in this process until it is interrupted; `Server`
 runs one in a child process and stops it again, for tests and tools.
+A server listens beyond loopback only over TLS with client certificates
+(tls.py): a ZEO client can store any record and call any storage method.
 """
 from __future__ import annotations
 
@@ -21,13 +23,21 @@ DEFAULT_ADDRESS = "127.0.0.1:8100"
 START_SECONDS = 30.0
 
 
-def make_server(path: str, address: str = DEFAULT_ADDRESS) -> Any:
-    """A ZEO storage server for the image at `path`, listening on `address` (port 0: any)."""
+def make_server(path: str, address: str = DEFAULT_ADDRESS, tls: str | None = None) -> Any:
+    """A ZEO storage server for the image at `path`, listening on `address` (port 0: any),
+    over TLS with the certificates in the directory `tls` if given."""
     from ZEO.StorageServer import StorageServer
+    from .tls import is_loopback, server_context
+    host, port = parse_address(address)
+    if tls is None and not is_loopback(host):
+        raise ImageError(f"refusing to serve on {address} without TLS: any client could "
+                         f"change the world; give --tls DIR (made by `world tls-init DIR`), "
+                         f"or a loopback address such as 127.0.0.1:{port}")
+    ctx = server_context(tls) if tls is not None else None
     Image.open(path).close()           # create the world root before any client races to
     storage = file_storage(path)
     try:
-        return StorageServer(parse_address(address), {"1": storage})
+        return StorageServer((host, port), {"1": storage}, ssl=ctx)
     except OSError as e:
         storage.close()
         raise ImageError(f"cannot listen on {address} ({e.strerror or e}): "
@@ -41,9 +51,9 @@ def address_of(server: Any) -> str:
 
 
 def serve(path: str, address: str = DEFAULT_ADDRESS,
-          ready: Callable[[str], Any] | None = None) -> None:
+          ready: Callable[[str], Any] | None = None, tls: str | None = None) -> None:
     """Serve the image at `path` on `address` until interrupted; `ready` gets the address."""
-    server = make_server(path, address)
+    server = make_server(path, address, tls)
     try:
         if ready is not None:
             ready(address_of(server))
@@ -61,20 +71,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-_CHILD = ("import sys\n"
+_CHILD = ("import logging, sys\n"
+          "logging.getLogger().addHandler(logging.NullHandler())   # nobody reads the pipe\n"
           "from world.objects.server import serve\n"
-          "serve(sys.argv[1], sys.argv[2], ready=lambda a: print(a, flush=True))\n")
+          "serve(sys.argv[1], sys.argv[2], ready=lambda a: print(a, flush=True),\n"
+          "      tls=sys.argv[3] if len(sys.argv) > 3 else None)\n")
 
 
 class Server:
     """A ZEO server on an image, running in a child process."""
 
-    def __init__(self, path: str, address: str | None = None) -> None:
+    def __init__(self, path: str, address: str | None = None, tls: str | None = None) -> None:
         address = address or f"127.0.0.1:{free_port()}"
+        self.tls = tls
         env = dict(os.environ)
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen([sys.executable, "-c", _CHILD, path, address],
+        self.proc = subprocess.Popen([sys.executable, "-c", _CHILD, path, address,
+                                      *([tls] if tls else [])],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
         line = self.proc.stdout.readline().strip()

@@ -179,16 +179,25 @@ def parse_address(address: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def zeo_storage(address: str, read_only: bool = False, timeout: float | None = None) -> Any:
-    """A client storage connected to the ZEO server at `address`."""
+def zeo_storage(address: str, read_only: bool = False, timeout: float | None = None,
+                tls: str | None = None) -> Any:
+    """A client storage connected to the ZEO server at `address`, over TLS with the
+    certificates in the directory `tls` if given (see tls.py)."""
     import ZEO
     from ZEO.Exceptions import ClientDisconnected
-    addr = parse_address(address)
+    from .tls import check_server, client_context
+    host, port = parse_address(address)
+    wait = timeout or ZEO_TIMEOUT
+    ctx = client_context(tls) if tls is not None else None
+    # ZEO's client retries a refused connection forever: try it once first, so that a
+    # refused certificate or a TLS mismatch is one error line, at once.
+    check_server(address, host, port, ctx, wait)
+    tls_args = {"ssl": ctx, "ssl_server_hostname": host} if ctx is not None else {}
     try:
         # server_sync: each transaction starts with a round trip, so it sees every
         # commit that finished before it began, not only those already announced.
-        return ZEO.client(addr, wait_timeout=timeout or ZEO_TIMEOUT, read_only=read_only,
-                          server_sync=True)
+        return ZEO.client((host, port), wait_timeout=wait, read_only=read_only,
+                          server_sync=True, **tls_args)
     except ClientDisconnected:
         raise ImageError(f"no ZEO server answers at {address}: start one with "
                          f"`world serve --address {address}`") from None
