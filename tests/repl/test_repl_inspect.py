@@ -203,6 +203,7 @@ def test_an_unknown_topic_lists_the_topics(lib):
 
 def test_inspect_outside_a_world_is_refused():
     from world.lisp.env import Environment
+    from world.lisp.primitives import OWNER
     from world.lisp.runtime import run
     with pytest.raises(world.SandboxError, match="not running in a world"):
         run(Environment(OWNER), world.read("(inspect 'car)"))
