@@ -175,6 +175,19 @@ def alloc(nbytes: int) -> None:
         m.alloc(nbytes)
 
 
+def within(limits: Limits) -> Limits:
+    """`limits` narrowed to what the running evaluation has left, for a nested one
+    (an audit check, a sanity test, a sandbox) that draws on its budget as it runs."""
+    m = CURRENT
+    if m is None:
+        return limits
+    m.sync()
+    lim = m.limits
+    return limits.narrow(steps=max(0, lim.steps - m.base), memory=max(0, lim.memory - m.mem),
+                         seconds=max(0.0, m.deadline - time.monotonic()),
+                         output=max(0, lim.output - m.out_len))
+
+
 def limits() -> Limits:
     m = CURRENT
     return m.limits if m is not None else DEFAULT_LIMITS

@@ -28,6 +28,8 @@ from .errors import (ArityError, BudgetExceeded, EvalError, InternalError, LispE
                      LispTypeError, UnboundVariable, UserError)
 from .types import ErrorObject, Pair, Symbol
 from .printer import write
+from . import watchdog
+from .watchdog import Stop
 
 CATCHABLE = (EvalError, TypeError, AttributeError, NameError, ZeroDivisionError,
              ValueError, OverflowError, KeyError, IndexError)
@@ -52,6 +54,8 @@ def translate(e: BaseException) -> LispError:
     from .primitives import PYNAMES
     if isinstance(e, LispError):
         return e
+    if isinstance(e, Stop):         # raised by the watchdog: time, interrupt or process memory
+        return watchdog.error_for(budget.CURRENT)
     msg = str(e)
     if isinstance(e, RecursionError):
         return BudgetExceeded("depth", f"recursion deeper than {budget.limits().depth} calls")
@@ -182,65 +186,96 @@ def on_big_stack(fn: Callable[[], Any]) -> Any:
 
 
 def interrupt() -> None:
-    """Ask the running evaluation to stop at its next budget check."""
+    """Ask the running evaluation to stop: at its next budget check, or through the
+    watchdog if it is inside a primitive."""
     m = budget.CURRENT
     while m is not None:
         m.interrupted = True
         m = m.parent
+    watchdog.kick()
 
 
 # ---------------------------------------------------------------- evaluation
 
 class Result:
-    """What one evaluation produced: value, steps, output."""
+    """What one evaluation produced: value, steps, output, memory, and the value's text
+    when it was asked for (`show`)."""
 
-    __slots__ = ("value", "steps", "output", "memory")
+    __slots__ = ("value", "steps", "output", "memory", "text")
 
-    def __init__(self, value: Any, steps: int, output: str, memory: int) -> None:
+    def __init__(self, value: Any, steps: int, output: str, memory: int,
+                 text: str | None = None) -> None:
         self.value, self.steps, self.output, self.memory = value, steps, output, memory
+        self.text = text
 
 
-def _run_in(env: Any, form: Any, meter: Meter, source: str | None) -> Any:
+def _run_in(env: Any, form: Any, meter: Meter, source: str | None,
+            show: Callable[[Any], str] | None = None, shown: list[str] | None = None) -> Any:
+    """Compile and run `form` under `meter` on this thread; with `show`, also render the
+    value under the same budget and append the text to `shown`."""
     from .compiler import compile_form
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, meter.limits.depth + 200))
     meter.start()
+    watch = None
     try:
         try:
+            # Armed inside the `try`, so that a stop landing as soon as it is armed is
+            # still disarmed and translated; disarmed before any bookkeeping.
+            watch = watchdog.arm()
             try:
                 thunk = compile_form(env, form, source)
-            except (LispError, RecursionError):
+            except (LispError, RecursionError, Stop):
                 raise
             except Exception as e:
                 raise InternalError(f"compiler failed: {type(e).__name__}: {e}") from e
             value = thunk()
             if type(value) is TailCall:
                 value = bounce(value)
-            return value
-        except BaseException as e:
-            err = translate(e)
-            if isinstance(err, LispError) and not err.backtrace:
-                err.backtrace = backtrace(e.__traceback__)
-                if err.loc is None:
-                    for _, loc in err.backtrace:
-                        if loc is not None:
-                            err.loc = loc
-                            break
-                if err.loc is None and type(form) is Pair:
-                    err.loc = form.loc
-                if err.source is None:
-                    err.source = source
-            if err is e:
-                raise
-            raise err from None
+            if show is not None and shown is not None:
+                shown.append(show(value))       # printing is part of the form's budget
+        finally:
+            watchdog.disarm(watch)
+        return value
+    except BaseException as e:
+        watchdog.disarm(watch)          # again: a stop may have landed as the first disarm began
+        err = translate(e)
+        if isinstance(err, LispError) and not err.backtrace:
+            err.backtrace = backtrace(e.__traceback__)
+            if err.loc is None:
+                for _, loc in err.backtrace:
+                    if loc is not None:
+                        err.loc = loc
+                        break
+            if err.loc is None and type(form) is Pair:
+                err.loc = form.loc
+            if err.source is None:
+                err.source = source
+        if isinstance(err, BudgetExceeded) and err.budget == "memory":
+            _release(e)
+        if err is e:
+            raise
+        raise err from None
     finally:
+        watchdog.disarm(watch)
         meter.stop()
         sys.setrecursionlimit(old_limit)
 
 
+def _release(e: BaseException) -> None:
+    """Let go of what a program that ran out of memory built: its frames hold it."""
+    import gc
+    import traceback
+    traceback.clear_frames(e.__traceback__)
+    e.__traceback__ = None
+    gc.collect()
+
+
 def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = None,
-        pause_at: int | None = None, out: list[str] | None = None) -> Result:
-    """Evaluate one top-level form in `env` under `limits` (never more than the environment's own)."""
+        pause_at: int | None = None, out: list[str] | None = None,
+        show: Callable[[Any], str] | None = None) -> Result:
+    """Evaluate one top-level form in `env` under `limits` (never more than the environment's
+    own); with `show` (e.g. `write`), render the value within the same budget as `Result.text`."""
     if limits is None or limits is env.limits:
         limits = env.limits
     elif env.limits is not DEFAULT_LIMITS:
@@ -250,11 +285,12 @@ def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = 
         limits = budget.within(limits)
     meter = Meter(env.ns, limits, out)
     meter.pause_at = pause_at
+    shown: list[str] = []
     if nested:
-        value = _run_in(env, form, meter, source)
+        value = _run_in(env, form, meter, source, show, shown)
     else:
-        value = on_big_stack(lambda: _run_in(env, form, meter, source))
-    return Result(value, meter.base, "".join(meter.out), meter.mem)
+        value = on_big_stack(lambda: _run_in(env, form, meter, source, show, shown))
+    return Result(value, meter.base, "".join(meter.out), meter.mem, shown[0] if shown else None)
 
 
 # ---------------------------------------------------------------- pausing
