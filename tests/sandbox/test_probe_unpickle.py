@@ -351,3 +351,25 @@ def test_a_zeo_message_that_calls_eval(zeo_image: tuple[str, str, bytes], marker
             pass
     with world.open(zeo=address) as w:          # the server still serves
         assert w.eval("f") == 1
+
+
+def test_a_transaction_extension_that_calls_os_system(zeo_image: tuple[str, str, bytes],
+                                                      marker: Path) -> None:
+    """A client writes a pickle as a transaction's raw extension bytes; iterating the
+    transactions makes a ZEO server unpickle it. The world's server refuses its globals."""
+    _, address, oid = zeo_image
+    client = _client(address)
+    try:
+        t = TransactionMetaData()
+        t.extension = pickle.dumps(touch(marker), 3)     # bytes: stored raw by the server
+        serial = client.load(oid)[1]
+        client.tpc_begin(t)
+        client.store(oid, serial, record((Definition, None), {"name": "f", "value": 2}), "", t)
+        client.tpc_vote(t)
+        client.tpc_finish(t)
+        iid = client._call("iterator_start", None, None)
+        with pytest.raises(Exception):
+            while client._call("iterator_next", iid) is not None:
+                pass
+    finally:
+        client.close()

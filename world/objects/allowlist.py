@@ -10,7 +10,10 @@ ZODB's class factory (`ZODB.serialize.ObjectReader._get_unpickler` hands
 each reference through the same factory), which calls `find` below. So do
 conflict resolution (`ZODB.ConflictResolution.find_global`, used by storages
 and by a ZEO server) and, in a ZEO server, the decoding of client messages
-(`ZEO.asyncio.marshal.server_find_global`): `guard_libraries` replaces both.
+(`ZEO.asyncio.marshal.server_find_global`), and transaction extensions,
+which a ZEO client writes as raw bytes and a server unpickles when asked to
+iterate or undo (`ZODB._compat.loads`, imported by name into FileStorage,
+Connection and fstools): `guard_libraries` replaces each.
 
 What may be named:
 - classes that subclass `persistent.Persistent` and are defined in a module of
@@ -26,6 +29,7 @@ Nothing else: no builtins (the world's data needs none under pickle protocol
 from __future__ import annotations
 
 import importlib
+import io
 import re
 import sys
 from typing import Any
@@ -178,10 +182,31 @@ def _zeo_message_global(module: str, name: str) -> Any:
     return _defined(module, name)
 
 
+def plain_loads(data: bytes) -> Any:
+    """Unpickle plain data only (no global, no persistent reference): what a transaction's
+    extension holds (its note's names). ZODB's own `loads` resolves any global."""
+    import zodbpickle.pickle as zpickle
+
+    class Plain(zpickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            raise zpickle.UnpicklingError(f"a transaction extension names {module}.{name}")
+
+    return Plain(io.BytesIO(data), encoding="ASCII", errors="bytes").load()
+
+
 def guard_libraries() -> None:
-    """Route ZODB's conflict resolution and ZEO's server message decoding through the allowlist."""
+    """Route ZODB's conflict resolution and transaction extensions, and ZEO's server
+    message decoding, through the allowlist."""
+    import ZODB._compat
+    import ZODB.Connection
     import ZODB.ConflictResolution as conflicts
+    import ZODB.FileStorage.FileStorage
+    import ZODB.fstools
     conflicts.find_global = _conflict_global
+    # Each imported `loads` by name: FileStorage's undoLog and iterator, fstools, and
+    # TransactionMetaData.extension (which a ZEO server reads to answer iterator_next).
+    for module in (ZODB._compat, ZODB.Connection, ZODB.FileStorage.FileStorage, ZODB.fstools):
+        module.loads = plain_loads
     try:
         import ZEO.asyncio.marshal as marshal
     except ImportError:
