@@ -222,3 +222,9 @@ def test_serve_with_tls_from_the_cli(tmp_path: Path, certs: Path) -> None:
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_a_client_refuses_a_remote_server_without_tls(tmp_path: Path) -> None:
+    """Nothing is dialled: the address is refused before any connection."""
+    line = one_error(cli(tmp_path, "eval", "--zeo", "192.0.2.1:8100", "1"))
+    assert "without TLS" in line

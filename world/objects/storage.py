@@ -185,8 +185,11 @@ def zeo_storage(address: str, read_only: bool = False, timeout: float | None = N
     certificates in the directory `tls` if given (see tls.py)."""
     import ZEO
     from ZEO.Exceptions import ClientDisconnected
-    from .tls import check_server, client_context
+    from .tls import check_server, client_context, is_loopback
     host, port = parse_address(address)
+    if tls is None and not is_loopback(host):
+        raise ImageError(f"refusing to reach {address} without TLS: beyond loopback a world "
+                         f"is served with `world serve --tls DIR`; give --tls DIR too")
     wait = timeout or ZEO_TIMEOUT
     ctx = client_context(tls) if tls is not None else None
     # ZEO's client retries a refused connection forever: try it once first, so that a
