@@ -62,7 +62,8 @@ class World:
         if adopt and (len(root.definitions) or len(root.macros)):
             raise ImageError(f"{self.image.where} already holds a world: open it without an environment")
         # The environment must exist under its stored id before any closure loads.
-        self.env = env or WorldEnvironment(caps, limits=limits, uid=root.uid)
+        # `limits` bound the session's forms; the host's own work (seeding the rules) has the defaults
+        self.env = env or WorldEnvironment(caps, uid=root.uid)
         HOMES[self.image.conn] = home(self.env)
         self.names = Namespace(root, self.env)
         try:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable
 from ..audit import rules as audit_rules
 from ..audit.metrics import as_lisp, measure
 from ..audit.store import AuditStore
+from ..lisp.budget import DEFAULT_LIMITS
 from ..lisp.errors import EvalError, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read, read_spans
@@ -220,23 +221,24 @@ def _require(world: Any) -> History:
 
 # ---------------------------------------------------------------- forms and worlds
 
-def eval_forms(world: Any, text: str, source: str | None = None) -> int:
+def eval_forms(world: Any, text: str, source: str | None = None, limits: Any = None) -> int:
     """Evaluate `text` form by form inside the running transaction, recording history."""
     def each() -> int:
         count = 0
         for form, a, b in read_spans(text, source):
-            run_top(world, form, text[a:b], source)
+            run_top(world, form, text[a:b], source, limits)
             count += 1
         return count
     return on_big_stack(each)          # one hand-over to the evaluation thread, not one per form
 
 
-def run_top(world: Any, form: Any, typed: str | None, source: str | None = None) -> Any:
+def run_top(world: Any, form: Any, typed: str | None, source: str | None = None,
+            limits: Any = None) -> Any:
     """Evaluate one top-level form inside the running transaction, as if typed."""
     saved = getattr(world, "current_form", None)
     world.current_form = (form, typed)
     try:
-        return run(world.env, form, world.limits, source).value
+        return run(world.env, form, limits or world.limits, source).value
     finally:
         world.current_form = saved
 
@@ -272,7 +274,8 @@ def seed(world: Any) -> None:
     if hist is None or hist.seeded:
         return
     with open(DEFAULT_RULES, encoding="utf-8") as f, world.env.host_grant(("audit",)):
-        eval_forms(world, f.read(), "default-rules.lisp")
+        # the host's own work, not the session's: it runs under the default budget
+        eval_forms(world, f.read(), "default-rules.lisp", DEFAULT_LIMITS)
     if len(hist.pending):
         commit(world, SEED_MESSAGE)
     hist.seeded = True

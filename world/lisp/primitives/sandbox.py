@@ -59,13 +59,14 @@ def _caps(x: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def _limit(opts: dict[str, Any], key: str, left: float, kind: type | tuple) -> float:
+def _limit(opts: dict[str, Any], key: str, kind: type | tuple) -> float | None:
+    """The limit asked for under `key`, or None."""
     v = opts.get(key)
     if v is None:
-        return left
+        return None
     if isinstance(v, bool) or not isinstance(v, kind) or v < 0:
         raise LispTypeError(f"sandbox: :{key} expects a non-negative number")
-    return min(v, left)
+    return v
 
 
 def _procedures(x: Any, who: str) -> None:
@@ -97,14 +98,6 @@ def _procedures(x: Any, who: str) -> None:
             raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
 
 
-def _spent(m: budget.Meter) -> bool:
-    """Has meter `m` (the caller's) run out of steps, memory or time, or been stopped?"""
-    m.sync()
-    lim = m.limits
-    return (m.interrupted or m.base >= lim.steps or m.mem >= lim.memory
-            or m.out_len >= lim.output or time.monotonic() >= m.deadline)
-
-
 @primitive("sandbox")
 def sandbox(form: Any, *opts: Any) -> Any:
     """(sandbox form :caps [:core] :steps n :memory bytes :seconds s) -> form's value, in a child sandbox."""
@@ -116,36 +109,32 @@ def sandbox(form: Any, *opts: Any) -> Any:
     try:
         kid_env = home.child(caps, inherit=False)
     except SandboxError as e:
-        raise SandboxFailure(f"{e.message}") from None
+        raise SandboxFailure(e.message) from None
     _procedures(form, "the form")
     lim = parent.limits
     parent.sync()
-    steps_left = max(0, lim.steps - parent.base)
-    mem_left = max(0, lim.memory - parent.mem)
-    secs_left = max(0.0, parent.deadline - time.monotonic())
-    out_left = max(0, lim.output - parent.out_len)
-    limits = kid_env.limits.narrow(
-        steps=int(_limit(o, "steps", steps_left, int)),
-        memory=int(_limit(o, "memory", mem_left, int)),
-        seconds=float(_limit(o, "seconds", secs_left, (int, float))),
-        output=out_left)
+    left = {"steps": max(0, lim.steps - parent.base), "memory": max(0, lim.memory - parent.mem),
+            "time": max(0.0, parent.deadline - time.monotonic()),
+            "output": max(0, lim.output - parent.out_len)}
+    asked = {"steps": _limit(o, "steps", int), "memory": _limit(o, "memory", int),
+             "time": _limit(o, "seconds", (int, float)), "output": None}
+    # A limit the caller's remainder sets is the caller's own: running it out stops the caller.
+    callers = {k for k in left if asked[k] is None or asked[k] >= left[k]}
+    given = {k: left[k] if k in callers else asked[k] for k in left}
+    limits = kid_env.limits.narrow(steps=int(given["steps"]), memory=int(given["memory"]),
+                                   seconds=float(given["time"]), output=int(given["output"]))
     kid_env.limits = limits
     before = len(parent.out)
     try:
         value = run(kid_env, form, limits, out=parent.out).value
     except BudgetExceeded as e:
-        parent.out_len += sum(len(t) for t in parent.out[before:])
-        if e.budget in ("interrupt", "pause") or _spent(parent):
-            raise           # the caller's own budget ran out (or it was stopped): the caller stops
+        if e.budget in ("interrupt", "pause") or e.budget in callers:
+            raise       # stopped, or the caller's own remainder ran out: the caller stops too
         raise SandboxFailure(f"budget exceeded: {e.message}") from None
-    except BaseException:
+    finally:
         parent.out_len += sum(len(t) for t in parent.out[before:])
-        raise
-    parent.out_len += sum(len(t) for t in parent.out[before:])
     _procedures(value, "the value")
     return value
-
-
 
 
 @primitive("capabilities")
