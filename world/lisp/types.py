@@ -13,6 +13,7 @@ captured values, and long lists as flat tuples (no deep recursion).
 """
 from __future__ import annotations
 
+import weakref
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Iterator
 
@@ -24,11 +25,16 @@ from .errors import LispTypeError
 
 # ---------------------------------------------------------------- atoms
 
+INTERNED_BYTES = 200    # accounted size of a new symbol, keyword or character (object, table entry)
+
+
 class Symbol:
     """An interned name; compare with `is`."""
 
     __slots__ = ("name", "__weakref__")
-    table: dict[str, "Symbol"] = {}
+    # Weak: a symbol made by an evaluation (`read`, `string->symbol`, `gensym`) lives only
+    # as long as something holds it, and its making is charged to the evaluation's memory.
+    table: "weakref.WeakValueDictionary[str, Symbol]" = weakref.WeakValueDictionary()
 
     def __new__(cls, name: str) -> "Symbol":
         sym = cls.table.get(name)
@@ -36,6 +42,7 @@ class Symbol:
             sym = object.__new__(cls)
             sym.name = name
             cls.table[name] = sym
+            budget.alloc(INTERNED_BYTES + len(name))
         return sym
 
     def __reduce__(self):
@@ -52,7 +59,7 @@ class Keyword:
     """An interned self-evaluating name such as `:temp`."""
 
     __slots__ = ("name", "__weakref__")
-    table: dict[str, "Keyword"] = {}
+    table: "weakref.WeakValueDictionary[str, Keyword]" = weakref.WeakValueDictionary()
 
     def __new__(cls, name: str) -> "Keyword":
         kw = cls.table.get(name)
@@ -60,6 +67,7 @@ class Keyword:
             kw = object.__new__(cls)
             kw.name = name
             cls.table[name] = kw
+            budget.alloc(INTERNED_BYTES + len(name))
         return kw
 
     def __reduce__(self):
@@ -72,8 +80,8 @@ class Keyword:
 class Char:
     """A character; interned by code point."""
 
-    __slots__ = ("c",)
-    table: dict[str, "Char"] = {}
+    __slots__ = ("c", "__weakref__")
+    table: "weakref.WeakValueDictionary[str, Char]" = weakref.WeakValueDictionary()
 
     def __new__(cls, c: str) -> "Char":
         ch = cls.table.get(c)
@@ -81,6 +89,7 @@ class Char:
             ch = object.__new__(cls)
             ch.c = c
             cls.table[c] = ch
+            budget.alloc(INTERNED_BYTES)
         return ch
 
     def __reduce__(self):
