@@ -36,7 +36,7 @@ def quad_steps(bits: int) -> int:
     """Steps for quadratic work on `bits`-bit integers: gcd, decimal conversion, rationals."""
     if bits <= BIG_BITS:
         return 0
-    return (bits * bits >> 16) + (bits >> 9)
+    return (bits * bits >> 17) + (bits >> 9)
 
 
 def charge_mul(abits: int, bbits: int) -> None:
@@ -57,7 +57,15 @@ def charge_quad(bits: int) -> None:
         budget.charge(quad_steps(bits))
 
 
-def charge_digits(ndigits: int) -> None:
-    """Charge for converting `ndigits` decimal digits to or from an integer."""
+def charge_to_decimal(bits: int) -> None:
+    """Charge for writing a `bits`-bit integer in decimal (divide and conquer over
+    quadratic division: about twice a gcd's work)."""
+    if bits > BIG_BITS:
+        budget.charge(2 * quad_steps(bits))
+
+
+def charge_from_decimal(ndigits: int) -> None:
+    """Charge for reading `ndigits` decimal digits into an integer (CPython's
+    quadratic `int()`, about a third of a gcd's work on the same size)."""
     if ndigits > 300:
-        budget.charge(quad_steps(int(ndigits * 3.33)))
+        budget.charge(quad_steps(int(ndigits * 3.33)) // 3 + (ndigits >> 4))

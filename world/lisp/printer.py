@@ -13,7 +13,7 @@ import re
 from typing import Any, Callable
 
 from . import budget
-from .cost import charge_digits
+from .cost import charge_to_decimal
 from .reader import DELIMS, parse_atom
 from .types import (Box, Char, Closure, Continuation, ErrorObject, Keyword,
                     LispMap, Pair, Primitive, Procedure, Record, RecordType,
@@ -86,10 +86,11 @@ def write_keyword(name: str) -> str:
 def _int(x: int, disp: bool = False) -> str:
     try:
         text = str(x)
-    except ValueError:              # over Python's 4300-digit limit
-        text = "-" + _digits(-x, 0) if x < 0 else _digits(x, 0)
+    except ValueError:              # over Python's 4300-digit limit: charged before the work
+        charge_to_decimal(x.bit_length())
+        return "-" + _digits(-x, 0) if x < 0 else _digits(x, 0)
     if len(text) > 300:
-        charge_digits(len(text))    # decimal conversion is quadratic
+        charge_to_decimal(x.bit_length())       # decimal conversion is quadratic
     return text
 
 

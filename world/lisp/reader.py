@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import budget
-from .cost import charge_digits
+from .cost import charge_from_decimal
 from .errors import IncompleteInput, ReadError
 from .types import Char, Keyword, LispMap, Pair, Symbol
 
@@ -83,7 +83,11 @@ def parse_int(digits: str) -> int:
     decimal conversion is quadratic."""
     if len(digits) < 300:
         return int(digits)
-    charge_digits(len(digits))
+    charge_from_decimal(len(digits))
+    return _parse_int(digits)
+
+
+def _parse_int(digits: str) -> int:
     if len(digits) < 4000:
         return int(digits)
     bits = budget.limits().int_bits
@@ -91,7 +95,7 @@ def parse_int(digits: str) -> int:
         raise ValueError(f"integer literal of {len(digits)} digits is larger than the "
                          f"{bits}-bit integer limit")
     k = len(digits) // 2
-    hi, lo = parse_int(digits[:-k]), parse_int(digits[-k:])
+    hi, lo = _parse_int(digits[:-k]), _parse_int(digits[-k:])
     return hi * 10 ** k + (-lo if digits[0] == "-" else lo)
 
 

@@ -34,8 +34,9 @@ def elements(who: str, lst: Any) -> list[Any]:
 
 
 def new_list(items: list[Any] | tuple, tail: Any = None) -> Any:
-    """A new Lisp list of `items`, accounted before it is built."""
+    """A new Lisp list of `items`, accounted and charged (a step a cell) before it is built."""
     budget.alloc(len(items) * PAIR_BYTES)
+    budget.charge(len(items))
     return make_list(items, tail)
 
 
@@ -136,6 +137,7 @@ def length(lst: Any) -> int:
 def make_list_(n: Any, fill: Any = False) -> Any:
     """(make-list n [fill]) -> a list of n copies of fill (default #f)."""
     budget.check_length(need_count("make-list", n), "list")
+    budget.charge(n)
     out = None
     for _ in range(n):
         out = Pair(fill, out)
@@ -149,6 +151,7 @@ def iota(count: Any, start: Any = 0, step: Any = 1) -> Any:
     need_number("iota", start)
     need_number("iota", step)
     budget.check_length(count, "list")
+    budget.charge(count)
     if type(start) is float or type(step) is float:
         start, step = to_float(start), to_float(step)
         return make_list([start + i * step for i in range(count)])
@@ -164,6 +167,7 @@ def append(*lists: Any) -> Any:
         return None
     heads = [elements("append", lst) for lst in lists[:-1]]
     budget.check_length(sum(map(len, heads)), "list")
+    budget.charge(sum(map(len, heads)))
     out = lists[-1]
     for items in reversed(heads):
         out = make_list(items, out)

@@ -47,7 +47,7 @@ def to_float(x: Any) -> float:
     """`x` as a float; exact numbers too large become infinities."""
     if type(x) is Fraction and (x.numerator.bit_length() > BIG_BITS
                                 or x.denominator.bit_length() > BIG_BITS):
-        budget.charge(_bits(x) >> 8)        # one short division, linear in the size
+        budget.charge(_bits(x) >> 12)       # CPython divides only the leading digits
     try:
         return float(x)
     except OverflowError:
@@ -87,7 +87,8 @@ def charge_ratio(*xs: Any) -> None:
             ratio = True
             bits = max(bits, x.numerator.bit_length(), x.denominator.bit_length())
     if ratio and bits > BIG_BITS // 2:
-        charge_quad(2 * bits)
+        charge_quad(bits)           # the gcd of the denominators
+        budget.charge(3 * mul_steps(bits, bits))    # the cross products
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -125,7 +126,9 @@ def _div(who: str, a: Any, b: Any) -> Any:
     (an, ad), (bn, bd) = _nd_bits(a), _nd_bits(b)
     refuse_bits(who, max(an + bd, ad + bn))
     charge_mul(max(an, ad), max(bn, bd))
-    charge_quad(max(an + bd, ad + bn))       # the gcd that puts it in lowest terms
+    charge_quad(max(an, ad, bn, bd))         # the gcds that put it in lowest terms
+    if type(a) is Fraction or type(b) is Fraction:
+        charge_quad(max(an, ad, bn, bd))
     if type(a) is int and type(b) is int:
         return exact(Fraction(a, b))
     return exact(Fraction(a) / b)
@@ -199,7 +202,7 @@ def charge_order(args: tuple) -> None:
         if type(x) is Fraction:
             bits = max(_bits(y) for y in args if type(y) is not float)
             if bits > BIG_BITS // 2:
-                budget.charge(2 * len(args) * mul_steps(bits, bits))
+                budget.charge(2 * (len(args) - 1) * mul_steps(bits, bits))
             return
 
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import budget
-from ..cost import charge_digits, charge_mul, charge_quad
+from ..cost import charge_from_decimal, charge_mul, charge_quad
 from ..errors import EvalError
 
 from . import primitive
@@ -19,7 +19,8 @@ from .numbers import exact, refuse_bits, to_float
 
 # ---------------------------------------------------------------- number <-> string
 
-_DIGITS = {2: "01", 8: "01234567", 10: "0123456789", 16: "0123456789abcdefABCDEF"}
+_UINT = {2: re.compile("[01]+"), 8: re.compile("[0-7]+"), 10: re.compile("[0-9]+"),
+         16: re.compile("[0-9a-fA-F]+")}
 _LOG2 = {2: 1.0, 8: 3.0, 10: math.log2(10), 16: 4.0}
 
 
@@ -46,12 +47,16 @@ def _parse_uint(digits: str, radix: int) -> int:
     if radix != 10:
         budget.charge(len(digits) >> 6)
         return int(digits, radix)
+    charge_from_decimal(len(digits))
+    return _decimal(digits)
+
+
+def _decimal(digits: str) -> int:
+    """The value of a string of decimal digits, in pieces under CPython's 4300-digit cap."""
     if len(digits) < 3900:
-        charge_digits(len(digits))
-        return int(digits, radix)
-    budget.charge(len(digits) * len(digits) >> 16)
+        return int(digits)
     k = len(digits) // 2
-    return _parse_uint(digits[:-k], 10) * 10 ** k + _parse_uint(digits[-k:], 10)
+    return _decimal(digits[:-k]) * 10 ** k + _decimal(digits[-k:])
 
 
 def float_to_string(x: float) -> str:
@@ -88,12 +93,12 @@ def _parse_real(s: str, radix: int) -> Any:
         return _SPECIAL[s]
     sign = -1 if s[:1] == "-" else 1
     body = s[1:] if s[:1] in "+-" else s
-    digits = _DIGITS[radix]
+    digits = _UINT[radix].fullmatch
     num, slash, den = body.partition("/")
-    if num and all(c in digits for c in num):
+    if num and digits(num):
         if not slash:
             return sign * _parse_uint(num, radix)
-        if den and all(c in digits for c in den):
+        if den and digits(den):
             d = _parse_uint(den, radix)
             return exact(Fraction(sign * _parse_uint(num, radix), d)) if d else None
         return None

@@ -36,7 +36,8 @@ def _exact_pow(base: Any, power: int) -> Any:
         bits = to_float(power) * max(math.log2(abs(base.numerator)), math.log2(base.denominator))
     refuse_bits("expt", bits)
     # repeated squaring: the last squaring dominates, the others sum to less than it
-    budget.charge(2 * mul_steps(int(bits), int(bits)) + (power.bit_length() >> 4))
+    half = int(bits) >> 1
+    budget.charge(2 * mul_steps(half, half) + (power.bit_length() >> 4))
     return exact(base ** power)
 
 
@@ -80,13 +81,14 @@ def num_sqrt(x: Any) -> Any:
     t = type(x)
     if t is int or t is Fraction:
         n, d = Fraction(x).as_integer_ratio()
-        charge_quad(n.bit_length() >> 1)     # isqrt: Newton steps on half-size numbers
-        charge_quad(d.bit_length() >> 1)
+        budget.charge(_bits(x) >> 7)
+        charge_quad(n.bit_length() * 3 >> 2)     # isqrt: Newton steps, quadratic division
+        charge_quad(d.bit_length() * 3 >> 2)
         rn, rd = _exact_root(n), _exact_root(d)
         if rn is not None and rd is not None:
             return exact(Fraction(rn, rd))
         if t is int and x.bit_length() > 1000:
-            charge_quad(x.bit_length() >> 1)
+            charge_quad(x.bit_length() * 3 >> 2)
             return to_float(math.isqrt(x))
     return math.sqrt(to_float(x))
 

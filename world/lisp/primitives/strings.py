@@ -118,6 +118,7 @@ def string_to_list(s: Any, start: Any = 0, end: Any = ABSENT) -> Any:
     need_string("string->list", s)
     start, end = need_range("string->list", start, end, len(s))
     budget.check_length(end - start, "list")
+    budget.charge(end - start)
     return make_list([Char(c) for c in s[start:end]])
 
 
@@ -240,6 +241,7 @@ def string_split(s: Any, sep: Any = ABSENT) -> Any:
     if not text:
         raise EvalError("string-split: empty separator")
     budget.check_length(_scan(s).count(text) + 1, "list")
+    budget.charge(s.count(text) + 1)
     return make_list(s.split(text))
 
 
