@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import types
 import warnings
+import weakref
 from typing import Any, Callable
 
 from . import ast as A
+from . import budget
 from .analyze import Analyzer, Scope
 from .codegen import RET_DEST, Fn, Unit, assemble
 from .printer import TRUNCATED, write
@@ -16,7 +19,29 @@ from .types import Pair, Symbol, Template
 
 _units = itertools.count(1)
 KEY_CHARS = 200_000     # lambda source longer than this is compiled afresh rather than cached
-LINEMAPS: dict[str, tuple[list[A.Loc], dict[str, str], str | None]] = {}
+CODE_BYTES = 6          # accounted bytes of compiled code per character of generated Python
+
+
+class LineMap:
+    """Where the lines of one compiled unit came from: Lisp locations, procedure names
+    (Python name to Lisp name) and the source text's name."""
+
+    __slots__ = ("locs", "names", "source", "__weakref__")
+
+    def __init__(self, locs: list[A.Loc], names: dict[str, str], source: str | None) -> None:
+        self.locs, self.names, self.source = locs, names, source
+
+
+# Every code object of a unit holds its LineMap as an extra constant, so the map lives
+# exactly as long as some procedure compiled in that unit: a long-running process does
+# not keep the maps of forms whose code is gone.
+LINEMAPS: "weakref.WeakValueDictionary[str, LineMap]" = weakref.WeakValueDictionary()
+
+
+def _holding(code: types.CodeType, info: LineMap) -> types.CodeType:
+    """`code`, and the code nested in it, each with `info` among its constants."""
+    consts = tuple(_holding(c, info) if type(c) is types.CodeType else c for c in code.co_consts)
+    return code.replace(co_consts=consts + (info,))
 
 
 def _build(unit: Unit, fn: Fn, inner: str, params: str, result: str,
@@ -24,13 +49,16 @@ def _build(unit: Unit, fn: Fn, inner: str, params: str, result: str,
     consts = [f"K{i}" for i in range(len(unit.consts))]
     header = [f"def _factory({', '.join(consts)}):", f"    def {inner}({params}):"]
     src, locs = assemble(unit, header, fn, [f"    return {result}"])
+    budget.alloc(CODE_BYTES * len(src))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)     # `0 is False` is what we mean
         code = compile(src, unit.filename, "exec")
+    info = LineMap(locs, unit.names, source)
+    code = _holding(code, info)
+    LINEMAPS[unit.filename] = info
     ns = unit.env.ns
     exec(code, ns)
     factory = ns.pop("_factory")
-    LINEMAPS[unit.filename] = (locs, unit.names, source)
     return factory(*unit.consts)
 
 

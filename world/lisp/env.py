@@ -61,7 +61,8 @@ class Environment:
         self.uid = uid or uuid.uuid4().hex
         self.macros: dict[Symbol, Closure] = {}
         self.docs: dict[Symbol, str] = {}
-        self.factories: dict[Any, Callable] = {}
+        # Weak: a compiled procedure lives as long as a template that uses it, not forever.
+        self.factories: "weakref.WeakValueDictionary[Any, Callable]" = weakref.WeakValueDictionary()
         self.hooks: list[DefineHook] = []
         self.gensyms = 0
         self.ns: dict[str, Any] = {

@@ -118,7 +118,7 @@ def backtrace(tb: Any) -> list[tuple[str, Any]]:
         code = tb.tb_frame.f_code
         info = LINEMAPS.get(code.co_filename)
         if info is not None:
-            locs, names, _ = info
+            locs, names = info.locs, info.names
             line = tb.tb_lineno - 1
             loc = locs[line] if 0 <= line < len(locs) else None
             name = names.get(code.co_name, "top level" if code.co_name == "_top" else code.co_name)
