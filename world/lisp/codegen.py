@@ -97,7 +97,7 @@ INLINE1 = {
 }
 BOOLEAN_PRIMS = {"null?", "pair?", "not", "<", ">", "<=", ">=", "="}
 ARITH = {"+": "+", "-": "-", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "=": "=="}
-BIG = 1 << 62           # sums of two variables this large go through `big` (size check, charge)
+BIG_BITS = 62           # sums of two variables this large go through `big` (size check, charge)
 
 
 def _cxr(name: str) -> str | None:
@@ -261,7 +261,7 @@ class Fn:
             # against the integer limit and charged (a constant operand adds a bit at most).
             from .primitives.numbers import big
             tmp = self.temp()
-            fast = f"({tmp} if -{BIG} < ({tmp} := {fast}) < {BIG} else {self.unit.const(big)}({tmp}))"
+            fast = f"({tmp} if ({tmp} := {fast}).bit_length() < {BIG_BITS} else {self.unit.const(big)}({tmp}))"
         if len(checks) == 2 and all(a.isidentifier() for a in args):
             return f"({fast} if _type({args[0]}) is _type({args[1]}) is _int else {slow})"
         return f"({fast} if {' & '.join(checks)} else {slow})"
