@@ -26,3 +26,26 @@ class ReplayMissing(EvolveError):
     """A replay file holds no reply for the prompt a run asks."""
 
     kind = "replay"
+
+
+class CellCrash(LispError):
+    """A cell raised something that is not a Lisp error (a bug the harness survives)."""
+
+    kind = "internal error"
+
+
+def cell_error(e: Exception) -> LispError:
+    """Whatever a cell raised, as a Lisp error with a one-line message, so a run records
+    it as the cell's result and goes on."""
+    from ..lisp.runtime import translate
+    if isinstance(e, LispError):
+        return e
+    try:
+        err = translate(e)          # RecursionError, MemoryError, host type errors...
+    except Exception:               # translating failed too: report the original
+        err = None
+    if isinstance(err, LispError):
+        return err
+    text = " ".join(f"{type(e).__name__}: {e}".split())
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")   # no lone surrogates
+    return CellCrash(text if len(text) <= 300 else text[:297] + "...")

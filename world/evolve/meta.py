@@ -26,7 +26,7 @@ own: each form of its body is a cell, with the sub's label.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from ..lisp import budget
 from ..lisp.budget import Meter
@@ -37,7 +37,8 @@ from ..lisp.runtime import _run_in, on_big_stack
 from ..lisp.types import Keyword, LispMap, Pair, Symbol, make_list, to_pylist
 from . import evalprims
 from .evaluator import MY_EVAL, defined_name
-from .scratchpad import CHECKERS, Scratchpad
+from .agent_errors import cell_error
+from .scratchpad import CHECKERS, RESULT_CHARS, Scratchpad
 
 QUOTE = Symbol("quote")
 HIDDEN_STEPS = 1500         # each hidden case's budget (the harness's, not the agent's)
@@ -62,9 +63,24 @@ def measured(env: Any, form: Any, steps: int) -> tuple[Any, int]:
             value = on_big_stack(lambda: _run_in(env, form, meter, "<cell>"))
     except Interrupted:
         raise
-    except LispError as e:
-        raise Failed(e, min(meter.base, steps)) from None
+    except Exception as e:      # anything a form can raise is the cell's result, never the run's end
+        raise Failed(cell_error(e), min(meter.base, steps)) from None
     return value, meter.base
+
+
+def metered(env: Any, work: Callable[[], Any], steps: int, spent: int = 0) -> tuple[Any, int]:
+    """Host work on a cell's values (comparing them) within `steps`: (result, steps used),
+    or raise Failed with `spent` plus what it used."""
+    meter = Meter({"_n": 0}, replace(env.limits, steps=max(steps, 0)))
+    meter.start()
+    try:
+        return work(), meter.base
+    except Interrupted:
+        raise
+    except Exception as e:
+        raise Failed(cell_error(e), spent + min(meter.base, steps)) from None
+    finally:
+        meter.stop()
 
 
 class Meta:
@@ -103,7 +119,7 @@ class Meta:
             cost = max(1, f.steps) if limit > 0 else 0
             self.pad.add("ERROR", text, f"{f.error.kind}: {f.error.message}", cost, self.label)
             return None
-        self.pad.add("CODE", text, write(value), used, self.label)
+        self.pad.add("CODE", text, write(value, RESULT_CHARS), used, self.label)
         defined = defined_name(form)
         if defined is None and name == "defnative!" and type(form.cdr) is Pair:
             defined = form.cdr.car
@@ -134,7 +150,7 @@ class Meta:
 
     def _text_cell(self, kind: str, form: Any, text: str) -> str:
         arg = self._args(form, 1, f"({form.car.name} \"text\")")[0]
-        shown = arg if type(arg) is str else write(arg)
+        shown = arg if type(arg) is str else write(arg, RESULT_CHARS)
         self.pad.add(kind, text, shown, NOTE_STEPS, self.label)
         return shown
 
@@ -164,7 +180,7 @@ class Meta:
                 raise
             self.pad.add("TRY", text, f"error: {f.error.kind}: {f.error.message}", f.steps, self.label)
             return None
-        self.pad.add("TRY", text, write(value), used, self.label)
+        self.pad.add("TRY", text, write(value, RESULT_CHARS), used, self.label)
         return value
 
     def _check(self, form: Any, text: str, limit: int) -> bool:
@@ -174,9 +190,11 @@ class Meta:
             actual, u2 = self.code(expr, limit - u1)
         except Failed as f:
             raise Failed(f.error, u1 + f.steps) from None
-        ok = CHECKERS[self.pad.checker](expected, actual)
-        verdict = "pass" if ok else f"fail: expected {write(expected)}, got {write(actual)}"
-        self.pad.add("CHECK", text, verdict, u1 + u2, self.label)
+        same = CHECKERS[self.pad.checker]
+        ok, u3 = metered(self.env, lambda: same(expected, actual), limit - u1 - u2, u1 + u2)
+        verdict = ("pass" if ok else f"fail: expected {write(expected, RESULT_CHARS // 2)}, "
+                   f"got {write(actual, RESULT_CHARS // 2)}")
+        self.pad.add("CHECK", text, verdict, u1 + u2 + u3, self.label)
         return ok
 
     def _done(self, form: Any, text: str, limit: int) -> bool:
@@ -187,8 +205,8 @@ class Meta:
             solved, message = bool(result.solved), result.message()
         else:
             solved, message = self._verdict(value)
-        self.pad.add("DONE", text, message if not solved else f"solved: {write(value)}", used,
-                     self.label)
+        shown = message if not solved else f"solved: {write(value, RESULT_CHARS)}"
+        self.pad.add("DONE", text, shown, used, self.label)
         if solved:
             self.pad.mark_solved()
         return solved
@@ -198,22 +216,24 @@ class Meta:
         same = CHECKERS[self.pad.checker]
         expected = [read(t) for t in self.pad.expected]
         if expected and not any(same(e, value) for e in expected):
-            return False, f"not solved: expected {' or '.join(self.pad.expected)}, got {write(value)}"
+            return False, (f"not solved: expected {' or '.join(self.pad.expected)}, "
+                           f"got {write(value, RESULT_CHARS)}")
         for expr_text, want_text in self.pad.hidden:
             want = read(want_text)
             try:
                 got = self.evaluate(read(expr_text), HIDDEN_STEPS)
             except Interrupted:
                 raise
-            except LispError as e:
-                return False, f"not solved: a hidden case raised {e.kind}: {e.message}"
+            except Exception as e:
+                err = cell_error(e)
+                return False, f"not solved: a hidden case raised {err.kind}: {err.message}"
             if not same(want, got):
                 return False, "not solved: a hidden case gave the wrong value"
         return True, "solved"
 
     def _sub(self, form: Any, text: str, limit: int) -> Any:
         args = self._args(form, 1, "(sub \"label\" body...)")
-        label = args[0] if type(args[0]) is str else write(args[0])
+        label = args[0] if type(args[0]) is str else write(args[0], 60)
         outer, self.label = self.label, label
         value = None
         try:

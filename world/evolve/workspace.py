@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..lisp.errors import LispError
+from ..lisp.errors import Interrupted
 from ..lisp.types import Pair, Symbol
+from .agent_errors import cell_error
 from .meta import Meta
 from .scratchpad import Scratchpad, clip
 from .slot import world_slot
@@ -56,9 +57,16 @@ class Workspace:
         try:
             self.world._change(lambda: Meta(self.world.env, pad, budget, self.task).cell(form, text),
                                note)
-        except LispError as e:          # the scratchpad is full, or the cell's value cannot be stored
-            if len(pad) == before and pad.room() > 0:
-                pad.add("ERROR", text, clip(f"{e.kind}: {e.message}"), 0)
+        except Interrupted:             # the owner's Ctrl-C stops the run
+            raise
+        except Exception as e:          # the pad is full, the value cannot be stored, or a bug:
+            err = cell_error(e)         # the cell's result either way, never the run's end
+            if len(pad) == before:
+                if pad.room() > 0:
+                    pad.add("ERROR", text, clip(f"{err.kind}: {err.message}"), 0)
+            else:                       # cells were made, then their commit was refused
+                last = pad.all()[-1]
+                last.kind, last.result = "ERROR", clip(f"{err.kind}: {err.message}: not kept")
         made = pad.all()[before:]
         if not made:
             return CellOutcome("ERROR", text, "no cell was made", 0)
