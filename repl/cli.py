@@ -30,7 +30,7 @@ from typing import Sequence
 from .cli_common import (EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, EXIT_USAGE, EXIT_USER,
                          CommandError, UsageError, add_json_arg, add_serve_args, add_steps_arg,
                          add_world_args, error_line, fail, image_path, open_world, out,
-                         print_value, serve_from_args, to_json)
+                         print_value, renderer, serve_from_args, to_json)
 
 __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE", "EXIT_USER",
            "CommandError", "UsageError", "add_json_arg", "add_serve_args", "add_steps_arg",
@@ -49,8 +49,12 @@ COMMANDS: tuple[str, ...] = (
 def cmd_eval(args: argparse.Namespace) -> int:
     """`world eval EXPR`: evaluate, print the last value."""
     with open_world(args) as w:
-        value = w.eval(args.expr, source="<eval>")
-        print_value(args, value, w)
+        before = w.last
+        value = w.eval(args.expr, source="<eval>", show=renderer(args))
+        if w.last is not before and w.last.text is not None:
+            print(w.last.text)          # rendered within the form's budget
+        else:
+            print_value(args, value, w)
     return EXIT_OK
 
 

@@ -7,7 +7,9 @@ A subcommand module (`repl/cli_<x>.py`, listed in `repl.cli.COMMANDS`) uses:
 - `with open_world(args) as w:` the world those flags ask for (the image
   `--world`, else `$WORLD_IMAGE`, else `images/world.fs` under the cwd),
   closed again afterwards; output of `display` goes to stdout.
-- `print_value(args, value)`: the value as Lisp text, or as JSON with --json.
+- `print_value(args, value)`: the value as Lisp text, or as JSON with --json;
+  `renderer(args)`: the same as a function, for `World.eval(..., show=...)`, which
+  renders the value within its form's budget.
 - Errors: raise `CommandError("what went wrong: what to do")` (or any
   `world.LispError`) for a user's mistake and `UsageError` for bad flags;
   `repl.cli.main` prints one `error: ...` line and exits with `EXIT_USER`,
@@ -23,7 +25,7 @@ import json
 import sys
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from world.lisp.budget import DEFAULT_LIMITS
 from world.lisp.errors import LispError
@@ -33,7 +35,7 @@ from world.objects.cli_support import (add_serve_args, add_world_args, image_pat
 __all__ = ["EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE", "EXIT_USER",
            "CommandError", "UsageError", "add_json_arg", "add_serve_args", "add_steps_arg",
            "add_world_args", "error_line", "fail", "image_path", "open_world", "out",
-           "print_value", "serve_from_args", "to_json"]
+           "print_value", "renderer", "serve_from_args", "to_json"]
 
 EXIT_OK = 0
 EXIT_USER = 1          # the user's mistake: bad input, a Lisp error, an image that cannot open
@@ -118,6 +120,18 @@ def to_json(value: Any) -> Any:
         return {k.name if isinstance(k, Keyword) else (k if isinstance(k, str) else write(k)):
                 to_json(v) for k, v in value.items()}
     return write(value)
+
+
+def renderer(args: argparse.Namespace) -> Callable[[Any], str]:
+    """How a command given these flags shows a value: Lisp text, or JSON with --json. The
+    runtime calls it on the form's value within the form's own budget (`run(show=...)`)."""
+    from world.lisp.printer import write
+    if not getattr(args, "json", False):
+        return write
+    from .jsontext import json_text
+    # JSON escapes what stdout cannot encode, so the text stays valid JSON.
+    ascii = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") != "utf8"
+    return lambda value: json_text(value, ascii)
 
 
 def print_value(args: argparse.Namespace, value: Any, world: Any = None) -> None:

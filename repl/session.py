@@ -29,6 +29,7 @@ from prompt_toolkit.shortcuts import print_formatted_text
 
 from world.inspect import definition_commit
 from world.lisp.errors import LispError
+from world.lisp.printer import write
 from world.lisp.reader import is_complete
 from world.lisp.types import VOID, LispMap, Pair, Symbol
 
@@ -192,14 +193,18 @@ class Repl:
         count = 0
         for form, typed in self.world.forms(text, source):
             self.last_steps = None
-            result = self.world.eval_form(form, self.steps, source, typed)
+            shown = echo and not (type(form) is Pair and form.car is INSPECT)
+            # The value is written within the form's own budget: a value too costly to
+            # print is that form's error, not a hang of the REPL.
+            result = self.world.eval_form(form, self.steps, source, typed,
+                                          write if shown else None)
             self.last_steps = result.steps
             count += 1
             if echo:
-                self._print_result(form, result.value)
+                self._print_result(form, result.value, result.text)
         return count
 
-    def _print_result(self, form: Any, value: Any) -> None:
+    def _print_result(self, form: Any, value: Any, text: str | None = None) -> None:
         name = defined_name(form)
         if name is not None:
             commit, violations = definition_commit(self.world, name)
@@ -211,7 +216,7 @@ class Repl:
         if type(form) is Pair and form.car is INSPECT and type(value) is LispMap:
             self.show_inspect(value)
         else:
-            self.show(render.value(value))
+            self.show(render.code(text) if text is not None else render.value(value))
 
     def inspect(self, text: str) -> LispMap:
         """Evaluate an `(inspect ...)` form and return its map."""

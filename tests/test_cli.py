@@ -168,7 +168,8 @@ def test_steps_option_on_run(tmp_path: Path) -> None:
 
 
 def test_steps_option_allows_enough(tmp_path: Path) -> None:
-    proc = world_cli(tmp_path, "eval", "--steps", "11",
+    # 11 steps to compute the value, 1 to print it (printing is part of the form's budget)
+    proc = world_cli(tmp_path, "eval", "--steps", "12",
                      "(let loop ((i 0)) (if (= i 10) i (loop (+ i 1))))")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "10\n"

@@ -93,12 +93,16 @@ class World:
         """The top-level forms of `text`, each with its text as typed."""
         return [(form, text[a:b]) for form, a, b in read_spans(text, source)]
 
-    def eval(self, text: str, steps: int | None = None, source: str | None = None) -> Any:
-        """Evaluate every form in `text`; return the value of the last one."""
+    def eval(self, text: str, steps: int | None = None, source: str | None = None,
+             show: Callable[[Any], str] | None = None) -> Any:
+        """Evaluate every form in `text`; return the value of the last one (with `show`,
+        also rendered within that form's budget, as `self.last.text`)."""
         value = None
-        for form, a, b in read_spans(text, source):
+        spans = read_spans(text, source)
+        for i, (form, a, b) in enumerate(spans):
             try:
-                value = self.eval_form(form, steps, source, text[a:b]).value
+                value = self.eval_form(form, steps, source, text[a:b],
+                                       show if i == len(spans) - 1 else None).value
             except LispError as e:
                 if e.loc is None:       # an atom at top level: it is where its text starts
                     e.loc = (text.count("\n", 0, a) + 1, a - text.rfind("\n", 0, a))
@@ -107,13 +111,14 @@ class World:
         return value
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,
-                  typed: str | None = None) -> Result:
-        """Evaluate one top-level form as one transaction (a top-level `begin` splices)."""
+                  typed: str | None = None, show: Callable[[Any], str] | None = None) -> Result:
+        """Evaluate one top-level form as one transaction (a top-level `begin` splices); with
+        `show` (e.g. `write`), render the value within the form's budget as `Result.text`."""
         if type(form) is Pair and form.car is BEGIN and not self.env.is_bound(BEGIN) and form.cdr is not None:
             result = None
             x = form.cdr
             while type(x) is Pair:
-                result = self.eval_form(x.car, steps, source, None)
+                result = self.eval_form(x.car, steps, source, None, show if x.cdr is None else None)
                 x = x.cdr
             return result
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
@@ -122,12 +127,12 @@ class World:
         if type(self.env) is WorldEnvironment:
             self.env.prepare(form)          # bind the stored names the form mentions
         if self._active:    # evaluated from inside a form: part of its transaction
-            return run(self.env, form, limits, source)
+            return run(self.env, form, limits, source, show=show)
         note = note_for(typed if typed is not None else write(form))
         self.current_form = (form, typed)
         try:
-            result = self._transact(lambda out: run(self.env, form, limits, source, out=out), note,
-                                    limits)
+            result = self._transact(lambda out: run(self.env, form, limits, source, out=out,
+                                                    show=show), note, limits)
         finally:
             self.current_form = None
         self.last = result
