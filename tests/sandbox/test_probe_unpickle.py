@@ -238,6 +238,18 @@ def test_an_unknown_primitive(image: str) -> None:
     refused(e, oid)
 
 
+def test_allowed_names_with_data_that_does_not_fit(image: str) -> None:
+    """Only allowlisted names, but a state its class cannot take: one line naming the oid."""
+    from world.lisp.types import _rebuild_list
+    oid = definition_oid(image)
+    poison(image, oid, record((Definition, None),
+                              {"name": "f", "value": Call(_rebuild_list, 42)}))
+    with world.open(image) as w, pytest.raises(ImageError) as e:
+        w.eval("f")
+    text = str(e.value)
+    assert "\n" not in text and oid_text(oid) in text and "cannot be loaded" in text, text
+
+
 def test_world_eval_on_a_hostile_image(image: str, tmp_path: Path, marker: Path) -> None:
     """The CLI: one error line naming the oid, exit status 1, no traceback."""
     oid = definition_oid(image)

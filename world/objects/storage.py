@@ -26,7 +26,8 @@ from ZODB.POSException import POSError, StateLoadError
 from zc.lockfile import LockError
 
 from ..lisp.env import environment_by_id
-from .allowlist import Refused, RefusedRecord, find
+from ..lisp.errors import LispError
+from .allowlist import Refused, RefusedRecord, find, oid_text
 from .errors import ImageError
 from .lazy import ENV_GLOBAL, HOMES
 
@@ -36,13 +37,18 @@ ZEO_TIMEOUT = 10.0
 
 
 class WorldConnection(Connection):
-    """A connection that names the object whose record the allowlist refused."""
+    """A connection whose load failures are one error line naming the object id: a
+    record the allowlist refused, or one whose data does not fit its class."""
 
     def get(self, oid: bytes) -> Any:
         try:
             return super().get(oid)
         except Refused as e:
             raise e.at(oid, self._db.where) from None
+        except (POSError, KeyError, LispError):
+            raise
+        except Exception as e:
+            raise damaged(oid, self._db.where, e) from None
 
     def setstate(self, obj: Any) -> None:
         try:
@@ -55,7 +61,16 @@ class WorldConnection(Connection):
                 raise why.at(obj._p_oid, self._db.where) from None
             if isinstance(why, RefusedRecord):      # a record this one refers to
                 raise why from None
-            raise
+            if why is None or isinstance(why, (LispError, POSError, RecursionError, MemoryError)):
+                raise
+            raise damaged(obj._p_oid, self._db.where, why) from None
+
+
+def damaged(oid: bytes, where: str, why: BaseException) -> ImageError:
+    """The error for a record whose data its class cannot take."""
+    detail = " ".join(str(why).split())[:160]
+    return ImageError(f"{where}: object {oid_text(oid)} cannot be loaded ({type(why).__name__}"
+                      f"{': ' + detail if detail else ''}): the image is damaged or was altered")
 
 
 class WorldDB(ZODB.DB):
@@ -80,11 +95,14 @@ class WorldDB(ZODB.DB):
 
 
 def _quiet_refusals(record: logging.LogRecord) -> bool:
-    """Keep ZODB from logging a traceback for a record the allowlist refused: the
-    caller gets one error line instead."""
+    """Keep ZODB from logging a traceback for a load failure `WorldConnection` turns into
+    one error line for the caller (a refused or damaged record)."""
     exc = record.exc_info[1] if record.exc_info else None
-    refused = (Refused, RefusedRecord)
-    return not (isinstance(exc, refused) or isinstance(getattr(exc, "__cause__", None), refused))
+    if exc is None or not record.name.startswith("ZODB.Connection"):
+        return True
+    why = exc.__cause__ if isinstance(exc, StateLoadError) else exc
+    return isinstance(why, (LispError, POSError, RecursionError, MemoryError)) and not isinstance(
+        why, (Refused, RefusedRecord))
 
 
 logging.getLogger("ZODB.Connection").addFilter(_quiet_refusals)
