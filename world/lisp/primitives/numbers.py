@@ -26,6 +26,7 @@ def big(n: int) -> int:
     """Check a big integer result against the size limit, and charge for making it."""
     budget.check_int(n)
     budget.charge(n.bit_length() >> 10)      # linear work on its digits
+    budget.alloc(n.bit_length() >> 3)        # and its bytes
     return n
 
 
