@@ -6,7 +6,6 @@ an address beyond loopback without --tls."""
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import stat
 import subprocess
