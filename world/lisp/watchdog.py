@@ -167,12 +167,8 @@ def error_for(meter: budget.Meter | None) -> LispError:
 
 
 def memory_error(meter: budget.Meter | None) -> BudgetExceeded:
-    """The backstop's error; marks every meter of the chain spent, so that no enclosing
-    sandbox mistakes the process's state for its child's own limit."""
-    m = meter
-    while m is not None:
-        m.mem = max(m.mem, m.limits.memory)
-        m = m.parent
+    """The backstop's error, for the innermost evaluation: a sandbox that grew the process
+    fails as its own memory limit would (its garbage is let go), and its caller may go on."""
     limit = meter.limits.memory if meter is not None else budget.DEFAULT_LIMITS.memory
     return BudgetExceeded("memory", f"process memory grew far beyond the memory limit "
                                     f"of {limit} bytes")
