@@ -31,7 +31,7 @@ from . import budget
 from .errors import BudgetExceeded, Interrupted, LispError
 
 POLL = 0.025            # seconds between looks while an evaluation runs
-GRACE = 0.05            # past the deadline, the step counter's own check goes first
+GRACE = 0.02            # past the deadline, the step counter's own check goes first
 REFIRE = 0.25           # a stop that has not ended the evaluation is raised again
 MEMORY_FACTOR = 1.5     # the process may grow to this many times the memory limit...
 MEMORY_FLOOR = 256 << 20    # ...and at least this much, over its size when the evaluation began
@@ -76,6 +76,7 @@ _target: Watch | None = None        # the evaluation being watched
 _firing: Watch | None = None        # set by the watchdog around its check-and-raise
 _wake = threading.Condition()
 _thread: threading.Thread | None = None
+_kicked = False                     # an interrupt asked for a look now
 _start_lock = threading.Lock()
 last_reason: str | None = None      # why the last stop was raised, for the translation
 
@@ -144,8 +145,10 @@ def shielded() -> Iterator[None]:
 
 def kick() -> None:
     """Look at the watched evaluation now (after an interrupt), not at the next poll."""
+    global _kicked
     if _thread is not None:
         with _wake:
+            _kicked = True
             _wake.notify()
 
 
@@ -186,17 +189,20 @@ def _start() -> None:
 
 
 def _loop() -> None:
+    global _kicked
+    wait = POLL
     while True:
-        w = _target
-        if w is None:
-            with _wake:
+        with _wake:
+            if _target is None:
                 while _target is None:
                     _wake.wait()
-            continue
-        wait = _look(w)
-        with _wake:
-            if _target is w:
+                wait = POLL         # a new evaluation: most end before the first look
+            if not _kicked:
                 _wake.wait(wait)
+            _kicked = False
+        w = _target
+        if w is not None:
+            wait = _look(w)
 
 
 def _look(w: Watch) -> float:
