@@ -215,6 +215,22 @@ def test_equal_on_a_shared_structure_is_within_the_deadline(env: Environment) ->
     assert took < 2.0, took
 
 
+def test_a_shielded_block_finishes_before_the_stop_lands(env: Environment) -> None:
+    done: list[bool] = []
+
+    def bookkeeping() -> None:
+        with watchdog.shielded():
+            spin_for(0.4)
+            done.append(True)
+        spin()
+
+    env.define(Symbol("bookkeeping"), Primitive("bookkeeping", bookkeeping))
+    got, took = outcome(env, "(bookkeeping)", Limits(seconds=0.1))
+    stopped_by(got, "time")
+    assert done == [True]
+    assert took < 1.5, took
+
+
 # ---------------------------------------------------------------- Ctrl-C
 
 def test_interrupt_from_another_thread_stops_a_primitive(env: Environment) -> None:

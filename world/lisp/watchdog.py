@@ -61,15 +61,13 @@ def rss() -> int | None:
 class Watch:
     """One watched evaluation: its thread and the process size when it began."""
 
-    __slots__ = ("ident", "rss0", "fired_at", "reason", "shield", "grown")
+    __slots__ = ("ident", "rss0", "fired_at", "shield")
 
     def __init__(self, ident: int, rss0: int | None) -> None:
         self.ident = ident
         self.rss0 = rss0
-        self.fired_at: float | None = None
-        self.reason: str | None = None      # "time", "interrupt" or "memory" once fired
-        self.shield = 0
-        self.grown = 0                      # the process size that tripped the backstop
+        self.fired_at: float | None = None  # when a stop was last raised
+        self.shield = 0                     # depth of `shielded()` blocks running now
 
 
 _target: Watch | None = None        # the evaluation being watched
@@ -224,7 +222,6 @@ def _look(w: Watch) -> float:
         size = rss()
         if size is not None and size > w.rss0 + max(MEMORY_FACTOR * memory, MEMORY_FLOOR):
             reason = "memory"
-            w.grown = size
     if reason is not None and (w.fired_at is None or now - w.fired_at >= REFIRE):
         _fire(w, reason, now)
     until = deadline + GRACE - now
@@ -237,7 +234,7 @@ def _fire(w: Watch, reason: str, now: float) -> None:
     _firing = w
     try:
         if _target is w and not w.shield:
-            w.reason = last_reason = reason
+            last_reason = reason
             w.fired_at = now
             _set_async_exc(ctypes.c_ulong(w.ident), ctypes.py_object(Stop))
     finally:
