@@ -121,7 +121,7 @@ def sandbox(form: Any, *opts: Any) -> Any:
     # A limit the caller's remainder sets is the caller's own: running it out stops the caller.
     callers = {k for k in left if asked[k] is None or asked[k] >= left[k]}
     given = {k: left[k] if k in callers else asked[k] for k in left}
-    limits = kid_env.limits.narrow(steps=int(given["steps"]), memory=int(given["memory"]),
+    limits = lim.narrow(steps=int(given["steps"]), memory=int(given["memory"]),
                                    seconds=float(given["time"]), output=int(given["output"]))
     kid_env.limits = limits
     before = len(parent.out)
