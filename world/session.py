@@ -40,6 +40,7 @@ RETRIES = 20           # every definition extends the one history chain, so sess
 LATE_BINDINGS = 20      # reruns of a form that met a stored name not bound yet, before binding all
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
 MAX_BACKOFF = 0.2
+NOTE_TEXT = 200         # characters of a form written for its note (a built form may be huge)
 T = TypeVar("T")
 
 
@@ -128,7 +129,7 @@ class World:
             self.env.prepare(form)          # bind the stored names the form mentions
         if self._active:    # evaluated from inside a form: part of its transaction
             return run(self.env, form, limits, source, show=show)
-        note = note_for(typed if typed is not None else write(form))
+        note = note_for(typed if typed is not None else write(form, NOTE_TEXT))
         self.current_form = (form, typed)
         try:
             result = self._transact(lambda out: run(self.env, form, limits, source, out=out,

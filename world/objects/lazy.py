@@ -76,20 +76,27 @@ class Binder(Protocol):
 
 
 def symbols_in(form: Any) -> Iterator[str]:
-    """The name of every symbol in a form, quoted data included (no recursion)."""
+    """The name of every symbol in a form, quoted data included (no recursion; shared
+    structure, such as a built form quoting a DAG, is visited once)."""
     todo = [form]
+    seen: set[int] = set()
     while todo:
         x = todo.pop()
         t = type(x)
-        while t is Pair:
+        while t is Pair and id(x) not in seen:
+            seen.add(id(x))
             todo.append(x.car)
             x = x.cdr
             t = type(x)
         if t is Symbol:
             yield x.name
+        elif t is Pair or id(x) in seen:
+            continue
         elif t is tuple:
+            seen.add(id(x))
             todo.extend(x)
         elif t is LispMap:
+            seen.add(id(x))
             for k, v in x.items():
                 todo.append(k)
                 todo.append(v)
