@@ -23,6 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--generation", type=int, required=True)
     args = p.parse_args(argv)
     from world.evolve.run import work
+    from .cli import _tolerant_streams
+    _tolerant_streams()
     try:
         w = world.open(zeo=args.zeo, tls=args.tls)
     except LispError as e:
@@ -33,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LispError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:      # a bug: one line for the coordinator, not a traceback
+        print(f"error: internal error (a bug in world, please report it): "
+              f"{type(e).__name__}: {' '.join(str(e).split())[:300]}", file=sys.stderr)
+        return 3
     finally:
         w.close()
     return 0
