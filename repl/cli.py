@@ -198,6 +198,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPT
+    except (RecursionError, MemoryError) as e:     # exhaustion the budgets did not catch first
+        if args.debug:
+            raise
+        what = "nesting too deep" if isinstance(e, RecursionError) else "host memory exhausted"
+        print(f"error: budget exceeded: {what}", file=sys.stderr)
+        return EXIT_USER
+    except Exception as e:          # a bug: still one line, the traceback only with --debug
+        if args.debug:
+            raise
+        text = " ".join(f"{type(e).__name__}: {e}".split())[:300]
+        print(f"error: internal error (a bug in world, please report it): {text}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
