@@ -147,7 +147,8 @@ def _names():
 _fractions = st.fractions().map(lambda q: q.numerator if q.denominator == 1 else q)
 _atoms = (st.integers() | st.integers(min_value=-10 ** 40, max_value=10 ** 40) | _fractions
           | st.floats(allow_nan=False) | st.booleans() | st.none() | st.text()
-          | st.characters().map(Char) | _names().map(Symbol) | _names().map(Keyword))
+          | st.characters(exclude_categories=("Cs",)).map(Char) | _names().map(Symbol)
+          | _names().map(Keyword))   # a character is a Unicode scalar value: no lone surrogates
 _keys = (st.integers() | st.text(max_size=4) | _names().map(Keyword) | st.booleans()
          | st.floats(allow_nan=False))
 
