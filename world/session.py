@@ -202,6 +202,7 @@ class World:
                                spent, time.monotonic() - started)
         if type(value) is Result:
             value.steps += steps
+            value.host += steps
 
     def _bind_late(self, name: str, late: int) -> bool:
         """A form met stored `name` unbound (code built at run time): bind it; False if not stored."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..lisp.analyze import SPECIAL
+from ..lisp import budget
 from ..lisp.calls import call
 from ..lisp.errors import LispTypeError, SandboxError
 from ..lisp.primitives import primitive
@@ -61,7 +62,8 @@ def ensure(env: Any) -> EvalSlot:
 def first_use(expr: Any, env: Any = None) -> Any:
     """(my-eval expr env) before the seed is installed: install it, then evaluate."""
     e = running_env()
-    ensure(e)
+    with budget.host_work():        # installing the seed is the host's work
+        ensure(e)
     return call(ev.current(e), expr, env)
 
 
@@ -81,28 +83,32 @@ def extend_eval(name: Any, handler: Any, test: Any = VOID, expected: Any = VOID)
     """(extend-eval! 'name '(lambda (expr env) ...) [test expected]) adds a special form; -> version."""
     env = running_env()
     check = None if test is VOID else (test, expected)
-    return ev.extend(env, ensure(env), name, handler, check).seq
+    with budget.host_work():        # validating a change (sanity tests, canonical source) is the host's
+        return ev.extend(env, ensure(env), name, handler, check).seq
 
 
 @primitive("edit-eval!", group="evaluator")
 def edit_eval(form: Any) -> int:
     """(edit-eval! '(define (my-eval expr env) ...)) replaces the evaluator; -> version."""
     env = running_env()
-    return ev.edit(env, ensure(env), form).seq
+    with budget.host_work():
+        return ev.edit(env, ensure(env), form).seq
 
 
 @primitive("eval-rollback!", group="evaluator")
 def eval_rollback(seq: Any) -> int:
     """(eval-rollback! n) makes version n current again, as a new version; -> its number."""
     env = running_env()
-    return ev.rollback(env, ensure(env), seq).seq
+    with budget.host_work():
+        return ev.rollback(env, ensure(env), seq).seq
 
 
 @primitive("evolve/defnative!", group="evaluator")
 def defnative(name: Any, params: Any, body: Any) -> Symbol:
     """(evolve/defnative! 'name 'params 'body) what (defnative! name params body...) expands to."""
     env = running_env()
-    return ev.defnative(env, ensure(env), name, params, body)
+    with budget.host_work():
+        return ev.defnative(env, ensure(env), name, params, body)
 
 
 @primitive("show-eval", group="reflect")

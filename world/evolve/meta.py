@@ -56,6 +56,9 @@ class Failed(Exception):
 def measured(env: Any, form: Any, steps: int) -> tuple[Any, int]:
     """Evaluate `form` in env within `steps`; (value, steps used), or raise Failed with the count."""
     meter = Meter(env.ns, replace(env.limits, steps=steps))
+    # The cell's score is its program's own work; the host's bookkeeping on its behalf
+    # (recording definitions, validating evaluator changes) runs under its own allowance.
+    meter.host_free = True
     try:
         if budget.CURRENT is not None:
             value = _run_in(env, form, meter, "<cell>")

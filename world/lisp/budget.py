@@ -12,12 +12,14 @@ every run and a cons loop stops long before the host runs short.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import BudgetExceeded, Interrupted
 
 CHUNK = 10_000          # steps between looks at the clock and the interrupt flag
+HOST_STEPS = 5_000_000  # most steps of host work one `host_work` block may do for a host-free meter
 PAIR_BYTES = 64         # accounted size of one cons cell
 
 
@@ -48,7 +50,8 @@ class Meter:
     """The running account of one evaluation."""
 
     __slots__ = ("ns", "limits", "base", "chunk", "mem", "out", "out_len",
-                 "deadline", "interrupted", "parent", "saved_n", "pause_at")
+                 "deadline", "interrupted", "parent", "saved_n", "pause_at",
+                 "host", "host_free", "extra")
 
     def __init__(self, ns: dict, limits: Limits, out: list[str] | None = None) -> None:
         self.ns = ns
@@ -63,6 +66,9 @@ class Meter:
         self.parent: Meter | None = None
         self.saved_n = 0
         self.pause_at: int | None = None
+        self.host = 0           # steps of host work done on this evaluation's behalf (`host_work`)
+        self.host_free = False  # host work is bounded by HOST_STEPS, not by `limits.steps`
+        self.extra = 0          # steps allowed past `limits.steps` while host work runs
 
     # -- steps
     def start(self) -> None:
@@ -98,7 +104,8 @@ class Meter:
         return self.base + self.chunk - self.ns["_n"]
 
     def _refill(self) -> None:
-        limit = self.limits.steps if self.pause_at is None else min(self.limits.steps, self.pause_at)
+        steps = self.limits.steps + self.extra
+        limit = steps if self.pause_at is None else min(steps, self.pause_at)
         self.chunk = max(0, min(CHUNK, limit - self.base))
         self.ns["_n"] = self.chunk
 
@@ -109,7 +116,9 @@ class Meter:
             raise Interrupted()
         if self.pause_at is not None and self.base > self.pause_at:
             raise Paused(self.pause_at)
-        if self.base > self.limits.steps:
+        if self.base > self.limits.steps + self.extra:
+            if self.extra:
+                raise BudgetExceeded("steps", f"host work of more than {HOST_STEPS} steps")
             raise BudgetExceeded("steps", f"step budget of {self.limits.steps} exhausted")
         if time.monotonic() > self.deadline:
             raise BudgetExceeded("time", f"time budget of {self.limits.seconds:g} s exhausted")
@@ -175,6 +184,61 @@ def alloc(nbytes: int) -> None:
         m.alloc(nbytes)
 
 
+@contextmanager
+def host_work() -> Iterator[None]:
+    """Mark what runs inside as the host's work on the running evaluation's behalf
+    (recording a definition's history and audit, validating an evaluator change).
+
+    It is charged like any work and counted in `meter.host`. For a meter that
+    scores a program's own work (`host_free`, as evolution's cells are), the
+    block runs under its own allowance of HOST_STEPS instead of the program's
+    budget, and its steps are then given back, so the score leaves it out.
+    """
+    m = CURRENT
+    if m is None:
+        yield
+        return
+    m.sync()
+    start = m.base
+    free = m.host_free
+    if free:
+        m.extra += HOST_STEPS
+        m._refill()
+    try:
+        yield
+    finally:
+        m.sync()
+        used = m.base - start
+        m.host += used
+        if free:
+            m.base -= used
+            m.extra -= HOST_STEPS
+            m._refill()
+
+
+@contextmanager
+def uncharged() -> Iterator[None]:
+    """Run host work that must not count at all, under its own allowance of HOST_STEPS:
+    compiling a procedure loaded from the image (charged when it was first made), so a
+    program takes the same steps whether its procedures were compiled in this process
+    or loaded from an image another process wrote."""
+    m = CURRENT
+    if m is None:
+        yield
+        return
+    m.sync()
+    start, mem = m.base, m.mem
+    m.extra += HOST_STEPS
+    m._refill()
+    try:
+        yield
+    finally:
+        m.sync()
+        m.base, m.mem = start, mem
+        m.extra -= HOST_STEPS
+        m._refill()
+
+
 def within(limits: Limits) -> Limits:
     """`limits` narrowed to what the running evaluation has left, for a nested one
     (an audit check, a sanity test, a sandbox) that draws on its budget as it runs."""
@@ -183,7 +247,7 @@ def within(limits: Limits) -> Limits:
         return limits
     m.sync()
     lim = m.limits
-    return limits.narrow(steps=max(0, lim.steps - m.base), memory=max(0, lim.memory - m.mem),
+    return limits.narrow(steps=max(0, lim.steps + m.extra - m.base), memory=max(0, lim.memory - m.mem),
                          seconds=max(0.0, m.deadline - time.monotonic()),
                          output=max(0, lim.output - m.out_len))
 

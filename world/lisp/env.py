@@ -146,8 +146,9 @@ class Environment:
             self.docs.pop(sym, None)
         if inlined:
             self.recompile()
-        for hook in self.hooks:
-            hook(sym, value, form, kind, doc)
+        with budget.host_work():        # recording the definition: its source, history, audit
+            for hook in self.hooks:
+                hook(sym, value, form, kind, doc)
         return sym
 
     def _setg(self, sym: Symbol, value: Any) -> None:
@@ -160,8 +161,9 @@ class Environment:
         self.ns[key] = value
         if inlined:
             self.recompile()
-        for hook in self.hooks:
-            hook(sym, value, None, "set!", None)
+        with budget.host_work():
+            for hook in self.hooks:
+                hook(sym, value, None, "set!", None)
 
     def recompile(self) -> None:
         """Recompile the procedures reachable from the globals (a primitive they call directly changed)."""

@@ -201,12 +201,13 @@ class Result:
     """What one evaluation produced: value, steps, output, memory, and the value's text
     when it was asked for (`show`)."""
 
-    __slots__ = ("value", "steps", "output", "memory", "text")
+    __slots__ = ("value", "steps", "output", "memory", "text", "host")
 
     def __init__(self, value: Any, steps: int, output: str, memory: int,
-                 text: str | None = None) -> None:
+                 text: str | None = None, host: int = 0) -> None:
         self.value, self.steps, self.output, self.memory = value, steps, output, memory
         self.text = text
+        self.host = host        # of `steps`, those the host spent on the program's behalf
 
 
 def _run_in(env: Any, form: Any, meter: Meter, source: str | None,
@@ -290,7 +291,8 @@ def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = 
         value = _run_in(env, form, meter, source, show, shown)
     else:
         value = on_big_stack(lambda: _run_in(env, form, meter, source, show, shown))
-    return Result(value, meter.base, "".join(meter.out), meter.mem, shown[0] if shown else None)
+    return Result(value, meter.base, "".join(meter.out), meter.mem, shown[0] if shown else None,
+                  meter.host)
 
 
 # ---------------------------------------------------------------- pausing

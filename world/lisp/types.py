@@ -411,8 +411,10 @@ class Template:
 
 def _rebuild_closure(tmpl: Template, captured: tuple) -> Closure:
     """Unpickle a closure: recompile its template and rebind its captures."""
+    from . import budget
     from .compiler import closure_factory
-    return Closure(closure_factory(tmpl)(*captured), tmpl)
+    with budget.uncharged():            # loading, not the program's work
+        return Closure(closure_factory(tmpl)(*captured), tmpl)
 
 
 class Continuation(Procedure):

@@ -49,11 +49,13 @@ class Pending:
 
     def force(self) -> Callable:
         """Compile the closure and put the real function in its place."""
+        from ..lisp import budget
         from ..lisp.compiler import closure_factory
         env = self.tmpl.home
-        if type(env) is WorldEnvironment:       # the globals its code names, bound first
-            env.prepare(self.tmpl.form)
-        fn = closure_factory(self.tmpl)(*self.captured)
+        with budget.uncharged():        # loading, not the program's work: steps stay the same
+            if type(env) is WorldEnvironment:       # the globals its code names, bound first
+                env.prepare(self.tmpl.form)
+            fn = closure_factory(self.tmpl)(*self.captured)
         self.proc.fn = fn
         return fn
 
