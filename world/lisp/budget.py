@@ -185,6 +185,33 @@ def alloc(nbytes: int) -> None:
 
 
 @contextmanager
+def _apart(refund: bool, forget_memory: bool, record: bool) -> Iterator[None]:
+    """Run a block of host work on the running meter: with `refund`, under its own
+    allowance of HOST_STEPS and then given back; `record` counts it in `meter.host`."""
+    m = CURRENT
+    if m is None:
+        yield
+        return
+    m.sync()
+    start, mem = m.base, m.mem
+    if refund:
+        m.extra += HOST_STEPS
+        m._refill()
+    try:
+        yield
+    finally:
+        m.sync()
+        if record:
+            m.host += m.base - start
+        if forget_memory:
+            m.mem = mem
+        if refund:
+            m.base = start
+            m.extra -= HOST_STEPS
+            m._refill()
+
+
+@contextmanager
 def host_work() -> Iterator[None]:
     """Mark what runs inside as the host's work on the running evaluation's behalf
     (recording a definition's history and audit, validating an evaluator change).
@@ -194,26 +221,8 @@ def host_work() -> Iterator[None]:
     block runs under its own allowance of HOST_STEPS instead of the program's
     budget, and its steps are then given back, so the score leaves it out.
     """
-    m = CURRENT
-    if m is None:
+    with _apart(CURRENT is not None and CURRENT.host_free, False, True):
         yield
-        return
-    m.sync()
-    start = m.base
-    free = m.host_free
-    if free:
-        m.extra += HOST_STEPS
-        m._refill()
-    try:
-        yield
-    finally:
-        m.sync()
-        used = m.base - start
-        m.host += used
-        if free:
-            m.base -= used
-            m.extra -= HOST_STEPS
-            m._refill()
 
 
 @contextmanager
@@ -222,21 +231,8 @@ def uncharged() -> Iterator[None]:
     compiling a procedure loaded from the image (charged when it was first made), so a
     program takes the same steps whether its procedures were compiled in this process
     or loaded from an image another process wrote."""
-    m = CURRENT
-    if m is None:
+    with _apart(True, True, False):
         yield
-        return
-    m.sync()
-    start, mem = m.base, m.mem
-    m.extra += HOST_STEPS
-    m._refill()
-    try:
-        yield
-    finally:
-        m.sync()
-        m.base, m.mem = start, mem
-        m.extra -= HOST_STEPS
-        m._refill()
 
 
 def within(limits: Limits) -> Limits:
