@@ -258,3 +258,34 @@ def test_capabilities_names_the_grant(owner: world.World, lineage: world.World) 
     assert value(owner, "(capabilities)") == "(:audit :core :eval :evaluator :host :image :output :reflect)"
     assert value(lineage, "(capabilities)") == "(:core :evaluator :output :reflect)"
     assert value(lineage, "(sandbox '(capabilities))") == "(:core)"
+
+
+# ---------------------------------------------------------------- host work on a program's behalf
+
+FIB = "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))"
+
+
+def test_steps_are_the_same_after_reopening_the_image(tmp_path: Path) -> None:
+    """Compiling a procedure loaded from the image is loading, not the program's work."""
+    path = tmp_path / "w.fs"
+    with world.open(path, out=lambda text: None) as w:
+        w.eval(FIB)
+        first = w.eval_form(read("(fib 12)")).steps
+    with world.open(path, out=lambda text: None) as w:
+        again = w.eval_form(read("(fib 12)")).steps
+    assert again == first
+
+
+def test_recording_a_definition_is_counted_as_host_work(owner: world.World) -> None:
+    r = owner.eval_form(read(FIB))
+    assert 0 < r.host <= r.steps
+
+
+def test_an_evolution_cell_is_scored_without_the_hosts_recording() -> None:
+    from world.evolve.meta import Meta
+    from world.evolve.scratchpad import Scratchpad
+    w = world.open(out=lambda text: None, caps=LINEAGE)
+    pad = Scratchpad(1, "p")
+    w._change(lambda: Meta(w.env, pad, 1500).run(FIB), "cell")
+    whole = w.eval_form(read(FIB.replace("fib", "fob"))).steps
+    assert pad.steps() < whole
