@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lisp.errors import Interrupted, LispError
+from ..lisp.budget import Meter
+from ..lisp.errors import BudgetExceeded, Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from ..lisp.runtime import run
@@ -107,7 +108,16 @@ def evaluate(world: Any, expected: Any, expr: Any, number: int = 0,
     except LispError as e:
         out.error = str(e)
         return out
-    out.passed = bool(equal(out.expected, out.actual))
+    meter = Meter({"_n": 0}, world.limits)    # comparing is work too: a DAG is charged per node
+    meter.start()
+    try:
+        out.passed = bool(equal(out.expected, out.actual))
+    except Interrupted:
+        raise
+    except BudgetExceeded as e:
+        out.error = str(e)
+    finally:
+        meter.stop()
     return out
 
 
