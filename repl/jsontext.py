@@ -131,6 +131,11 @@ def _object(entries: list[tuple[str, Any]], todo: list[Any], parts: list[str], s
 def json_for(value: Any, limits: Limits, spent: int = 0, elapsed: float = 0.0,
              ascii: bool = False) -> str:
     """`value` as JSON text, under what `limits` leave after `spent` steps and `elapsed` s."""
+    from world.lisp.runtime import on_big_stack
+    return on_big_stack(lambda: _json_for(value, limits, spent, elapsed, ascii))   # where meters run
+
+
+def _json_for(value: Any, limits: Limits, spent: int, elapsed: float, ascii: bool) -> str:
     left = replace(limits, steps=max(0, limits.steps - spent),
                    seconds=max(0.0, limits.seconds - elapsed))
     meter = Meter({"_n": 0}, left)

@@ -23,7 +23,7 @@ from .lisp.errors import LispError, UnboundVariable
 from .lisp.primitives import OWNER
 from .lisp.printer import write
 from .lisp.reader import read, read_spans
-from .lisp.runtime import Result, run
+from .lisp.runtime import Result, on_big_stack, run
 from .lisp.types import Pair, Symbol
 from . import history
 from .history.record import record_restore
@@ -156,7 +156,8 @@ class World:
                     value = work(out)
                 finally:
                     self._active = False
-                self._check_storable(value, limits or self.limits, started)
+                # on the evaluation thread, where every meter runs: the meters form one chain
+                on_big_stack(lambda: self._check_storable(value, limits or self.limits, started))
                 self.image.commit(note, self.names.touched)
             except ConflictError:
                 self.image.abort()

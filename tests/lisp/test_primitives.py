@@ -15,6 +15,7 @@ import world.lisp.primitives.data  # noqa: F401  (registers the primitives)
 import world.lisp.primitives.lists  # noqa: F401
 import world.lisp.primitives.numbers  # noqa: F401
 import world.lisp.primitives.strings  # noqa: F401
+import world.lisp.primitives.powers  # noqa: F401
 from world.lisp import budget
 from world.lisp.errors import (ArityError, BudgetExceeded, EvalError, LispError,
                                LispTypeError)
@@ -489,13 +490,18 @@ def test_no_python_error_escapes(name):
 
 @contextmanager
 def metered(**limits):
-    """Run the block under a real meter with these limits."""
+    """Run the block under a real meter with these limits, this thread standing in for
+    the evaluation thread (the only one whose work meters charge)."""
+    import threading
+    saved = budget.EVAL_THREAD
+    budget.EVAL_THREAD = threading.get_ident()
     m = budget.Meter({"_n": 0}, budget.Limits(**limits))
     m.start()
     try:
         yield m
     finally:
         m.stop()
+        budget.EVAL_THREAD = saved
 
 
 REFUSALS = [

@@ -10,7 +10,7 @@ from ..lisp.budget import Meter
 from ..lisp.errors import BudgetExceeded, Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
-from ..lisp.runtime import run
+from ..lisp.runtime import on_big_stack, run
 from ..lisp.types import LispMap, Pair, Symbol, equal
 
 QUOTE = Symbol("quote")
@@ -108,16 +108,18 @@ def evaluate(world: Any, expected: Any, expr: Any, number: int = 0,
     except LispError as e:
         out.error = str(e)
         return out
-    meter = Meter({"_n": 0}, world.limits)    # comparing is work too: a DAG is charged per node
-    meter.start()
-    try:
-        out.passed = bool(equal(out.expected, out.actual))
-    except Interrupted:
-        raise
-    except BudgetExceeded as e:
-        out.error = str(e)
-    finally:
-        meter.stop()
+    def compare() -> None:
+        meter = Meter({"_n": 0}, world.limits)    # comparing is work too: a DAG is charged per node
+        meter.start()
+        try:
+            out.passed = bool(equal(out.expected, out.actual))
+        except Interrupted:
+            raise
+        except BudgetExceeded as e:
+            out.error = str(e)
+        finally:
+            meter.stop()
+    on_big_stack(compare)       # where every meter runs, so they form one chain
     return out
 
 

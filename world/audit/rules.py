@@ -18,7 +18,7 @@ from ..lisp.compiler import closure_factory
 from ..lisp.env import Environment
 from ..lisp.errors import Interrupted, LispError, SandboxError
 from ..lisp.primitives import RULES, UNSAFE, names_of
-from ..lisp.runtime import translate
+from ..lisp.runtime import on_big_stack, translate
 from ..lisp.printer import write
 from ..lisp.types import Char, Closure, Keyword, LispMap, Pair, Symbol, Template, is_true
 from .store import Rule
@@ -112,6 +112,10 @@ def _plain(x: Any, budget_left: int = 10_000) -> bool:
 
 def run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:
     """Apply one rule to a metrics map; a broken rule is a `rule-error` violation."""
+    return on_big_stack(lambda: _run_rule(rule, metrics, env))     # where every meter runs
+
+
+def _run_rule(rule: Rule, metrics: Any, env: Environment) -> Violation | None:
     meter = Meter(env.ns, RULE_LIMITS)
     meter.start()
     try:

@@ -60,7 +60,7 @@ def measured(env: Any, form: Any, steps: int) -> tuple[Any, int]:
     # (recording definitions, validating evaluator changes) runs under its own allowance.
     meter.host_free = True
     try:
-        if budget.CURRENT is not None:
+        if budget.running() is not None:
             value = _run_in(env, form, meter, "<cell>")
         else:
             value = on_big_stack(lambda: _run_in(env, form, meter, "<cell>"))
@@ -74,16 +74,18 @@ def measured(env: Any, form: Any, steps: int) -> tuple[Any, int]:
 def metered(env: Any, work: Callable[[], Any], steps: int, spent: int = 0) -> tuple[Any, int]:
     """Host work on a cell's values (comparing them) within `steps`: (result, steps used),
     or raise Failed with `spent` plus what it used."""
-    meter = Meter({"_n": 0}, replace(env.limits, steps=max(steps, 0)))
-    meter.start()
-    try:
-        return work(), meter.base
-    except Interrupted:
-        raise
-    except Exception as e:
-        raise Failed(cell_error(e), spent + min(meter.base, steps)) from None
-    finally:
-        meter.stop()
+    def go() -> tuple[Any, int]:
+        meter = Meter({"_n": 0}, replace(env.limits, steps=max(steps, 0)))
+        meter.start()
+        try:
+            return work(), meter.base
+        except Interrupted:
+            raise
+        except Exception as e:
+            raise Failed(cell_error(e), spent + min(meter.base, steps)) from None
+        finally:
+            meter.stop()
+    return on_big_stack(go)         # where every meter runs, so they form one chain
 
 
 class Meta:

@@ -12,6 +12,7 @@ every run and a cons loop stops long before the host runs short.
 from __future__ import annotations
 
 import time
+from threading import get_ident
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
@@ -155,6 +156,13 @@ class Paused(BudgetExceeded):
 
 
 CURRENT: Meter | None = None
+EVAL_THREAD = 0     # the evaluation thread's ident (set by the runtime): every meter runs there
+
+
+def running() -> Meter | None:
+    """The meter of the evaluation this thread is running, or None: work another thread
+    does (reading or printing for its own session) is never charged to that evaluation."""
+    return CURRENT if get_ident() == EVAL_THREAD else None
 
 
 def current() -> Meter:
@@ -172,14 +180,14 @@ def trap() -> None:
 
 def charge(n: int) -> None:
     """Charge `n` steps to the running evaluation (work proportional to input)."""
-    m = CURRENT
+    m = running()
     if m is not None and n > 0:
         m.charge(n)
 
 
 def alloc(nbytes: int) -> None:
     """Account `nbytes` of allocation to the running evaluation."""
-    m = CURRENT
+    m = running()
     if m is not None:
         m.alloc(nbytes)
 
@@ -188,7 +196,7 @@ def alloc(nbytes: int) -> None:
 def _apart(refund: bool, forget_memory: bool, record: bool) -> Iterator[None]:
     """Run a block of host work on the running meter: with `refund`, under its own
     allowance of HOST_STEPS and then given back; `record` counts it in `meter.host`."""
-    m = CURRENT
+    m = running()
     if m is None:
         yield
         return
@@ -221,7 +229,8 @@ def host_work() -> Iterator[None]:
     block runs under its own allowance of HOST_STEPS instead of the program's
     budget, and its steps are then given back, so the score leaves it out.
     """
-    with _apart(CURRENT is not None and CURRENT.host_free, False, True):
+    m = running()
+    with _apart(m is not None and m.host_free, False, True):
         yield
 
 
@@ -238,7 +247,7 @@ def uncharged() -> Iterator[None]:
 def within(limits: Limits) -> Limits:
     """`limits` narrowed to what the running evaluation has left, for a nested one
     (an audit check, a sanity test, a sandbox) that draws on its budget as it runs."""
-    m = CURRENT
+    m = running()
     if m is None:
         return limits
     m.sync()
@@ -249,7 +258,7 @@ def within(limits: Limits) -> Limits:
 
 
 def limits() -> Limits:
-    m = CURRENT
+    m = running()
     return m.limits if m is not None else DEFAULT_LIMITS
 
 

@@ -71,7 +71,7 @@ _CHECK = 256            # tokens read between charges to the running budget
 def charge_read(tokens: int, chars: int) -> None:
     """Charge the running evaluation for reading: a step per token and per 64
     characters, and the memory of the forms made (accounted as cons cells)."""
-    if budget.CURRENT is not None:
+    if budget.running() is not None:
         budget.charge(tokens + (chars >> 6))
         budget.alloc(tokens * budget.PAIR_BYTES + chars)
 

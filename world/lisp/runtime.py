@@ -144,6 +144,7 @@ _lock = threading.Lock()
 
 
 def _serve() -> None:
+    budget.EVAL_THREAD = threading.get_ident()
     while True:
         fn, box = _jobs.get()
         try:
@@ -281,7 +282,7 @@ def run(env: Any, form: Any, limits: Limits | None = None, source: str | None = 
         limits = env.limits
     elif env.limits is not DEFAULT_LIMITS:
         limits = env.limits.narrow(**limits.__dict__)
-    nested = budget.CURRENT is not None
+    nested = budget.running() is not None     # called from inside an evaluation
     if nested:
         limits = budget.within(limits)
     meter = Meter(env.ns, limits, out)

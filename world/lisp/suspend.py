@@ -337,7 +337,7 @@ def _metered(env: Any, fn: Callable[[], Any]) -> Any:
         finally:
             meter.stop()
             sys.setrecursionlimit(old)
-    return go() if budget.CURRENT is not None else on_big_stack(go)
+    return go() if budget.running() is not None else on_big_stack(go)
 
 
 def restore(susp: Suspension, env_caps: Iterable[str] | None = None,
