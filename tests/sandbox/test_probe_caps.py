@@ -155,6 +155,7 @@ def test_sandbox_values(owner: world.World, text: str, expected: str) -> None:
     ("(sandbox '1 :steps -5)", LispError),
     ("(sandbox '1 :steps 1.5e300)", LispError),
     ("(sandbox '1 :colour 1)", LispError),
+    ("(sandbox '1 :seconds +nan.0)", LispError),
     ("(sandbox '1 :steps)", LispError),
 ])
 def test_sandbox_refusals(owner: world.World, text: str, kind: type) -> None:
@@ -289,3 +290,8 @@ def test_an_evolution_cell_is_scored_without_the_hosts_recording() -> None:
     w._change(lambda: Meta(w.env, pad, 1500).run(FIB), "cell")
     whole = w.eval_form(read(FIB.replace("fib", "fob"))).steps
     assert pad.steps() < whole
+
+
+def test_a_sandboxs_definitions_stay_inside(owner: world.World) -> None:
+    assert value(owner, "(sandbox '(begin (define x 1) x))") == "1"
+    assert isinstance(failure(owner, "x"), UnboundVariable)

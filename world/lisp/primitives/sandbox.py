@@ -64,7 +64,7 @@ def _limit(opts: dict[str, Any], key: str, kind: type | tuple) -> float | None:
     v = opts.get(key)
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, kind) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, kind) or not v >= 0:      # NaN is no limit
         raise LispTypeError(f"sandbox: :{key} expects a non-negative number")
     return v
 
