@@ -177,3 +177,27 @@ def test_the_commands_follow_the_same_rule(tmp_path: Path) -> None:
     assert r.returncode == 1 and "does not end in .fs" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not (tmp_path / "out.pth").exists()
+
+
+def test_a_save_stopped_at_any_moment_leaves_nothing_half_written(tmp_path: Path) -> None:
+    """The watchdog may stop a save-dev anywhere in its writing: then nothing new is left,
+    and a save that finished is a whole image."""
+    import world as world_pkg
+    w = world_pkg.open(tmp_path / "w.fs", out=lambda text: None)
+    w.eval("(begin " + " ".join(f"(define (f{i} x) (+ x {i}))" for i in range(300)) + ")")
+    w.eval('(commit "many")')
+    before = set(os.listdir(tmp_path))
+    for i, seconds in enumerate([0.005, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08, 0.12]):
+        w.limits = world_pkg.Limits(seconds=seconds, steps=10**12)
+        try:
+            w.eval(f'(world/save-dev "s{i}.fs")')
+        except world_pkg.BudgetExceeded as e:
+            assert e.budget == "time"
+            assert set(os.listdir(tmp_path)) == before
+            continue
+        made = set(os.listdir(tmp_path)) - before
+        assert made == {f"s{i}.fs", f"s{i}.fs.index"}
+        with world_pkg.open(tmp_path / f"s{i}.fs", read_only=True) as copy:
+            assert copy.eval("(f299 1)") == 300
+        before |= made
+    w.close()

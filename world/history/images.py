@@ -11,6 +11,7 @@ from ZODB.POSException import POSError
 
 from ..lisp.errors import EvalError
 from ..objects.root import ROOT_KEY
+from ..lisp.watchdog import shielded
 from .newimage import creating, target
 from .record import refuse_pending
 
@@ -26,14 +27,17 @@ def save_dev(world: Any, path: str, base: str | None = None) -> dict[str, Any]:
         except POSError as e:
             raise EvalError(f"world/save-dev: cannot create {path}: {e}") from None
         source = world.image.db.storage
-        try:
-            if isinstance(source, FileStorage) or hasattr(source, "_server"):
-                dest.copyTransactionsFrom(source)     # every transaction, old revisions too
-            else:
-                _export(world, dest)                  # a storage that cannot be iterated: the objects
-            size = dest.getSize()
-        finally:
-            dest.close()
+        # ZODB's commit machinery is not safe to stop in its middle, so a stop (time, Ctrl-C)
+        # lands once the copy, bounded by the image's size, is whole.
+        with shielded():
+            try:
+                if isinstance(source, FileStorage) or hasattr(source, "_server"):
+                    dest.copyTransactionsFrom(source)     # every transaction, old revisions too
+                else:
+                    _export(world, dest)                  # a storage that cannot be iterated: the objects
+                size = dest.getSize()
+            finally:
+                dest.close()
     return {"path": path, "size": size}
 
 

@@ -19,6 +19,7 @@ import secrets
 from typing import Any, Iterator
 
 from ..lisp.errors import EvalError, SandboxError
+from ..lisp.watchdog import shielded
 
 SUFFIX = ".fs"
 SIDES = (".index", ".lock", ".tmp", ".old", ".pack")
@@ -85,21 +86,27 @@ def creating(who: str, final: str) -> Iterator[str]:
     tmp = f"{final}.{secrets.token_hex(4)}.partial"
     litter = [tmp] + [tmp + s for s in SIDES]
     placed: list[str] = []
+    # Writing the image may be stopped (time, Ctrl-C); naming it and cleaning up may not,
+    # or a stop landing in the middle would leave half of it behind.
     try:
         yield tmp
-        _place(who, tmp, final)
-        placed.append(final)
-        if os.path.exists(tmp + ".index"):
-            _place(who, tmp + ".index", final + ".index")
-            placed.append(final + ".index")
+        with shielded():
+            _place(who, tmp, final)
+            placed.append(final)
+            if os.path.exists(tmp + ".index"):
+                _place(who, tmp + ".index", final + ".index")
+                placed.append(final + ".index")
     except OSError as e:
-        _remove(placed)
+        with shielded():
+            _remove(placed)
         raise EvalError(f"{who}: cannot create {show(final)}: {e.strerror or e}") from None
     except BaseException:
-        _remove(placed)
+        with shielded():
+            _remove(placed)
         raise
     finally:
-        _remove(litter)
+        with shielded():
+            _remove(litter)
 
 
 def drop_old(path: str | None) -> None:
