@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 from world.lisp import budget
-from world.lisp.budget import Limits, Meter
+from world.lisp.budget import Limits, remainder
 from world.lisp.errors import BudgetExceeded
 from world.lisp.printer import write
 from world.lisp.types import Char, Keyword, LispMap, Pair, Symbol
@@ -136,20 +135,8 @@ def json_for(value: Any, limits: Limits, spent: int = 0, elapsed: float = 0.0,
 
 
 def _json_for(value: Any, limits: Limits, spent: int, elapsed: float, ascii: bool) -> str:
-    left = replace(limits, steps=max(0, limits.steps - spent),
-                   seconds=max(0.0, limits.seconds - elapsed))
-    meter = Meter({"_n": 0}, left)
-    meter.start()
     try:
-        return json_text(value, ascii)
-    except BudgetExceeded as e:
-        if e.budget == "steps":
-            e.message = f"step budget of {limits.steps} exhausted while converting the value to JSON"
-        elif e.budget == "time":
-            e.message = f"time budget of {limits.seconds:g} s exhausted while converting the value to JSON"
-        e.args = (e.message,)
-        raise
+        with remainder(limits, spent, elapsed, "converting the value to JSON"):
+            return json_text(value, ascii)
     except RecursionError:      # a map key nested too deep for the printer
         raise BudgetExceeded("depth", "value nested too deeply to convert to JSON") from None
-    finally:
-        meter.stop()

@@ -244,6 +244,27 @@ def uncharged() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def remainder(limits: Limits, spent: int, elapsed: float, doing: str) -> Iterator[Meter]:
+    """A meter for host work that finishes a form (storing what it defined, converting its
+    value): what `limits` leave after `spent` steps and `elapsed` seconds; running out of
+    steps or time says what was being done."""
+    meter = Meter({"_n": 0}, replace(limits, steps=max(0, limits.steps - spent),
+                                     seconds=max(0.0, limits.seconds - elapsed)))
+    meter.start()
+    try:
+        yield meter
+    except BudgetExceeded as e:
+        if e.budget == "steps":
+            e.message = f"step budget of {limits.steps} exhausted while {doing}"
+        elif e.budget == "time":
+            e.message = f"time budget of {limits.seconds:g} s exhausted while {doing}"
+        e.args = (e.message,)
+        raise
+    finally:
+        meter.stop()
+
+
 def within(limits: Limits) -> Limits:
     """`limits` narrowed to what the running evaluation has left, for a nested one
     (an audit check, a sanity test, a sandbox) that draws on its budget as it runs."""

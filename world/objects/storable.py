@@ -13,14 +13,13 @@ evaluation thread's large stack with a recursion limit that fits that depth
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any, Iterable
 
 import persistent
 
 from ..lisp import budget
-from ..lisp.budget import Limits, Meter
+from ..lisp.budget import Limits, remainder
 from ..lisp.errors import BudgetExceeded
 from ..lisp.types import (Box, Char, Closure, ErrorObject, Keyword, LispMap, Pair, Primitive,
                           Record, RecordType, Symbol, Template, Void)
@@ -68,22 +67,9 @@ def check(defined: Iterable[Any], changed: Iterable[Any], limits: Limits, spent:
             values.append(obj.values)
         elif t is not Definition:
             books.append(obj)
-    left = replace(limits, steps=max(0, limits.steps - spent),
-                   seconds=max(0.0, limits.seconds - elapsed))
     seen: set[int] = set()
-    meter = Meter({"_n": 0}, left)
-    meter.start()
-    try:
+    with remainder(limits, spent, elapsed, "storing the form's values") as meter:
         _walk(values, False, seen)
-    except BudgetExceeded as e:
-        if e.budget == "steps":
-            e.message = f"step budget of {limits.steps} exhausted while storing the form's values"
-        elif e.budget == "time":
-            e.message = f"time budget of {limits.seconds:g} s exhausted while storing the form's values"
-        e.args = (e.message,)
-        raise
-    finally:
-        meter.stop()
     # The world's own records (history, counters, trees) are its bookkeeping, not the
     # form's work: checked for depth, charged to nobody.
     _walk(books, True, seen)
