@@ -18,7 +18,7 @@ import statistics
 import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)

@@ -15,7 +15,7 @@ import world.lisp.primitives.data  # noqa: F401  (registers the primitives)
 import world.lisp.primitives.lists  # noqa: F401
 import world.lisp.primitives.numbers  # noqa: F401
 import world.lisp.primitives.strings  # noqa: F401
-import world.lisp.primitives.powers  # noqa: F401
+import world.lisp.primitives.powers  # noqa: F401  (expt)
 from world.lisp import budget
 from world.lisp.errors import (ArityError, BudgetExceeded, EvalError, LispError,
                                LispTypeError)

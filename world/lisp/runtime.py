@@ -22,7 +22,7 @@ import threading
 from typing import Any, Callable
 
 from . import budget
-from .budget import DEFAULT_LIMITS, Limits, Meter, Paused
+from .budget import DEFAULT_LIMITS, Limits, Meter
 from .calls import TailCall, bounce
 from .errors import (ArityError, BudgetExceeded, EvalError, InternalError, LispError,
                      LispTypeError, UnboundVariable, UserError)

@@ -25,7 +25,7 @@ import ctypes
 import os
 import threading
 import time
-from typing import Any, Iterator
+from typing import Iterator
 
 from . import budget
 from .errors import BudgetExceeded, Interrupted, LispError

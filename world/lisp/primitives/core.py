@@ -6,7 +6,7 @@ from typing import Any
 from .. import budget
 from ..calls import call
 from ..errors import EvalError, LispTypeError, UserError
-from ..types import (Continuation, ErrorObject, Pair, Record, RecordType,
+from ..types import (Continuation, ErrorObject, Record, RecordType,
                      Symbol, VOID, make_list, to_pylist)
 from . import primitive
 
