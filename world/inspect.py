@@ -23,14 +23,15 @@ from .lisp.printer import write
 from .lisp.types import (Box, Char, Closure, ErrorObject, Keyword, LispMap, Pair, Primitive,
                          Record, Symbol, make_list)
 from .objects.image import iso
-from .objects.prims import _world, as_map
+from .objects.prims import _world, as_map, host_facts
 
 TOPICS = ("world", "history", "snapshots", "rules", "evaluator", "lineages")
 
 
 def _kw(d: dict[str, Any]) -> LispMap:
-    """A map with keyword keys; None values stay `()` (use False for "absent")."""
-    return LispMap((Keyword(k), v) for k, v in d.items())
+    """A map with keyword keys; None values stay `()` (use False for "absent"). The host's
+    facts (times, authors) only for code granted `host`."""
+    return LispMap((Keyword(k), v) for k, v in host_facts(d).items())
 
 
 # ---------------------------------------------------------------- history status
@@ -294,7 +295,7 @@ def from_plain(x: Any) -> Any:
         return False
     if isinstance(x, dict):
         return LispMap((Keyword(k.replace("_", "-")) if type(k) is str else k, from_plain(v))
-                       for k, v in x.items())
+                       for k, v in host_facts(x).items())
     if isinstance(x, (list, tuple)):
         return make_list([from_plain(v) for v in x])
     return x

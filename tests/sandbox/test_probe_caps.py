@@ -295,3 +295,24 @@ def test_an_evolution_cell_is_scored_without_the_hosts_recording() -> None:
 def test_a_sandboxs_definitions_stay_inside(owner: world.World) -> None:
     assert value(owner, "(sandbox '(begin (define x 1) x))") == "1"
     assert isinstance(failure(owner, "x"), UnboundVariable)
+
+
+# ---------------------------------------------------------------- host facts through reflect
+
+@pytest.mark.parametrize("text", [
+    "(history/log)", "(history/show 1)", "(history/milestones)", "(history/pending)",
+    "(eval-history)", "(inspect :history)", "(inspect :world)", "(inspect 'f)", "(inspect :evaluator)",
+])
+def test_reading_the_world_does_not_hand_out_the_clock_or_the_user(lineage: world.World, text: str) -> None:
+    """`reflect` is not `host`: times, authors and paths are left out of what it shows."""
+    lineage.eval("(define (f x) x)")
+    shown = value(lineage, text)
+    for fact in (":time", ":author", ":created", ":last-transaction", ":path", ":where"):
+        assert fact not in shown, (fact, shown[:200])
+
+
+def test_the_owner_sees_the_host_facts(owner: world.World) -> None:
+    owner.eval("(define (f x) x)")
+    assert ":time" in value(owner, "(history/log 'f)")
+    assert ":author" in value(owner, "(history/milestones)")
+    assert ":path" in value(owner, "(inspect :world)")

@@ -125,11 +125,11 @@ def eval_history() -> Any:
 
 
 def _version_map(v: Any, current: int) -> LispMap:
-    return LispMap([(Keyword("version"), v.seq), (Keyword("kind"), v.kind),
-                    (Keyword("note"), v.note), (Keyword("time"), iso(v.time)),
-                    (Keyword("forms"), make_list([Symbol(f) for f in v.forms])),
-                    (Keyword("commit"), False if v.commit is None else v.commit),
-                    (Keyword("current"), v.seq == current)])
+    d = world_prims.host_facts({"version": v.seq, "kind": v.kind, "note": v.note, "time": iso(v.time),
+                                "forms": make_list([Symbol(f) for f in v.forms]),
+                                "commit": False if v.commit is None else v.commit,
+                                "current": v.seq == current})
+    return LispMap((Keyword(k), x) for k, x in d.items())
 
 
 @primitive("eval-natives", group="reflect")

@@ -11,7 +11,7 @@ from typing import Any
 from ..lisp.errors import EvalError, LispTypeError
 from ..lisp.primitives import primitive
 from ..lisp.types import Keyword, LispMap, Symbol, make_list, to_pylist
-from ..objects.prims import _world, as_map
+from ..objects.prims import _world, as_map, host_facts
 from . import views
 from .images import save_dev
 from .newimage import base_of
@@ -31,7 +31,7 @@ def _hist(who: str) -> Any:
 
 def _lisp(d: dict[str, Any]) -> LispMap:
     out = {}
-    for k, v in d.items():
+    for k, v in host_facts(d).items():
         if k in ("symbol",):
             v = Symbol(v)
         elif k == "kind":

@@ -37,6 +37,19 @@ def _name(who: str, x: Any) -> str:
     raise LispTypeError(f"{who}: expected a snapshot name (a string)")
 
 
+HOST_FACTS = ("time", "author", "created", "last-transaction", "last_transaction", "path", "where")
+
+
+def host_facts(d: dict[str, Any]) -> dict[str, Any]:
+    """`d` without the host's facts (the clock, the user's name) unless the running code
+    was granted `host`: reading the world (`reflect`) does not hand those out."""
+    from ..lisp.primitives import GROUPS
+    m = budget.running()
+    if m is None or GROUPS["host"] <= m.ns["_env"].granted:      # the host itself, or granted
+        return d
+    return {k: v for k, v in d.items() if k not in HOST_FACTS}
+
+
 def as_map(d: dict[str, Any]) -> LispMap:
     """A Lisp map with keyword keys from a dict of plain data."""
     return LispMap((Keyword(k), False if v is None else v) for k, v in d.items())
@@ -53,7 +66,7 @@ def world_save(name: Any, note: Any = "") -> LispMap:
 @primitive("world/snapshots", group="reflect")
 def world_snapshots() -> Any:
     """(world/snapshots) -> the snapshots, oldest first, each a map of name, time, note."""
-    return make_list([as_map(s) for s in _world("world/snapshots").snapshots()])
+    return make_list([as_map(host_facts(s)) for s in _world("world/snapshots").snapshots()])
 
 
 @primitive("world/open-snapshot", group="reflect")
