@@ -9,13 +9,12 @@ import pytest
 
 import world
 from agent_support import solving
-from messages_server import MessagesServer, good, malformed, overloaded, rate_limited
+from messages_server import good, malformed, overloaded, rate_limited
 from world.evolve import run as R
 from world.evolve.agent_errors import EvolveError, ReplayMissing
 from world.evolve.lineage import evolve_root
 from world.evolve.players import REFERENCE_LABEL
 from world.evolve.report import lineages_view, summary
-from world.evolve.rounds import DEFAULTS
 
 SMALL = dict(lineages=2, rounds=2, generations=1, per_round=3, problems=(1, 2, 3, 4, 101, 102))
 
@@ -33,15 +32,6 @@ def outcome(run):
                 (r.number, a.problem, a.status, a.steps, cells(a))
                 for r in l.rounds.values() for a in r.attempts.values()]))
     return out
-
-
-@pytest.fixture
-def server(monkeypatch):
-    with MessagesServer() as s:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", s.url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        monkeypatch.setitem(DEFAULTS, "backoff", 0.01)
-        yield s
 
 
 def test_reference_tournament_end_to_end(tmp_path):

@@ -3,13 +3,10 @@ loopback Messages server) sends hostile cells, and every one ends as a recorded
 cell or note while the run finishes."""
 from __future__ import annotations
 
-import pytest
-
 import world
 from world.lisp.errors import InternalError
-from messages_server import MessagesServer, good
+from messages_server import good
 from world.evolve import run as R
-from world.evolve.rounds import DEFAULTS
 
 DEEP_LIST = "(define deep (let loop ((i 0) (acc '())) (if (= i 5000) acc (loop (+ i 1) (list acc)))))"
 TOO_DEEP = "(define deeper (let loop ((i 0) (acc '())) (if (= i 12000) acc (loop (+ i 1) (vector acc)))))"
@@ -32,15 +29,6 @@ TURNS = [
                "(apply string-append (make-list 100 (make-string 100000 #\\b)))",
                "(vector-ref [1 2] 99999999999999999999)", "(done 0)"]),
 ]
-
-
-@pytest.fixture
-def server(monkeypatch):
-    with MessagesServer() as s:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", s.url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        monkeypatch.setitem(DEFAULTS, "backoff", 0.01)
-        yield s
 
 
 def test_hostile_replies_are_recorded_as_cells_and_the_run_finishes(tmp_path, server):
