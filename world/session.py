@@ -113,31 +113,60 @@ class World:
 
     def eval_form(self, form: Any, steps: int | None = None, source: str | None = None,
                   typed: str | None = None, show: Callable[[Any], str] | None = None) -> Result:
-        """Evaluate one top-level form as one transaction (a top-level `begin` splices); with
-        `show` (e.g. `write`), render the value within the form's budget as `Result.text`."""
-        if type(form) is Pair and form.car is BEGIN and not self.env.is_bound(BEGIN) and form.cdr is not None:
-            result = None
-            x = form.cdr
-            while type(x) is Pair:
-                result = self.eval_form(x.car, steps, source, None, show if x.cdr is None else None)
-                x = x.cdr
-            return result
+        """Evaluate one top-level form as one transaction (the parts of a top-level `begin`
+        each run as a top-level form, all in that one transaction); with `show` (e.g.
+        `write`), render the value within the form's budget as `Result.text`."""
         limits = self.limits if steps is None else replace(self.limits, steps=steps)
-        if self.route is not None:
-            form = self.route(form)
-        if type(self.env) is WorldEnvironment:
-            self.env.prepare(form)          # bind the stored names the form mentions
+        parts = self._begin_parts(form)
         if self._active:    # evaluated from inside a form: part of its transaction
-            return run(self.env, form, limits, source, show=show)
+            return self._run_parts(parts, limits, source, None, show)
         note = note_for(typed if typed is not None else write(form, NOTE_TEXT))
-        self.current_form = (form, typed)
         try:
-            result = self._transact(lambda out: run(self.env, form, limits, source, out=out,
-                                                    show=show), note, limits)
+            result = self._transact(lambda out: self._run_parts(parts, limits, source, out, show,
+                                                                typed), note, limits)
         finally:
             self.current_form = None
         self.last = result
         return result
+
+    def _begin_parts(self, form: Any) -> list[Any]:
+        """The top-level forms `form` stands for: itself, or a top-level `begin`'s parts (flattened)."""
+        if type(form) is not Pair or form.car is not BEGIN or form.cdr is None \
+                or self.env.is_bound(BEGIN):
+            return [form]
+        parts: list[Any] = []
+        x = form.cdr
+        while type(x) is Pair:
+            parts.append(x.car)
+            x = x.cdr
+        if x is not None:
+            return [form]                   # (begin . x): the evaluator reports it
+        return [p for part in parts for p in self._begin_parts(part)]
+
+    def _run_parts(self, parts: list[Any], limits: Limits, source: str | None,
+                   out: list[str] | None, show: Callable[[Any], str] | None,
+                   typed: str | None = None) -> Result:
+        """Run each part as a top-level form (`out` given) or as part of the running one, in
+        the running transaction, the parts sharing the form's one budget."""
+        buf = out if out is not None else []
+        steps = memory = host = 0
+        started = time.monotonic()
+        r: Result | None = None
+        for i, part in enumerate(parts):
+            if self.route is not None:
+                part = self.route(part)
+            if type(self.env) is WorldEnvironment:
+                self.env.prepare(part)      # bind the stored names the part mentions
+            left = limits if i == 0 else replace(
+                limits, steps=max(0, limits.steps - steps), memory=max(0, limits.memory - memory),
+                seconds=max(0.0, limits.seconds - (time.monotonic() - started)),
+                output=max(0, limits.output - sum(map(len, buf))))
+            if out is not None:             # each part is recorded as the top-level form it is
+                self.current_form = (part, typed if len(parts) == 1 else None)
+            r = run(self.env, part, left, source, out=buf, show=show if i == len(parts) - 1 else None)
+            steps, memory, host = steps + r.steps, memory + r.memory, host + r.host
+        assert r is not None
+        return Result(r.value, steps, "".join(buf), memory, r.text, host)
 
     def _transact(self, work: Callable[[list[str]], T], note: str,
                   limits: Limits | None = None) -> T:
