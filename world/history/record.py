@@ -180,13 +180,17 @@ def commit(world: Any, message: str, symbols: Iterable[str] | None = None) -> Hu
         wanted = set(symbols)
         latest: dict[str, int] = {}
         for s in pending:
-            name = hist.commits[s].symbol
-            if name in wanted:
-                latest[name] = s
+            latest[hist.commits[s].symbol] = s
         missing = sorted(wanted - set(latest))
         if missing:
             raise EvalError(f"commit: nothing pending for {', '.join(missing)}")
-        pending = sorted(latest.values())
+        # A record's names (NAME, make-NAME, NAME?, accessors) go together: every name
+        # whose latest pending commit is the same define-record form as a wanted one's.
+        records = {hist.commits[latest[n]].source for n in wanted
+                   if hist.commits[latest[n]].kind == "define-record"}
+        pending = sorted({latest[n] for n in wanted} | {
+            s for s in latest.values()
+            if hist.commits[s].kind == "define-record" and hist.commits[s].source in records})
     if not pending:
         raise EvalError("commit: nothing is pending")
     return hist.group(message, author(), pending)

@@ -373,20 +373,31 @@ SPECIAL[SPLICE] = _unquote
 def _internal(name: str) -> Pair:
     """`(quote PRIMITIVE)`: generated code calls an internal primitive no program can name."""
     from .primitives import load
+    from . import records  # noqa: F401  (registers %record-migrate)
     return make_list([QUOTE, load()[name]])
 
 
 @special("define-record")
 def _define_record(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
-    """(define-record name field...): make-NAME, NAME?, NAME-FIELD, set-NAME-FIELD!"""
+    """(define-record name field...), a field `name` or `(name default)`: make-NAME, NAME?,
+    NAME-FIELD, set-NAME-FIELD!; instances of an older NAME get the new fields' defaults"""
     parts = items(x.cdr, "define-record", x.loc)
     if scope is not None or an.lambdas:
         raise an.error("define-record: only allowed at top level", x)
-    if not parts or not all(type(p) is Symbol for p in parts):
+    if not parts or type(parts[0]) is not Symbol:
         raise an.error("define-record: expected (define-record name field...)", x)
-    name, fields = parts[0].name, [p.name for p in parts[1:]]
+    name, fields, defaults = parts[0].name, [], []
+    for p in parts[1:]:
+        spec = items(p, "define-record", x.loc) if type(p) is Pair else [p]
+        if type(spec[0]) is not Symbol or len(spec) > 2 or (type(p) is Pair and len(spec) != 2):
+            raise an.error("define-record: a field is a name or (name default)", x)
+        if spec[0].name in fields:
+            raise an.error(f"define-record: field {spec[0].name} appears twice", x)
+        fields.append(spec[0].name)
+        defaults.append(spec[1] if len(spec) == 2 else False)
     rt = RecordType(name, tuple(fields))
     q = make_list([QUOTE, rt])
+    migrate = an.analyze(make_list([_internal("%record-migrate"), q, *defaults]), None)
     defs: list[tuple[str, Any]] = [
         (name, q),
         (f"make-{name}", make_list([LAMBDA, make_list([S(f) for f in fields]),
@@ -407,4 +418,4 @@ def _define_record(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         else:
             node = an.analyze(value, None)
         nodes.append(A.DefineGlobal(S(dname), node, x, "define-record", None, x.loc))
-    return A.Seq(nodes + [A.Const(S(name))], x.loc)
+    return A.Seq([migrate] + nodes + [A.Const(S(name))], x.loc)
