@@ -27,6 +27,7 @@ from .lisp.runtime import Result, on_big_stack, run
 from .lisp.types import Pair, Symbol
 from . import history
 from .history.record import record_restore
+from .audit.checks import recheck
 from .evolve import evalprims
 from .objects import prims, snapshots, storable
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
@@ -166,6 +167,11 @@ class World:
             r = run(self.env, part, left, source, out=buf, show=show if i == len(parts) - 1 else None)
             steps, memory, host = steps + r.steps, memory + r.memory, host + r.host
         assert r is not None
+        if out is not None and self.names.touched:     # the checks its definitions now break
+            lines, spent = recheck(self, list(self.names.touched), limits, steps,
+                                   time.monotonic() - started)
+            buf.extend(lines)
+            steps, host = steps + spent, host + spent
         return Result(r.value, steps, "".join(buf), memory, r.text, host)
 
     def _transact(self, work: Callable[[list[str]], T], note: str,

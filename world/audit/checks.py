@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..lisp.budget import Meter
+from ..lisp.budget import Limits, Meter, remainder
 from ..lisp.errors import BudgetExceeded, Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
@@ -135,3 +135,30 @@ def run_checks(world: Any, checks: Any) -> CheckReport:
             continue
         report.outcomes.append(evaluate(world, expected, expr, c.number, c.names))
     return report
+
+
+def recheck(world: Any, names: Any, limits: Limits, spent: int, elapsed: float) -> tuple[list[str], int]:
+    """Re-run the checks recorded against `names` (just redefined) under half of what `limits`
+    leave after `spent` steps and `elapsed` seconds (the rest is for storing the form): a
+    warning line for each that now fails, and the steps it took. A failing check, or one
+    that runs out of budget, is reported, never a refusal."""
+    store = getattr(world.image.root, "audit", None)
+    checks = store.against(names) if store is not None and len(store.checks) else []
+    if not checks:
+        return [], 0
+    lines: list[str] = []
+
+    def work() -> int:
+        half = limits.steps - (limits.steps - spent) // 2
+        with remainder(limits, max(spent, half), elapsed, "re-running the checks") as meter:
+            for o in run_checks(world, {c.number: c for c in checks}).failed:
+                lines.append(warning(o))
+        return meter.base
+    return lines, on_big_stack(work)        # where every meter runs
+
+
+def warning(o: Outcome) -> str:
+    """The line that reports a failing check."""
+    got = f"error: {o.error}" if o.error is not None else f"got {write(o.actual, 200)}"
+    return (f"; warning: check {o.number} fails: {o.expr_src} should be {o.expected_src}, "
+            f"{got} (recorded against {', '.join(o.names)}: (uncheck '{o.names[0]}) removes it)\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..lisp.errors import EvalError, LispTypeError
+from ..lisp.printer import write
 from ..lisp.primitives import primitive
 from ..lisp.types import VOID, Keyword, LispMap, Pair, Procedure, Symbol, make_list
 from ..objects.prims import _world, as_map
@@ -18,7 +19,7 @@ from .report import latest_violations, summary
 from .rules import SEVERITIES
 from .store import Rule
 
-QUOTE, DEFRULE, CHECK = Symbol("quote"), Symbol("defrule"), Symbol("check")
+QUOTE, DEFRULE, CHECK, UNCHECK = Symbol("quote"), Symbol("defrule"), Symbol("check"), Symbol("uncheck")
 SYSTEM_MACROS = {"defrule": "%expand-defrule", "check": "%expand-check"}
 metrics.SYSTEM_MACROS.update(SYSTEM_MACROS)
 
@@ -108,6 +109,25 @@ def audit_check(expected: Any, expr: Any) -> LispMap:
     if store is not None and _top(w, CHECK) is not None:
         out.number = store.add_check(out.expected_src, out.expr_src, names).number
     return _outcome(out)
+
+
+@primitive("uncheck", group="audit")
+def uncheck(name: Any) -> int:
+    """(uncheck 'name) forgets the checks recorded against name; recorded as a commit."""
+    from ..history.record import audit_of, record
+    if type(name) is not Symbol:
+        raise LispTypeError("uncheck: expected a quoted name, as in (uncheck 'name)")
+    w = _world("uncheck")
+    store = audit_of(w)
+    if store is None:
+        raise EvalError("uncheck: this is a production image: it has no checks")
+    n = name.name
+    if n not in store.by_definition and n not in w.names.defs and n not in w.names.macros:
+        raise EvalError(f"uncheck: no checks are recorded against {n}, and nothing is named {n}")
+    removed = store.remove_against(n)
+    # Recorded even when nothing was removed: replaying history must meet the same commit.
+    record(w, "uncheck", n, None, None, None, source=write(make_list([UNCHECK, _quote(name)])))
+    return removed
 
 
 def _outcome(o: Outcome) -> LispMap:

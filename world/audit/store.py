@@ -78,6 +78,20 @@ class AuditStore(Versioned):
             self.by_definition[n] = self.by_definition.get(n, ()) + (number,)
         return c
 
+    def against(self, names: Any) -> list[Check]:
+        """The checks recorded against any of `names`, in order."""
+        nums = {n for name in names for n in self.by_definition.get(name, ())}
+        return [self.checks[n] for n in sorted(nums) if n in self.checks]
+
+    def remove_against(self, name: str) -> int:
+        """Forget every check recorded against `name`; return how many."""
+        gone = self.against((name,))
+        for c in gone:
+            self._unindex(c)
+            if self.by_text.get((c.expected, c.expr)) == c.number:
+                del self.by_text[(c.expected, c.expr)]
+        return len(gone)
+
     def _unindex(self, c: Check) -> None:
         del self.checks[c.number]
         for n in c.names:

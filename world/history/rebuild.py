@@ -86,7 +86,8 @@ def human_plan(hist: History, production: bool = False) -> list[Item]:
 def latest_in_order(commits: list[Any], skip: tuple[str, ...] = ("undefine",)) -> list[Item]:
     """One item per form that made the latest version of a name in `commits` (oldest first),
     ordered so dependencies come first."""
-    latest: dict[str, Any] = {c.symbol: c for c in commits}
+    # an `uncheck` changes a name's checks, not its definition: never its latest version
+    latest: dict[str, Any] = {c.symbol: c for c in commits if c.kind != "uncheck"}
     items: dict[str, Item] = {}       # by source: a form that made several definitions is one item
     for sym, c in latest.items():
         if c.kind in skip:

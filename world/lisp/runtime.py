@@ -260,8 +260,10 @@ def _run_in(env: Any, form: Any, meter: Meter, source: str | None,
         raise err from None
     finally:
         watchdog.disarm(watch)
-        meter.stop()
-        sys.setrecursionlimit(old_limit)
+        try:
+            meter.stop()        # may raise: settling charges a parent that is out of budget
+        finally:
+            sys.setrecursionlimit(old_limit)
 
 
 def _release(e: BaseException) -> None:
