@@ -20,6 +20,9 @@ def register(sub: Any) -> None:
     h.add_argument("arg", nargs="?", help="log: a definition's name; show: a commit id or number; "
                                           "diff: a definition's name")
     h.add_argument("-n", type=int, default=None, help="log: at most N commits")
+    h.add_argument("--signed", action="store_true",
+                   help="verify: also require the newest human commit signed by a trusted key")
+    h.add_argument("--json", action="store_true", help="verify: the findings as JSON")
     add_world_args(h)
     h.set_defaults(func=cmd_history)
 
@@ -91,11 +94,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                 raise CommandError(f"{args.arg} has no history")
             sys.stdout.write(views.diff(hist, args.arg))
         elif what == "verify":
-            bad = views.verify(hist)
-            if bad is not None:
-                print(f"chain broken at commit {bad.seq} {bad.id} ({bad.symbol}): {bad.reason}")
-                return 1
-            print(f"ok: {hist.count} atomic commits verified")
+            return _verify(w, hist, args)
         elif what == "pending":
             for d in views.pending(hist):
                 print(_line(d))
@@ -105,6 +104,25 @@ def cmd_history(args: argparse.Namespace) -> int:
                 print(f"{d['number']:>4} {d['id']} {d['time']} {d['author']}: {d['message']} "
                       f"({len(d['atomic'])} atomic)")
     return 0
+
+
+def _verify(w: Any, hist: Any, args: argparse.Namespace) -> int:
+    """`world history verify [--signed] [--json]`: one line per finding."""
+    import json
+    from world.history import views
+    found = views.findings(w.image.root, signed=args.signed)
+    if args.json:
+        print(json.dumps({"ok": not found, "atomic": hist.count, "human": hist.humans_count,
+                          "definitions": len(w.names.defs) + len(w.names.macros),
+                          "findings": [f.as_dict() for f in found]}, indent=1))
+    else:
+        for f in found:
+            print(f.line())
+        if not found:
+            print(f"ok: {hist.count} atomic commits, {hist.humans_count} human commits and "
+                  f"{len(w.names.defs) + len(w.names.macros)} definitions verified"
+                  + (", signed" if args.signed else ""))
+    return 1 if found else 0
 
 
 def cmd_commit(args: argparse.Namespace) -> int:

@@ -59,6 +59,8 @@ class World:
         self.last: Result | None = None
         self._active = False
         self._after_commit: list[Callable[[], None]] = []
+        self.before_commit: list[Callable[[], None]] = []     # run inside the form's transaction
+        self.sets_in_form: dict[str, None] = {}     # globals `set!` by the running form
         root = self.image.root
         adopt = env is not None
         if adopt and (len(root.definitions) or len(root.macros)):
@@ -184,11 +186,14 @@ class World:
             out: list[str] = []
             self.image.begin()
             self.names.refresh()
+            self.sets_in_form = {}
             try:
                 self._active = True
                 started = time.monotonic()
                 try:
                     value = work(out)
+                    for finish in self.before_commit:
+                        on_big_stack(finish)
                 finally:
                     self._active = False
                 # on the evaluation thread, where every meter runs: the meters form one chain
@@ -280,9 +285,13 @@ class World:
     # ------------------------------------------------------------ snapshots and upkeep
     def save(self, name: str, note: str = "") -> dict[str, Any]:
         """Record a named snapshot of every definition; return its summary."""
-        snap = self._change(lambda: snapshots.save(self.names, name, note,
-                                                   self.image.db.lastTransaction()),
-                            f"world: save snapshot {name}")
+        def work() -> snapshots.Snapshot:
+            snap = snapshots.save(self.names, name, note, self.image.db.lastTransaction())
+            hist = getattr(self.image.root, "history", None)
+            if hist is not None:
+                snap.head = hist.head       # what `verify` checks the snapshot against
+            return snap
+        snap = self._change(work, f"world: save snapshot {name}")
         return self._summary(snap)
 
     def snapshots(self) -> list[dict[str, Any]]:
@@ -342,16 +351,19 @@ class World:
 def open(path: str | os.PathLike | None = None, *, zeo: str | None = None,
          limits: Limits = DEFAULT_LIMITS, out: Callable[[str], Any] | None = None,
          read_only: bool = False, relstorage: str | None = None, storage: Any = None,
-         caps: Iterable[str] = OWNER, tls: str | os.PathLike | None = None) -> World:
+         caps: Iterable[str] = OWNER, tls: str | os.PathLike | None = None,
+         zeo_timeout: float | None = None) -> World:
     """The world in the image at `path`, on the ZEO server at `zeo` (over TLS with the
     certificates in the directory `tls`, see `world tls-init`), in the PostgreSQL
-    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory.
+    database `relstorage` (a DSN), in a ZODB `storage`, or a new one in memory. Over ZEO a
+    form waits at most `zeo_timeout` seconds (default 10) for a lost server, then fails
+    with one `ServerLost` line; the client reconnects by itself once the server is back.
 
     The session is granted the capability groups `caps`: by default all of them, as
     the owner's own sessions are; pass fewer to open a world for a less trusted program."""
     image = Image.open(None if path is None else os.fspath(path), zeo=zeo, read_only=read_only,
                        relstorage=relstorage, storage=storage,
-                       tls=None if tls is None else os.fspath(tls))
+                       tls=None if tls is None else os.fspath(tls), zeo_timeout=zeo_timeout)
     try:
         return World(limits=limits, out=out, image=image, caps=caps)
     except BaseException:

@@ -5,14 +5,22 @@ source, the source as typed, docstring, time and audit violations, chained
 to its parent by a SHA-256 hash over the parent's hash and those fields.
 Commits are immutable once made. A `HumanCommit` groups atomic commits under
 a message. The `History` in the world root keeps them in BTrees: by sequence
-number, by symbol, and the set of atomic commits no human commit holds yet.
+number, by symbol (each name's versions in a tree of their own, so a name
+redefined 10 000 times costs one small write per version), and the set of
+atomic commits no human commit holds yet.
+
+What runs is tied to what was recorded: each atomic commit stores `state`,
+the hash of the definition it left behind (kind, canonical source, doc and a
+fingerprint of the value: see fingerprint.py), so `verify` can prove the live
+world is the one its history made. Human commits are chained to each other
+and to the atomic head they were made at, and may be signed over that hash.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from BTrees.IIBTree import IITreeSet
 from BTrees.IOBTree import IOBTree
@@ -22,6 +30,7 @@ from ..objects.format import Versioned
 
 GENESIS = "0" * 64
 ID_CHARS = 12
+SMALL = 8                # versions of a name kept inline before they get a tree of their own
 
 # A violation: (rule, category, severity, message), all strings.
 Violation = tuple[str, str, str, str]
@@ -61,16 +70,19 @@ class AtomicCommit(Frozen):
     violations: tuple[Violation, ...] = ()
     parent = GENESIS
     hash = ""
+    state: str | None = None     # hash of the definition this commit left (None: made before it was kept)
 
     def __init__(self, seq: int, kind: str, symbol: str, source: str, typed: str,
                  doc: str | None, violations: tuple[Violation, ...], parent: str,
-                 when: float | None = None) -> None:
+                 when: float | None = None, state: str | None = None) -> None:
         self.seq, self.kind, self.symbol = seq, kind, symbol
         self.source, self.doc = source, doc
         self._typed = None if typed == source else typed
         self.time = time.time() if when is None else when
         self.violations = tuple(tuple(v) for v in violations)
         self.parent = parent
+        if state is not None:
+            self.state = state
         self.hash = self.compute_hash()
         self._freeze()
 
@@ -86,10 +98,13 @@ class AtomicCommit(Frozen):
 
     def fields(self) -> dict[str, Any]:
         """The canonical fields the hash covers."""
-        return {"seq": self.seq, "kind": self.kind, "symbol": self.symbol,
-                "source": self.source, "typed": self.typed, "doc": self.doc,
-                "time": repr(float(self.time)),
-                "violations": [list(v) for v in self.violations]}
+        d = {"seq": self.seq, "kind": self.kind, "symbol": self.symbol,
+             "source": self.source, "typed": self.typed, "doc": self.doc,
+             "time": repr(float(self.time)),
+             "violations": [list(v) for v in self.violations]}
+        if self.state is not None:      # commits made before states were kept hash as they did
+            d["state"] = self.state
+        return d
 
     def compute_hash(self) -> str:
         """The hash these fields and this parent should have."""
@@ -100,25 +115,52 @@ class AtomicCommit(Frozen):
 
 
 class HumanCommit(Frozen):
-    """A message grouping atomic commits."""
+    """A message grouping atomic commits, chained to the previous human commit and to
+    the atomic head it was made at; optionally signed over its hash."""
 
-    format_version = 1
+    # 1: hash over number, message, author, time and atomic ids only;
+    # 2: also chained (`parent`, the previous human commit's hash) and anchored (`head`).
+    format_version = 2
     number = 0
     message = ""
     author = ""
     time = 0.0
     seqs: tuple[int, ...] = ()
+    atomic_ids: tuple[str, ...] = ()
+    parent: str | None = None       # None: a format-1 commit, hashed without chaining
+    head: str | None = None
+    key = ""                        # the signer's public key (hex), "" if unsigned
+    signature = ""
     hash = ""
 
     def __init__(self, number: int, message: str, author: str, seqs: tuple[int, ...],
-                 atomic_ids: tuple[str, ...]) -> None:
+                 atomic_ids: tuple[str, ...], parent: str = GENESIS, head: str = GENESIS,
+                 signer: Callable[[bytes], tuple[str, str]] | None = None) -> None:
         self.number, self.message, self.author = number, message, author
         self.time = time.time()
         self.seqs = tuple(seqs)
         self.atomic_ids = tuple(atomic_ids)
-        self.hash = digest(GENESIS, {"number": number, "message": message, "author": author,
-                                     "time": repr(self.time), "atomic": list(atomic_ids)})
+        self.parent, self.head = parent, head
+        self.hash = self.compute_hash()
+        if signer is not None:
+            self.key, self.signature = signer(self.hash.encode("ascii"))
         self._freeze()
+
+    def fields(self) -> dict[str, Any]:
+        """The canonical fields the hash covers."""
+        d = {"number": self.number, "message": self.message, "author": self.author,
+             "time": repr(self.time), "atomic": list(self.atomic_ids)}
+        if self.parent is not None:
+            d["head"] = self.head
+        return d
+
+    def compute_hash(self) -> str:
+        """The hash these fields should have."""
+        return digest(GENESIS if self.parent is None else self.parent, self.fields())
+
+    def migrate_1(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Format 1 -> 2: nothing to add; with no `parent` it keeps its old hash."""
+        return state
 
     @property
     def id(self) -> str:
@@ -137,46 +179,78 @@ class History(Versioned):
     count = 0               # atomic commits so far; the next seq is count + 1
     humans_count = 0
     seeded = False          # the default rules have been loaded
+    trusted: Any = None     # public key (hex) -> name: keys whose signed commits anchor the chain
 
     def __init__(self) -> None:
         self.commits = IOBTree()          # seq -> AtomicCommit
-        self.by_symbol = OOBTree()        # symbol -> tuple of seqs, oldest first
+        self.by_symbol = OOBTree()        # symbol -> its seqs: a tuple while few, then an IITreeSet
         self.pending = IITreeSet()        # seqs no human commit holds yet
         self.humans = IOBTree()           # number -> HumanCommit
 
     # ------------------------------------------------------------ adding
     def add(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
-            violations: tuple[Violation, ...]) -> AtomicCommit:
+            violations: tuple[Violation, ...], state: str | None = None) -> AtomicCommit:
         """Make the next atomic commit, chained to the head."""
         seq = self.count + 1
-        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head)
+        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head, state=state)
         self.commits[seq] = c
-        self.by_symbol[symbol] = self.by_symbol.get(symbol, ()) + (seq,)
+        self._index(symbol, seq)
         self.pending.insert(seq)
         self.head, self.count = c.hash, seq
         return c
 
-    def group(self, message: str, author: str, seqs: list[int]) -> HumanCommit:
-        """Make a human commit of pending atomic commits `seqs`."""
+    def _index(self, symbol: str, seq: int) -> None:
+        # A name's first versions sit in the by_symbol bucket itself; from SMALL on they move
+        # to a tree of their own, so each further version writes one small bucket, not all.
+        seqs = self.by_symbol.get(symbol)
+        if seqs is None:
+            self.by_symbol[symbol] = (seq,)
+        elif type(seqs) is tuple and len(seqs) < SMALL:
+            self.by_symbol[symbol] = seqs + (seq,)
+        elif type(seqs) is tuple:
+            tree = IITreeSet(seqs)
+            tree.insert(seq)
+            self.by_symbol[symbol] = tree
+        else:
+            seqs.insert(seq)
+
+    def group(self, message: str, author: str, seqs: list[int],
+              signer: Callable[[bytes], tuple[str, str]] | None = None) -> HumanCommit:
+        """Make a human commit of pending atomic commits `seqs`, chained to the last one and
+        anchored at the atomic head (signed by `signer` if given)."""
         number = self.humans_count + 1
         ids = tuple(self.commits[s].id for s in seqs)
-        h = HumanCommit(number, message, author, tuple(seqs), ids)
+        last = self.humans.get(self.humans_count) if self.humans_count else None
+        parent = last.hash if last is not None else GENESIS
+        h = HumanCommit(number, message, author, tuple(seqs), ids, parent, self.head, signer)
         self.humans[number] = h
         for s in seqs:
             self.pending.remove(s)
         self.humans_count = number
         return h
 
+    def trust(self, key: str, name: str) -> None:
+        """Record `key` as trusted to sign human commits."""
+        if self.trusted is None:
+            self.trusted = OOBTree()
+        self.trusted[key] = name
+
     # ------------------------------------------------------------ reading
+    def seqs(self, symbol: str) -> list[int]:
+        """The seqs of `symbol`'s commits, oldest first."""
+        found = self.by_symbol.get(symbol)
+        return [] if found is None else list(found)
+
     def latest(self, symbol: str) -> AtomicCommit | None:
         """The newest atomic commit of `symbol`."""
-        seqs = self.by_symbol.get(symbol)
-        return self.commits[seqs[-1]] if seqs else None
+        found = self.by_symbol.get(symbol)
+        if not found:
+            return None
+        return self.commits.get(found[-1] if type(found) is tuple else found.maxKey())
 
     def versions(self, symbol: str) -> list[AtomicCommit]:
         """Every atomic commit of `symbol`, newest first."""
-        seqs = self.by_symbol.get(symbol)
-        return [self.commits[s] for s in reversed(seqs)] if seqs else []
+        return [self.commits[s] for s in reversed(self.seqs(symbol)) if s in self.commits]
 
     def find(self, key: Any) -> AtomicCommit | None:
         """The atomic commit with sequence number or (prefix of) id `key`."""

@@ -86,14 +86,20 @@ def history_diff(name: Any) -> str:
 
 
 @primitive("history/verify", group="reflect")
-def history_verify() -> Any:
-    """(history/verify) -> #t if the whole chain checks, else the first commit that does not."""
-    _, h = _hist("history/verify")
-    bad = views.verify(h)
-    if bad is None:
+def history_verify(*options: Any) -> Any:
+    """(history/verify [:signed]) -> #t if the chain, every live definition, the human commits
+    and the snapshots check, else a list of findings {:kind :subject :message}."""
+    w, _ = _hist("history/verify")
+    signed = False
+    for o in options:
+        if type(o) is not Keyword or o.name != "signed":
+            raise LispTypeError("history/verify: the only option is :signed")
+        signed = True
+    found = views.findings(w.image.root, signed=signed)
+    if not found:
         return True
-    return as_map({"seq": bad.seq, "id": bad.id, "symbol": Symbol(bad.symbol) if bad.symbol else False,
-                   "reason": bad.reason})
+    return make_list([as_map({"kind": Keyword(f.kind), "subject": f.subject, "message": f.message})
+                      for f in found])
 
 
 @primitive("history/pending", group="reflect")

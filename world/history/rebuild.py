@@ -282,9 +282,9 @@ class _Replayer:
             elif got != it.source:
                 found.append((sym, it.source, got or ""))
             if hist is not None:
-                latest = hist.by_symbol.get(sym)
-                if latest:
-                    self.mapping[seq] = latest[-1]
+                latest = hist.latest(sym)
+                if latest is not None:
+                    self.mapping[seq] = latest.seq
 
 
 def _regroup(src: History, w: Any, mapping: dict[int, int]) -> None:

@@ -15,13 +15,14 @@ from typing import Any, Callable, Iterable
 from ..audit import rules as audit_rules
 from ..audit.metrics import as_lisp, measure
 from ..audit.store import AuditStore
-from ..lisp.budget import DEFAULT_LIMITS
+from ..lisp.budget import DEFAULT_LIMITS, uncharged
 from ..lisp.errors import EvalError, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read, read_spans
 from ..lisp.runtime import on_big_stack, run
 from ..lisp.types import Symbol, make_list
 from .commits import AtomicCommit, History, HumanCommit
+from .fingerprint import state_of
 
 DEFAULT_RULES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "audit",
                              "default-rules.lisp")
@@ -90,6 +91,12 @@ def audit(world: Any, form: Any, symbol: str, kind: str) -> list[tuple[str, str,
     return [v.as_tuple() for v in audit_rules.run_rules(store.rules, metrics, world.env)]
 
 
+def state(world: Any, symbol: str) -> str:
+    """The hash of `symbol`'s live definition and macro (see fingerprint.py)."""
+    with uncharged():       # bounded bookkeeping (fingerprint.CAP), not the program's work
+        return state_of(world.names.defs.get(symbol), world.names.macros.get(symbol))
+
+
 def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = None,
            doc: str | None = None, source: str | None = None) -> AtomicCommit | None:
     """Record one change to `symbol` as an atomic commit, in the current transaction.
@@ -99,14 +106,16 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
     Python inside `world._change(...)`. `form` is the change as Lisp data;
     `source` overrides its canonical text. Returns the commit, or None when the
     world keeps no history or the source is identical to the symbol's latest
-    version. Raises AuditRefused if a tolerance is set and exceeded.
+    version. Raises AuditRefused if a tolerance is set and exceeded. The commit keeps
+    the hash of the definition as it is now, which `verify` compares with the live one.
     """
     hist = history_of(world)
     if hist is None:
         return None
     source = source if source is not None else source_text(world, form)
     latest = hist.latest(symbol)
-    if latest is not None and latest.source == source and latest.kind == kind:
+    now = state(world, symbol)
+    if latest is not None and latest.source == source and latest.kind == kind and latest.state == now:
         return None
     violations = audit(world, form, symbol, kind) if kind != "undefine" else []
     limit = world.image.root.settings.get(TOLERANCE)
@@ -115,7 +124,7 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
         raise AuditRefused(f"{symbol}: {audit_rules.counted(violations)} audit violations "
                            f"({names}) exceed the tolerance of {limit}")
     return hist.add(kind, symbol, source, typed if typed is not None else typed_text(world, source),
-                    doc, tuple(violations))
+                    doc, tuple(violations), now)
 
 
 def record_restore(world: Any) -> int:
@@ -150,7 +159,8 @@ def record_restore(world: Any) -> int:
 def hook(world: Any) -> Callable[[Symbol, Any, Any, str, "str | None"], None]:
     """The environment hook recording every top-level define and defmacro of `world`."""
     def on_define(sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> None:
-        if kind == "set!":
+        if kind == "set!":          # recorded once per form, with its final value: see record_sets
+            world.sets_in_form[sym.name] = None
             return
         source = None
         top = world.current_form
@@ -160,6 +170,30 @@ def hook(world: Any) -> Callable[[Symbol, Any, Any, str, "str | None"], None]:
             source = d.source if d is not None else None
         record(world, kind, sym.name, form, None, doc, source=source)
     return on_define
+
+
+def record_sets(world: Any) -> None:
+    """Before a form commits: one commit of kind `set` per global it `set!`.
+
+    The source is the top-level form that did it: replaying that form is what
+    sets the name again (a `(set! n 5)` typed, or an `(inc!)` whose body sets it).
+    """
+    names = world.sets_in_form
+    if not names:
+        return
+    world.sets_in_form = {}
+    top = world.current_form
+    for name in names:
+        if name not in world.names.defs:
+            continue
+        if top is not None and top[0] is not None:
+            source, typed = write(top[0]), top[1]
+        else:           # set by the host's own code: say what it set
+            value = world.names.defs[name].value
+            source = write(make_list([Symbol("set!"), Symbol(name),
+                                      make_list([Symbol("quote"), value])]))
+            typed = None
+        record(world, "set", name, None, typed, None, source=source)
 
 
 def author() -> str:
@@ -242,7 +276,9 @@ def run_top(world: Any, form: Any, typed: str | None, source: str | None = None,
     saved = getattr(world, "current_form", None)
     world.current_form = (form, typed)
     try:
-        return run(world.env, form, limits or world.limits, source).value
+        value = run(world.env, form, limits or world.limits, source).value
+        record_sets(world)          # while this form is still the one that set them
+        return value
     finally:
         world.current_form = saved
 
@@ -260,16 +296,29 @@ def attach(world: Any) -> None:
         return
     world.history_hook = hook(world)
     world.env.hooks.append(world.history_hook)
+    world.before_commit.append(lambda: record_sets(world))
     if not history_of(world).seeded and not world.image.read_only:
         world._transact(lambda out: seed(world), SEED_MESSAGE)
 
 
 def _create(world: Any) -> None:
     root = world.image.root
-    if getattr(root, "history", None) is None:
-        root.history = History()
     if getattr(root, "audit", None) is None:
         root.audit = AuditStore()
+    if getattr(root, "history", None) is None:
+        root.history = History()
+        adopt(world)
+
+
+def adopt(world: Any) -> None:
+    """Give every definition the world had before it kept history its first commit, so that
+    history describes all that is live (a value with no defining form gets a placeholder)."""
+    for tree in (world.names.defs, world.names.macros):
+        for name, d in tree.items():
+            source = d.source
+            if source is None:
+                source = write(make_list([Symbol("define"), Symbol(name), Symbol("#<no-source>")]))
+            record(world, d.kind, name, None, source, d.doc, source=source)
 
 
 def seed(world: Any) -> None:
@@ -290,3 +339,4 @@ def detach(world: Any) -> None:
     h = getattr(world, "history_hook", None)
     if h is not None and h in world.env.hooks:
         world.env.hooks.remove(h)
+    world.before_commit.clear()

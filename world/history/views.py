@@ -1,14 +1,15 @@
-"""History as plain data: verifying the chain, commit summaries, diffs."""
+"""History as plain data: verifying the chain and what runs, commit summaries, diffs."""
 from __future__ import annotations
 
 import contextlib
 import difflib
 import gc
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..objects.image import iso
 from .commits import GENESIS, AtomicCommit, History, HumanCommit
+from .fingerprint import ABSENT, state_of
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,210 @@ def _verify(hist: History) -> Broken | None:
     if hist.head != parent:
         return Broken(hist.count, "", "", "the head does not match the newest commit")
     return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing `findings` found wrong: what it is about and what differs."""
+
+    kind: str           # chain, definition, human, signature, snapshot, damaged
+    subject: str        # the definition's name, or which commit or snapshot
+    message: str
+
+    def line(self) -> str:
+        """The finding as one line of text."""
+        return f"{self.kind}: {self.subject}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        """The finding as plain data."""
+        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+
+SignatureCheck = Callable[[str, str, bytes], bool]      # key, signature, data -> genuine?
+
+
+def findings(root: Any, signed: bool = False, check_signature: SignatureCheck | None = None,
+             limit: int = 1000) -> list[Finding]:
+    """Everything that does not hold in a world's history and definitions (see `_Audit`);
+    an empty list if it all checks. With `signed`, the newest human commit must also be
+    signed by a trusted key. At most `limit` findings are listed, then one saying how many more."""
+    with no_gc():
+        a = _Audit(root, check_signature, limit)
+        a.run(signed)
+    out = a.found
+    if a.more:
+        out.append(Finding("more", "verify", f"{a.more} more findings not listed"))
+    return out
+
+
+class _Audit:
+    """One verification: the atomic chain, each live definition against its latest commit,
+    the human commits, the snapshots. A record that cannot be loaded is a finding."""
+
+    def __init__(self, root: Any, check_signature: SignatureCheck | None, limit: int) -> None:
+        self.root = root
+        self.hist: History | None = getattr(root, "history", None)
+        self.check_signature = check_signature
+        self.limit = limit
+        self.found: list[Finding] = []
+        self.more = 0
+        self.hashes: dict[str, int] = {GENESIS: 0}     # every atomic hash -> its seq
+        self.latest: dict[str, AtomicCommit] = {}       # symbol -> its newest commit, by the chain
+
+    def add(self, kind: str, subject: str, message: str) -> None:
+        if len(self.found) < self.limit:
+            self.found.append(Finding(kind, subject, message))
+        else:
+            self.more += 1
+
+    def run(self, signed: bool) -> None:
+        if self.hist is None:
+            self.add("chain", "history", "this world keeps no history")
+            return
+        steps = (("the atomic commits", self.chain), ("the index of versions", self.index),
+                 ("the definitions", self.definitions), ("the human commits", lambda: self.humans(signed)),
+                 ("the snapshots", self.snapshots))
+        for what, step in steps:
+            try:
+                step()
+            except Exception as e:          # a damaged index or tree: say so and go on
+                self.add("damaged", what, f"cannot be read: {_why(e)}")
+
+    def chain(self) -> None:
+        hist, parent, expected = self.hist, GENESIS, 1
+        for seq, c in hist.commits.items():
+            where = f"commit {seq}"
+            try:
+                c._p_activate()
+                d = c.__dict__
+                where = f"commit {seq} ({d.get('hash', '')[:12]} {d.get('symbol')})"
+                if seq != expected or d.get("seq") != seq:
+                    self.add("chain", where, f"sequence number {d.get('seq')} out of order "
+                                             f"(expected {expected})")
+                if d.get("parent") != parent:
+                    self.add("chain", where, "its parent hash is not the previous commit's hash")
+                if c.compute_hash() != d.get("hash"):
+                    self.add("chain", where, "its contents do not match its hash")
+                parent = d.get("hash", "")
+                self.hashes[parent] = seq
+                self.latest[c.symbol] = c
+            except Exception as e:
+                self.add("damaged", where, _why(e))
+            expected = seq + 1
+        if hist.head != parent:
+            self.add("chain", "head", "the recorded head is not the newest commit's hash")
+        if hist.count != expected - 1:
+            self.add("chain", "head", f"the recorded count {hist.count} is not the "
+                                      f"newest sequence number {expected - 1}")
+
+    def index(self) -> None:
+        hist = self.hist
+        for name in hist.by_symbol.keys():
+            c = hist.latest(name)
+            mine = self.latest.get(name)
+            if c is None or mine is None or c.seq != mine.seq:
+                self.add("chain", name, "the index of versions does not name its newest commit")
+        for name in self.latest:
+            if name not in hist.by_symbol:
+                self.add("chain", name, "missing from the index of versions")
+
+    def definitions(self) -> None:
+        root = self.root
+        defs, macros = root.definitions, root.macros
+        live = set(defs.keys()) | set(macros.keys())
+        for name in sorted(live | set(self.latest)):
+            c = self.latest.get(name)
+            try:
+                now = state_of(defs.get(name), macros.get(name))
+            except Exception as e:
+                self.add("damaged", name, f"its definition cannot be loaded: {_why(e)}")
+                continue
+            if c is None:
+                self.add("definition", name, "is defined but no commit records it")
+            elif c.state is not None:
+                if now != c.state:
+                    what = "is not defined" if now == ABSENT else "differs from"
+                    self.add("definition", name, f"{what} what commit {c.seq} ({c.id} {c.kind}) "
+                                                 f"recorded")
+            elif c.kind == "undefine" and name in live:
+                self.add("definition", name, f"is defined, but commit {c.seq} ({c.id}) undefined it")
+
+    def humans(self, signed: bool) -> None:
+        hist = self.hist
+        pending = set(hist.pending)
+        held: dict[int, int] = {}
+        parent, expected, newest = GENESIS, 1, None
+        for number, h in hist.humans.items():
+            where = f"human commit {number}"
+            try:
+                h._p_activate()
+                where = f"human commit {number} ({h.id})"
+                newest = h
+                if number != expected or h.number != number:
+                    self.add("human", where, f"number out of order (expected {expected})")
+                if h.compute_hash() != h.hash:
+                    self.add("human", where, "its contents (message, author, commits) do not "
+                                             "match its hash")
+                if h.parent is not None and h.parent != parent:
+                    self.add("human", where, "its parent is not the previous human commit")
+                if h.head is not None and h.head not in self.hashes:
+                    self.add("human", where, "the atomic head it was made at is not in the chain")
+                for s, aid in zip(h.seqs, h.atomic_ids):
+                    c = hist.commits.get(s)
+                    if c is None or c.id != aid:
+                        self.add("human", where, f"holds commit {s} ({aid}), which the chain "
+                                                 f"does not have")
+                    elif h.head is not None and self.hashes.get(h.head, 0) < s:
+                        self.add("human", where, f"holds commit {s}, newer than its head")
+                    if s in held:
+                        self.add("human", where, f"holds commit {s}, which human commit "
+                                                 f"{held[s]} holds too")
+                    held[s] = number
+                    if s in pending:
+                        self.add("human", where, f"holds commit {s}, which is still pending")
+                if h.signature:
+                    self.signature(h, where, check_trust=False)
+                parent = h.hash
+            except Exception as e:
+                self.add("damaged", where, _why(e))
+            expected = number + 1
+        if hist.humans_count != expected - 1:
+            self.add("human", "human commits", f"the recorded count {hist.humans_count} is not "
+                                               f"the newest number {expected - 1}")
+        for s in self.hashes.values():
+            if s and s not in held and s not in pending:
+                self.add("human", f"commit {s}", "is neither pending nor held by a human commit")
+        if signed:
+            if newest is None:
+                self.add("signature", "history", "there is no human commit to anchor the chain")
+            elif not newest.signature:
+                self.add("signature", f"human commit {newest.number} ({newest.id})",
+                         "the newest human commit is not signed")
+            else:
+                self.signature(newest, f"human commit {newest.number} ({newest.id})", True)
+
+    def signature(self, h: HumanCommit, where: str, check_trust: bool) -> None:
+        trusted = self.hist.trusted
+        if check_trust and (trusted is None or h.key not in trusted):
+            self.add("signature", where, f"signed by key {h.key[:16]}..., which this world "
+                                         f"does not trust")
+        if self.check_signature is None:
+            from ..keys import verify_signature as check        # noqa: PLC0415 (cryptography is slow to load)
+        else:
+            check = self.check_signature
+        if not check(h.key, h.signature, h.hash.encode("ascii")):
+            self.add("signature", where, "its signature does not match its hash")
+
+    def snapshots(self) -> None:
+        for name, snap in self.root.snapshots.items():
+            head = getattr(snap, "head", None)
+            if head is not None and head not in self.hashes:
+                self.add("snapshot", name, "the chain head it was saved at is not in the chain")
+
+
+def _why(e: BaseException) -> str:
+    text = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def summary(c: AtomicCommit, pending: bool) -> dict[str, Any]:

@@ -20,14 +20,15 @@ from BTrees.OOBTree import OOBTree
 from .format import Versioned
 
 ROOT_KEY = "world"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 class WorldRoot(Versioned):
     """The world's metadata and its namespaces."""
 
     # 1: no generation counter; 2: `generation` (BTrees.Length);
-    # 3: `history` and `audit` (None until world/history makes them).
+    # 3: `history` and `audit` (None until world/history makes them);
+    # 4: commits keep the hash of the definition they left; human commits are chained.
     format_version = FORMAT_VERSION
     created = 0.0
     uid = ""
@@ -53,6 +54,10 @@ class WorldRoot(Versioned):
         """Format 2 -> 3: room for the history and audit stores (made when the world opens)."""
         state.setdefault("history", None)
         state.setdefault("audit", None)
+        return state
+
+    def migrate_3(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Format 3 -> 4: the history's new fields have defaults; older commits verify as before."""
         return state
 
     def __repr__(self) -> str:

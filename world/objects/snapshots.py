@@ -32,6 +32,7 @@ class Snapshot(Versioned):
     note = ""
     time = 0.0
     tid = b""
+    head: str | None = None     # the history's chain head when it was saved (None: no history)
 
     def __init__(self, name: str, note: str, tid: bytes) -> None:
         self.name, self.note, self.tid = name, note, tid
