@@ -155,7 +155,9 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     try:
         if zeo:
             import world
-            w = world.open(zeo=zeo, tls=args.tls if zeo == args.zeo else None)
+            mine = zeo == args.zeo           # the server the user named, not one started here
+            w = world.open(zeo=zeo, tls=args.tls if mine else None,
+                           zeo_timeout=getattr(args, "zeo_timeout", None) if mine else None)
         else:
             w = open_from_args(args)
         status = Status(sys.stdout)

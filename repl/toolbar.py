@@ -8,6 +8,7 @@ from typing import Any
 from prompt_toolkit.formatted_text import FormattedText
 
 from world.inspect import history_status
+from world.lisp.errors import LispError
 
 
 def where(world: Any) -> str:
@@ -16,12 +17,26 @@ def where(world: Any) -> str:
     return image.path or image.where
 
 
+def connected(world: Any) -> bool:
+    """False while the ZEO server of a world is unreachable (its client reconnects by itself)."""
+    is_connected = getattr(world.image.db.storage, "is_connected", None)
+    return is_connected is None or bool(is_connected())
+
+
 def fields(world: Any, last_steps: int | None, budget: int) -> list[tuple[str, str]]:
     """The toolbar's (name, value) pairs, in order."""
-    pending, last = history_status(world)
+    up = connected(world)
+    pending, last = "—", None
+    if up:                      # a load would wait for the server: the toolbar must not
+        try:
+            count, last = history_status(world)
+            pending = str(count)
+        except LispError:       # lost meanwhile
+            up = False
     steps = "—" if last_steps is None else f"{last_steps:,}"
-    return [("world", where(world) + (" (read-only)" if world.image.read_only else "")),
-            ("pending", str(pending)),
+    state = "" if up else " (disconnected: reconnecting)"
+    return [("world", where(world) + (" (read-only)" if world.image.read_only else "") + state),
+            ("pending", pending),
             ("last commit", last or "—"),
             ("steps", f"{steps} of {budget:,}")]
 

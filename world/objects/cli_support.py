@@ -34,6 +34,20 @@ def add_world_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--read-only", action="store_true", help="open the world without changing it")
     group.add_argument("--tls", metavar="DIR", help="with --zeo: connect over TLS with the client "
                        "certificate in DIR (made by `world tls-init DIR`)")
+    group.add_argument("--zeo-timeout", type=_seconds, metavar="SECONDS",
+                       help="with --zeo: how long a form waits for a lost server before it "
+                            "fails (default: 10)")
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, not {text!r}")
+    return value
 
 
 def image_path(args: argparse.Namespace | None = None) -> str:
@@ -51,10 +65,15 @@ def open_from_args(args: argparse.Namespace, out: Callable[[str], Any] | None = 
     if tls and not getattr(args, "zeo", None):
         from .errors import ImageError
         raise ImageError("--tls DIR is for a world served over ZEO: give --zeo HOST:PORT too")
+    zeo_timeout = getattr(args, "zeo_timeout", None)
+    if zeo_timeout is not None and not getattr(args, "zeo", None):
+        from .errors import ImageError
+        raise ImageError("--zeo-timeout is for a world served over ZEO: give --zeo HOST:PORT too")
     if getattr(args, "memory", False):
         return world.open(limits=limits, out=out)
     if getattr(args, "zeo", None):
-        return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only, tls=tls)
+        return world.open(zeo=args.zeo, limits=limits, out=out, read_only=read_only, tls=tls,
+                          zeo_timeout=zeo_timeout)
     if getattr(args, "relstorage", None):
         return world.open(relstorage=args.relstorage, limits=limits, out=out, read_only=read_only)
     return world.open(image_path(args), limits=limits, out=out, read_only=read_only)

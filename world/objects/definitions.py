@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import time
 import weakref
-from typing import Any
+from typing import Any, Iterable
 
 from ZODB.POSException import POSKeyError, StateLoadError
 
@@ -117,6 +117,7 @@ class Namespace:
         self.all_loaded = False
         self.macro_names: set[str] = set()
         self.touched: dict[str, tuple[int, int]] = {}   # name -> versions before this form
+        self.unsettled: set[str] = set()    # names to rebind that a lost ZEO server kept from loading
         self.seen = 0           # the generation this environment is up to date with
         self.changes = 0        # this transaction's own bumps of the generation
         STALE[root._p_jar] = []
@@ -227,8 +228,19 @@ class Namespace:
             self.absent.clear()
             self.all_loaded = False
             self.seen = gen
-        for name in names:
-            self.rebind(name)
+        self._rebind_all(names)
+
+    def _rebind_all(self, names: Iterable[str]) -> None:
+        """Rebind `names`; those a lost storage kept from loading are rebound at the next refresh."""
+        names = set(names) | self.unsettled
+        self.unsettled = set(names)
+        try:
+            for name in sorted(names):
+                self.rebind(name)
+                self.unsettled.discard(name)
+        except BaseException:
+            self.all_loaded = False         # a name left unbound binds again when used
+            raise
 
     # ------------------------------------------------------------ changing
     def versions(self, name: str) -> tuple[int, int]:
@@ -304,8 +316,7 @@ class Namespace:
         """After an abort: rebind what the form touched; return what it touched."""
         touched, self.touched = self.touched, {}
         self.changes = 0
-        for name in touched:
-            self.rebind(name)
+        self._rebind_all(touched)
         self.refresh()
         return touched
 

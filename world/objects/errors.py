@@ -23,3 +23,8 @@ class ReadOnlyWorld(ImageError):
     """The world was opened read-only and a form tried to change it."""
 
     kind = "read-only world"
+
+
+class ServerLost(ImageError):
+    """The ZEO server stopped answering: the form was rolled back; the client reconnects
+    by itself when the server is back."""

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 import transaction
 from persistent.TimeStamp import TimeStamp
+from ZEO.Exceptions import ClientDisconnected
 from ZODB.POSException import ConflictError, POSError, ReadOnlyError, StateLoadError
 
 from ..lisp.errors import BudgetExceeded, InternalError, LispError, LispTypeError
@@ -49,6 +50,16 @@ def _names(names: list[str]) -> str:
     return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
+def _finishing(e: BaseException) -> bool:
+    """Whether a lost ZEO server was lost during tpc_finish (the commit may have landed)."""
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "tpc_finish":
+            return True
+        tb = tb.tb_next
+    return False
+
+
 class Image:
     """A world database opened by this process."""
 
@@ -77,12 +88,14 @@ class Image:
     @classmethod
     def open(cls, path: str | None = None, zeo: str | None = None, read_only: bool = False,
              relstorage: str | None = None, storage: Any = None,
-             tls: str | None = None) -> "Image":
+             tls: str | None = None, zeo_timeout: float | None = None) -> "Image":
         """Open the image at `path`, the ZEO server at `zeo` (over TLS with the certificates
         in the directory `tls`, if given), the PostgreSQL database `relstorage` (a DSN), a
         ZODB `storage` you opened, or a new world in memory."""
         if tls is not None and zeo is None:
             raise ImageError("a TLS directory is for a ZEO server: give --zeo HOST:PORT with --tls DIR")
+        if zeo_timeout is not None and zeo is None:
+            raise ImageError("a ZEO timeout is for a ZEO server: give --zeo HOST:PORT with --zeo-timeout")
         if storage is not None:
             name = storage.getName() if hasattr(storage, "getName") else type(storage).__name__
             return cls(storage, str(name), None, read_only)
@@ -90,7 +103,8 @@ class Image:
             return cls(open_relstorage(relstorage, read_only), f"postgresql:{safe_dsn(relstorage)}",
                        None, read_only)
         if zeo is not None:
-            image = cls(zeo_storage(zeo, read_only, tls=tls), f"zeo://{zeo}", None, read_only)
+            image = cls(zeo_storage(zeo, read_only, zeo_timeout, tls), f"zeo://{zeo}", None,
+                        read_only)
             image.tls = tls
             return image
         if path is not None:
@@ -121,7 +135,13 @@ class Image:
     # ------------------------------------------------------------ transactions
     def begin(self) -> None:
         """Start a transaction, seeing everything committed so far."""
-        self.tm.begin()
+        self.db.check_server()
+        try:
+            self.tm.begin()
+        except ClientDisconnected:       # its first round trip to a ZEO server found none
+            self.tm.abort()
+            raise self.db.lost_server() from None
+        self.db.reconnected()
 
     def abort(self) -> None:
         """Drop every change of the current transaction."""
@@ -140,6 +160,9 @@ class Image:
             self._commit_deep()
         except ConflictError:
             raise
+        except ClientDisconnected as e:
+            self.tm.abort()
+            raise self.db.lost_server(committing=_finishing(e)) from None
         except ReadOnlyError:
             self.tm.abort()
             raise ReadOnlyWorld(f"{self.where} is open read-only: reopen it writable to "

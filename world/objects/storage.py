@@ -15,6 +15,8 @@ import logging
 import os
 import pickle
 import re
+import socket
+import time
 from typing import Any
 
 import ZODB
@@ -24,16 +26,18 @@ from ZODB.FileStorage.FileStorage import FileStorageFormatError, packed_version
 from ZODB.MappingStorage import MappingStorage
 from ZODB.POSException import POSError, StateLoadError
 from zc.lockfile import LockError
+from ZEO.Exceptions import ClientDisconnected
 
 from ..lisp.env import environment_by_id
 from ..lisp.errors import LispError
 from .allowlist import Refused, RefusedRecord, find, oid_text
-from .errors import ImageError
+from .errors import ImageError, ServerLost
 from .lazy import ENV_GLOBAL, HOMES
 
 MAGIC = packed_version          # b"FS30" with this ZODB
 CACHE_OBJECTS = 1_000_000        # a world keeps its namespace in memory anyway
 ZEO_TIMEOUT = 10.0
+RECONNECT_SECONDS = 2.5       # ZEO's client retries a lost server every 1 to 2 s
 
 
 class WorldConnection(Connection):
@@ -41,8 +45,11 @@ class WorldConnection(Connection):
     record the allowlist refused, or one whose data does not fit its class."""
 
     def get(self, oid: bytes) -> Any:
+        self._db.check_server()
         try:
             return super().get(oid)
+        except ClientDisconnected:
+            raise self._db.lost_server() from None
         except Refused as e:
             raise e.at(oid, self._db.where) from None
         except (POSError, KeyError, LispError):
@@ -51,8 +58,11 @@ class WorldConnection(Connection):
             raise damaged(oid, self._db.where, e) from None
 
     def setstate(self, obj: Any) -> None:
+        self._db.check_server()
         try:
             super().setstate(obj)
+        except ClientDisconnected:
+            raise self._db.lost_server() from None
         except Refused as e:
             raise e.at(obj._p_oid, self._db.where) from None
         except StateLoadError as e:
@@ -64,6 +74,13 @@ class WorldConnection(Connection):
             if why is None or isinstance(why, (LispError, POSError, RecursionError, MemoryError)):
                 raise
             raise damaged(obj._p_oid, self._db.where, why) from None
+
+    def prefetch(self, *args: Any) -> None:
+        self._db.check_server()
+        try:
+            super().prefetch(*args)
+        except ClientDisconnected:
+            raise self._db.lost_server() from None
 
 
 def damaged(oid: bytes, where: str, why: BaseException) -> ImageError:
@@ -78,11 +95,36 @@ class WorldDB(ZODB.DB):
     loaded closures are lazy and run in their world."""
 
     klass = WorldConnection
+    lost = False            # a ZEO server stopped answering, and has not answered since
 
     def __init__(self, storage: Any, where: str = "the world image", **kw: Any) -> None:
         self._globals: dict[tuple[str, str], Any] = {}
         self.where = where
         super().__init__(storage, **kw)
+
+    def lost_server(self, committing: bool = False) -> ServerLost:
+        """The error for a ZEO server that stopped answering (remembered: see `check_server`)."""
+        self.lost = True
+        return server_lost(self.storage, committing)
+
+    def check_server(self) -> None:
+        """Fail at once, not after another `--zeo-timeout` wait, while a ZEO server found
+        lost is still gone (a form that lost it fails once, however much more it would
+        load); once it listens again, give the client time to reconnect."""
+        if not self.lost:
+            return
+        if self.storage.is_connected():
+            self.lost = False
+            return
+        if not answers(self.storage):
+            raise server_lost(self.storage)
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while not self.storage.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def reconnected(self) -> None:
+        """A transaction began: the server answered."""
+        self.lost = False
 
     def classFactory(self, connection: Any, modulename: str, globalname: str) -> Any:
         key = (modulename, globalname)
@@ -102,7 +144,7 @@ def _quiet_refusals(record: logging.LogRecord) -> bool:
         return True
     why = exc.__cause__ if isinstance(exc, StateLoadError) else exc
     return isinstance(why, (LispError, POSError, RecursionError, MemoryError)) and not isinstance(
-        why, (Refused, RefusedRecord))
+        why, (Refused, RefusedRecord, ClientDisconnected))
 
 
 logging.getLogger("ZODB.Connection").addFilter(_quiet_refusals)
@@ -197,18 +239,27 @@ def parse_address(address: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def zeo_timeout(seconds: float | None) -> float:
+    """The seconds a ZEO client waits for its server (`--zeo-timeout`), checked."""
+    if seconds is None:
+        return ZEO_TIMEOUT
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < 1e6:
+        raise ImageError(f"bad ZEO timeout {seconds!r}: give a number of seconds above 0, such as 10")
+    return float(seconds)
+
+
 def zeo_storage(address: str, read_only: bool = False, timeout: float | None = None,
                 tls: str | None = None) -> Any:
     """A client storage connected to the ZEO server at `address`, over TLS with the
-    certificates in the directory `tls` if given (see tls.py)."""
+    certificates in the directory `tls` if given (see tls.py); every call waits at most
+    `timeout` seconds for a lost server to come back (ZEO reconnects by itself)."""
     import ZEO
-    from ZEO.Exceptions import ClientDisconnected
     from .tls import check_server, client_context, is_loopback
     host, port = parse_address(address)
     if tls is None and not is_loopback(host):
         raise ImageError(f"refusing to reach {address} without TLS: beyond loopback a world "
                          f"is served with `world serve --tls DIR`; give --tls DIR too")
-    wait = timeout or ZEO_TIMEOUT
+    wait = zeo_timeout(timeout)
     ctx = client_context(tls) if tls is not None else None
     # ZEO's client retries a refused connection forever: try it once first, so that a
     # refused certificate or a TLS mismatch is one error line, at once.
@@ -217,11 +268,37 @@ def zeo_storage(address: str, read_only: bool = False, timeout: float | None = N
     try:
         # server_sync: each transaction starts with a round trip, so it sees every
         # commit that finished before it began, not only those already announced.
-        return ZEO.client((host, port), wait_timeout=wait, read_only=read_only,
-                          server_sync=True, **tls_args)
+        client = ZEO.client((host, port), wait_timeout=wait, read_only=read_only,
+                            server_sync=True, **tls_args)
     except ClientDisconnected:
-        raise ImageError(f"no ZEO server answers at {address}: start one with "
-                         f"`world serve --address {address}`") from None
+        raise ImageError(f"no ZEO server answers at {address} (waited {wait:g} s): start one "
+                         f"with `world serve --address {address}`") from None
+    client.world_address, client.world_timeout = address, wait    # for `server_lost`
+    return client
+
+
+def server_lost(storage: Any, committing: bool = False) -> ServerLost:
+    """The one error line for a ZEO server that stopped answering during a form."""
+    address = getattr(storage, "world_address", None) or storage.getName()
+    wait = getattr(storage, "world_timeout", ZEO_TIMEOUT)
+    # Past tpc_finish's request the server may have committed before going away.
+    fate = ("the form may or may not have been committed (the next form shows which)"
+            if committing else "the form was not committed")
+    return ServerLost(f"lost the ZEO server at {address} (no answer in {wait:g} s): {fate}; "
+                      f"reconnecting: evaluate it again once the server is back")
+
+
+def answers(storage: Any) -> bool:
+    """Whether something accepts a connection at a ZEO client's server address now."""
+    address = getattr(storage, "world_address", None)
+    if address is None:
+        return True
+    host, port = parse_address(address)
+    try:
+        socket.create_connection((host, port), timeout=min(1.0, storage.world_timeout)).close()
+    except OSError:
+        return False
+    return True
 
 
 def safe_dsn(dsn: str) -> str:
