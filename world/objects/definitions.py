@@ -24,6 +24,7 @@ from ..lisp.errors import LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from ..lisp.types import Primitive, Symbol
+from .damage import RecordError
 from .errors import ImageError
 from .format import Versioned
 from .lazy import WorldEnvironment
@@ -175,6 +176,9 @@ class Namespace:
         sym = Symbol(name)
         try:
             value = d.value
+        except RecordError as e:       # a damaged record: name the definition as well
+            raise ImageError(f"{e.where}: the definition of {name} cannot be loaded: object "
+                             f"{e.oid} {e.detail}") from None
         except StateLoadError as e:
             why = e.__cause__
             detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"

@@ -21,6 +21,7 @@ from ZODB.POSException import ConflictError, POSError, ReadOnlyError, StateLoadE
 
 from ..lisp.errors import BudgetExceeded, InternalError, LispError, LispTypeError
 from ..lisp.runtime import on_big_stack
+from . import damage
 from .errors import ImageError, ReadOnlyWorld
 from .format import forget, migrated_in
 from .storable import commit_depth, too_deep
@@ -77,6 +78,13 @@ class Image:
             storage.close()
             raise ImageError(f"{where} cannot be opened ({type(e).__name__}): "
                              f"open it writable once, or check the path") from None
+        except OSError as e:             # a new image's first transaction, on a full disk
+            damage.recover(storage)
+            try:
+                storage.close()
+            except OSError:
+                damage.force_close(storage)
+            raise damage.write_error(where, e, "nothing was saved") from None
         self.tm = transaction.TransactionManager()
         self.conn = self.db.open(self.tm)
         try:
@@ -109,7 +117,14 @@ class Image:
             return image
         if path is not None:
             path = os.path.abspath(os.fspath(path))
-            return cls(file_storage(path, read_only), path, path, read_only)
+            before = damage.present(path)
+            storage = file_storage(path, read_only)
+            try:
+                return cls(storage, path, path, read_only)
+            except BaseException:
+                if "" not in before:     # a new image that could not be made leaves no file
+                    damage.remove_new(path, before)
+                raise
         return cls(memory_storage(), "<memory>", None, read_only)
 
     def _find_or_create_root(self) -> WorldRoot:
@@ -130,6 +145,10 @@ class Image:
             why = e.__cause__
             detail = why.message if isinstance(why, ImageError) else f"{type(why).__name__}: {why}"
             raise ImageError(f"{self.where} cannot be loaded: {detail}") from None
+        lost = [k for k in WorldRoot().__dict__ if not hasattr(root, k)]
+        if lost:                         # a damaged record can still unpickle, without them
+            raise ImageError(f"{self.where}: the world's root object lacks {', '.join(lost)}: "
+                             f"the image is damaged or was altered")
         return root
 
     # ------------------------------------------------------------ transactions
@@ -172,8 +191,11 @@ class Image:
             self.tm.abort()
             why = e.message if isinstance(e, LispError) else str(e)
             raise LispTypeError(f"cannot store {_names(names)}: {why}") from None
-        except (OSError, POSError) as e:
-            self.tm.abort()
+        except OSError as e:
+            self._abort_after_write_error()
+            raise damage.write_error(self.where, e, "nothing of this form was saved") from None
+        except POSError as e:
+            self._abort_after_write_error()
             raise ImageError(f"cannot write to {self.where} ({type(e).__name__}: {e}): "
                              f"nothing of this form was saved") from None
         except RecursionError:
@@ -187,6 +209,15 @@ class Image:
             self.tm.abort()
             raise InternalError(f"committing {_names(names)} failed: "
                                 f"{type(e).__name__}: {e}") from None
+
+    def _abort_after_write_error(self) -> None:
+        """Abort the transaction a failed write left, and cut the image back to its last
+        whole transaction (the abort's own flush may fail on the same full disk)."""
+        try:
+            self.tm.abort()
+        except OSError:
+            pass
+        damage.recover(self.db.storage)
 
     def _commit_deep(self) -> None:
         """Commit on the evaluation thread's large stack, deep enough for any storable value."""
@@ -256,4 +287,12 @@ class Image:
             self.tm.abort()
             self.conn.close()
         finally:
-            self.db.close()
+            try:
+                self.db.close()
+            except OSError as e:         # a full or vanished disk: still let go of the image
+                damage.force_close(self.db.storage)
+                raise damage.write_error(self.where, e, "it was closed; reopen it to go on "
+                                         "from its last saved form") from None
+            finally:
+                if self.path:            # FileStorage leaves an index it could not finish
+                    damage.remove_half_index(self.path)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import pickle
 import re
+import struct
 import socket
 import time
 from typing import Any
@@ -23,13 +23,15 @@ import ZODB
 from ZODB.Connection import Connection
 from ZODB.FileStorage import FileStorage
 from ZODB.FileStorage.FileStorage import FileStorageFormatError, packed_version
+from ZODB.FileStorage.format import CorruptedError
 from ZODB.MappingStorage import MappingStorage
-from ZODB.POSException import POSError, StateLoadError
+from ZODB.POSException import POSError, POSKeyError, ReadConflictError, StateLoadError
 from zc.lockfile import LockError
 from ZEO.Exceptions import ClientDisconnected
 
 from ..lisp.env import environment_by_id
 from ..lisp.errors import LispError
+from . import damage
 from .allowlist import Refused, RefusedRecord, find, oid_text
 from .errors import ImageError, ServerLost
 from .lazy import ENV_GLOBAL, HOMES
@@ -52,6 +54,12 @@ class WorldConnection(Connection):
             raise self._db.lost_server() from None
         except Refused as e:
             raise e.at(oid, self._db.where) from None
+        except damage.RecordError:
+            raise
+        except POSKeyError:
+            raise missing(oid, self._db.where) from None
+        except CorruptedError as e:
+            raise damaged(oid, self._db.where, e) from None
         except (POSError, KeyError, LispError):
             raise
         except Exception as e:
@@ -65,15 +73,32 @@ class WorldConnection(Connection):
             raise self._db.lost_server() from None
         except Refused as e:
             raise e.at(obj._p_oid, self._db.where) from None
+        except damage.RecordError:
+            raise
+        except POSKeyError:
+            raise missing(obj._p_oid, self._db.where) from None
+        except ReadConflictError as e:
+            # A single FileStorage has no other writer to have packed the object away:
+            # its record says it was never created (a damaged data header).
+            if not isinstance(self._db.storage, FileStorage) or "deleted" not in str(e):
+                raise
+            raise damaged(obj._p_oid, self._db.where, e) from None
         except StateLoadError as e:
             why = e.__cause__
             if isinstance(why, Refused):
                 raise why.at(obj._p_oid, self._db.where) from None
             if isinstance(why, RefusedRecord):      # a record this one refers to
                 raise why from None
+            if isinstance(why, ImageError):         # such as a format newer than this release
+                raise damage.RecordError(self._db.where, oid_text(obj._p_oid),
+                                         f"cannot be loaded: {why.message}") from None
             if why is None or isinstance(why, (LispError, POSError, RecursionError, MemoryError)):
                 raise
             raise damaged(obj._p_oid, self._db.where, why) from None
+        except damage.READ_ERRORS as e:              # the storage could not read the record
+            if isinstance(e, MemoryError) and not isinstance(self._db.storage, FileStorage):
+                raise
+            raise damaged(obj._p_oid, self._db.where, e) from None
 
     def prefetch(self, *args: Any) -> None:
         self._db.check_server()
@@ -86,8 +111,15 @@ class WorldConnection(Connection):
 def damaged(oid: bytes, where: str, why: BaseException) -> ImageError:
     """The error for a record whose data its class cannot take."""
     detail = " ".join(str(why).split())[:160]
-    return ImageError(f"{where}: object {oid_text(oid)} cannot be loaded ({type(why).__name__}"
-                      f"{': ' + detail if detail else ''}): the image is damaged or was altered")
+    return damage.RecordError(where, oid_text(oid), f"cannot be loaded ({type(why).__name__}"
+                              f"{': ' + detail if detail else ''}): the image is damaged or "
+                              f"was altered")
+
+
+def missing(oid: bytes, where: str) -> ImageError:
+    """The error for a reference to an object the storage does not hold."""
+    return damage.MissingRecord(where, oid_text(oid), "is missing though a stored record refers "
+                                "to it: the image is damaged or was altered")
 
 
 class WorldDB(ZODB.DB):
@@ -165,25 +197,24 @@ def _check_image(path: str, read_only: bool) -> None:
         if read_only:
             raise ImageError(f"no world image at {path}: check the path, or open it writable to create one")
         return
-    if size == 0:
-        return
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head not in (MAGIC, b"FS21"):
-        if MAGIC.startswith(head):
-            raise ImageError(f"{path} is truncated ({size} bytes): restore it from a backup")
-        raise ImageError(f"{path} is not a world image (not a ZODB FileStorage file): "
-                         f"give another path, or move the file away")
-    index = path + ".index"
-    if os.path.exists(index):
-        try:
-            with open(index, "rb") as f:
-                pos = pickle.load(f)
-        except Exception:
-            return                   # a damaged index is rebuilt from the data file
-        if isinstance(pos, int) and pos > size:
-            raise ImageError(f"{path} is truncated: it held {pos} bytes when last closed and "
-                             f"has {size}; restore it from a backup")
+    damage.check_image(path)
+
+
+def _open_file_storage(path: str, read_only: bool) -> FileStorage:
+    """A FileStorage on `path` once the image is checked; a failed open leaves no file it made."""
+    before = damage.present(path)
+    storage = FileStorage.__new__(FileStorage)
+    try:
+        if not read_only:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        _check_image(path, read_only)
+        storage.__init__(path, read_only=read_only)
+        return storage
+    except BaseException:
+        # Leave no lock, temp or half-made image behind, and no lock held by this process.
+        damage.close_partial(storage)
+        damage.remove_new(path, before)
+        raise
 
 
 def _holder(path: str) -> str:
@@ -210,10 +241,7 @@ def file_storage(path: str, read_only: bool = False) -> FileStorage:
     """Open or create the FileStorage image at `path`."""
     path = os.path.abspath(path)
     try:
-        if not read_only:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        _check_image(path, read_only)
-        return FileStorage(path, read_only=read_only)
+        return _open_file_storage(path, read_only)
     except LockError:
         raise ImageError(f"{path} is {_holder(path)}: close that session, or share the "
                          f"world with `world serve` and --zeo") from None
@@ -225,10 +253,13 @@ def file_storage(path: str, read_only: bool = False) -> FileStorage:
     except OSError as e:
         if e.errno == errno.EROFS:
             raise _unwritable(path, "on a read-only file system") from None
+        if e.errno in damage.WRITE_ERRNOS:
+            raise damage.write_error(path, e, "nothing was changed") from None
         raise ImageError(f"cannot open {path}: {e.strerror or e}") from None
-    except POSError as e:
-        raise ImageError(f"{path} is damaged ({type(e).__name__}: {e}): restore it from a "
-                         f"backup, or check it with `python -m ZODB.scripts.fstest {path}`") from None
+    except (POSError, ValueError, struct.error) as e:   # FileStorage's reading of a damaged record
+        detail = " ".join(str(e).split())[:200]
+        raise ImageError(f"{path} is damaged ({type(e).__name__}: {detail}): restore it from a "
+                         f"backup; `world check {path}` tells what is wrong") from None
 
 
 def parse_address(address: str) -> tuple[str, int]:
