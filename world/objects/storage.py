@@ -14,8 +14,8 @@ import errno
 import logging
 import os
 import re
-import struct
 import socket
+import struct
 import time
 from typing import Any
 
@@ -200,23 +200,6 @@ def _check_image(path: str, read_only: bool) -> None:
     damage.check_image(path)
 
 
-def _open_file_storage(path: str, read_only: bool) -> FileStorage:
-    """A FileStorage on `path` once the image is checked; a failed open leaves no file it made."""
-    before = damage.present(path)
-    storage = FileStorage.__new__(FileStorage)
-    try:
-        if not read_only:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        _check_image(path, read_only)
-        storage.__init__(path, read_only=read_only)
-        return storage
-    except BaseException:
-        # Leave no lock, temp or half-made image behind, and no lock held by this process.
-        damage.close_partial(storage)
-        damage.remove_new(path, before)
-        raise
-
-
 def _holder(path: str) -> str:
     try:
         with open(path + ".lock", encoding="ascii", errors="replace") as f:
@@ -235,6 +218,23 @@ def _unwritable(path: str, reason: str) -> ImageError:
                           f"read-only, or copy it to a writable directory")
     return ImageError(f"cannot create {path}: {folder} is {reason}: choose a writable "
                       f"directory with --world PATH")
+
+
+def _open_file_storage(path: str, read_only: bool) -> FileStorage:
+    """A FileStorage on `path` once the image is checked; a failed open leaves no file it made."""
+    before = damage.present(path)
+    storage = FileStorage.__new__(FileStorage)
+    try:
+        if not read_only:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        _check_image(path, read_only)
+        storage.__init__(path, read_only=read_only)
+        return storage
+    except BaseException:
+        # Leave no lock, temp or half-made image behind, and no lock held by this process.
+        damage.close_partial(storage)
+        damage.remove_new(path, before)
+        raise
 
 
 def file_storage(path: str, read_only: bool = False) -> FileStorage:
