@@ -39,6 +39,7 @@ __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE
 
 # Modules whose `register(sub)` adds subcommands; one line each.
 COMMANDS: tuple[str, ...] = (
+    "repl.cli_check",
     "repl.cli_evolve",
     "repl.cli_history",
     "repl.cli_tls",
