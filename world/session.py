@@ -41,6 +41,7 @@ RETRIES = 20           # every definition extends the one history chain, so sess
 LATE_BINDINGS = 20      # reruns of a form that met a stored name not bound yet, before binding all
 BACKOFF = 0.01          # seconds; doubled after each conflicting attempt, jittered
 MAX_BACKOFF = 0.2
+DEFER_SECONDS = 5.0     # after a conflict, draft history changes rather than extend the head
 NOTE_TEXT = 200         # characters of a form written for its note (a built form may be huge)
 T = TypeVar("T")
 
@@ -61,6 +62,9 @@ class World:
         self._after_commit: list[Callable[[], None]] = []
         self.before_commit: list[Callable[[], None]] = []     # run inside the form's transaction
         self.sets_in_form: dict[str, None] = {}     # globals `set!` by the running form
+        self.defer_chain = False        # record changes in the history's inbox (history/commits.py)
+        self.defer_until = 0.0          # ... until then: a while after meeting a conflict
+        self.linking = False            # a link of the inbox is due after this commit
         root = self.image.root
         adopt = env is not None
         if adopt and (len(root.definitions) or len(root.macros)):
@@ -187,6 +191,8 @@ class World:
             self.image.begin()
             self.names.refresh()
             self.sets_in_form = {}
+            self.defer_chain = time.monotonic() < self.defer_until
+            self.linking = False
             try:
                 self._active = True
                 started = time.monotonic()
@@ -203,6 +209,7 @@ class World:
                 self.image.abort()
                 touched = self.names.rollback()
                 self._after_commit.clear()
+                self.defer_until = time.monotonic() + DEFER_SECONDS
                 self.image.begin()
                 self.names.refresh()
                 clash = self.names.clashes(touched)

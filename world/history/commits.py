@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from typing import Any, Callable, Iterator
 
@@ -171,10 +172,56 @@ class HumanCommit(Frozen):
         return f"<HumanCommit {self.number} {self.message!r}>"
 
 
+class Inbox(Versioned):
+    """Changes recorded while sessions contend for the chain's head, waiting to be linked.
+
+    Every atomic commit extends one head, so two sessions committing at once
+    conflict on it. A session that met such a conflict records its next changes
+    here instead (`History.draft`), in the same transaction as the change, and
+    links them into the chain in a small transaction of its own right after
+    (`History.link`; any session's next commit, or the next opening, links what
+    is left). Appends and removals by different sessions merge (`_p_resolveConflict`),
+    so recording a change never conflicts here.
+    """
+
+    format_version = 1
+    drafts: tuple[tuple[str, tuple], ...] = ()     # (key, fields), keys unique and ordered by time
+
+    def _p_resolveConflict(self, old: dict, committed: dict, new: dict) -> dict:
+        was = {k for k, _ in old.get("drafts", ())}
+        theirs = {k for k, _ in committed.get("drafts", ())}
+        mine = {k for k, _ in new.get("drafts", ())}
+        gone = (was - theirs) | (was - mine)
+        merged = [d for d in committed.get("drafts", ()) if d[0] not in gone]
+        merged += [d for d in new.get("drafts", ()) if d[0] not in was and d[0] not in theirs]
+        out = dict(committed)
+        out["drafts"] = tuple(sorted(merged))
+        return out
+
+
+class Draft:
+    """A change waiting in the inbox, read like the atomic commit it will become."""
+
+    seq = 0
+    hash = ""
+    id = ""
+    parent = ""
+
+    def __init__(self, key: str, fields: tuple) -> None:
+        self.key = key
+        (self.kind, self.symbol, self.source, self.typed, self.doc, self.violations,
+         self.state, self.time) = fields
+
+    def __repr__(self) -> str:
+        return f"<Draft {self.kind} {self.symbol}>"
+
+
 class History(Versioned):
     """Every atomic and human commit of a world, with its indexes."""
 
-    format_version = 1
+    # 1: no inbox; 2: `inbox`, where contended changes wait to be linked.
+    format_version = 2
+    inbox: Inbox | None = None
     head = GENESIS          # hash of the newest atomic commit
     count = 0               # atomic commits so far; the next seq is count + 1
     humans_count = 0
@@ -186,13 +233,20 @@ class History(Versioned):
         self.by_symbol = OOBTree()        # symbol -> its seqs: a tuple while few, then an IITreeSet
         self.pending = IITreeSet()        # seqs no human commit holds yet
         self.humans = IOBTree()           # number -> HumanCommit
+        self.inbox = Inbox()
+
+    def migrate_1(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Format 1 -> 2: an empty inbox."""
+        state.setdefault("inbox", Inbox())
+        return state
 
     # ------------------------------------------------------------ adding
     def add(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
-            violations: tuple[Violation, ...], state: str | None = None) -> AtomicCommit:
+            violations: tuple[Violation, ...], state: str | None = None,
+            when: float | None = None) -> AtomicCommit:
         """Make the next atomic commit, chained to the head."""
         seq = self.count + 1
-        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head, state=state)
+        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head, when, state)
         self.commits[seq] = c
         self._index(symbol, seq)
         self.pending.insert(seq)
@@ -213,6 +267,34 @@ class History(Versioned):
             self.by_symbol[symbol] = tree
         else:
             seqs.insert(seq)
+
+    def draft(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
+              violations: tuple[Violation, ...], state: str | None = None) -> Draft:
+        """Record a change in the inbox, to be linked into the chain by `link`."""
+        inbox = self.inbox
+        now = time.time_ns()
+        if inbox.drafts:        # after every draft this session can see, whatever the clocks say
+            now = max(now, int(inbox.drafts[-1][0][:20]) + 1)
+        key = f"{now:020d}-{os.getpid()}-{os.urandom(4).hex()}"
+        fields = (kind, symbol, source, typed, doc, tuple(tuple(v) for v in violations),
+                  state, now / 1e9)
+        inbox.drafts = inbox.drafts + ((key, fields),)
+        return Draft(key, fields)
+
+    def link(self) -> int:
+        """Make the inbox's drafts atomic commits, oldest first; return how many."""
+        inbox = self.inbox
+        if inbox is None or not inbox.drafts:
+            return 0
+        drafts, inbox.drafts = inbox.drafts, ()
+        for key, fields in drafts:
+            d = Draft(key, fields)
+            self.add(d.kind, d.symbol, d.source, d.typed, d.doc, d.violations, d.state, d.time)
+        return len(drafts)
+
+    def drafts(self) -> list[Draft]:
+        """The changes waiting in the inbox, oldest first."""
+        return [Draft(k, f) for k, f in (self.inbox.drafts if self.inbox is not None else ())]
 
     def group(self, message: str, author: str, seqs: list[int],
               signer: Callable[[bytes], tuple[str, str]] | None = None) -> HumanCommit:
@@ -241,8 +323,13 @@ class History(Versioned):
         found = self.by_symbol.get(symbol)
         return [] if found is None else list(found)
 
-    def latest(self, symbol: str) -> AtomicCommit | None:
-        """The newest atomic commit of `symbol`."""
+    def latest(self, symbol: str) -> AtomicCommit | Draft | None:
+        """The newest atomic commit of `symbol` (or its newest draft, while one waits)."""
+        inbox = self.inbox
+        if inbox is not None and inbox.drafts:
+            for key, fields in reversed(inbox.drafts):
+                if fields[1] == symbol:
+                    return Draft(key, fields)
         found = self.by_symbol.get(symbol)
         if not found:
             return None

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
+import time
 from typing import Any, Callable, Iterable
+
+from ZODB.POSException import ConflictError
 
 from ..audit import rules as audit_rules
 from ..audit.metrics import as_lisp, measure
@@ -123,8 +127,40 @@ def record(world: Any, kind: str, symbol: str, form: Any, typed: str | None = No
         names = ", ".join(v[0] for v in violations if v[1] != audit_rules.BROKEN)
         raise AuditRefused(f"{symbol}: {audit_rules.counted(violations)} audit violations "
                            f"({names}) exceed the tolerance of {limit}")
-    return hist.add(kind, symbol, source, typed if typed is not None else typed_text(world, source),
-                    doc, tuple(violations), now)
+    typed = typed if typed is not None else typed_text(world, source)
+    if getattr(world, "defer_chain", False):        # contended: see commits.Inbox
+        if not world.linking:
+            world.linking = True
+            world._after_commit.append(lambda: link_later(world))
+        return hist.draft(kind, symbol, source, typed, doc, tuple(violations), now)
+    hist.link()                 # what waits in the inbox comes first
+    return hist.add(kind, symbol, source, typed, doc, tuple(violations), now)
+
+
+LINK_TRIES = 50
+
+
+def link_later(world: Any) -> None:
+    """After a form that drafted its commits committed: link the inbox in a transaction of
+    its own. It conflicts only with other sessions linking; every such conflict means one of
+    them linked, so giving up is safe: whatever is left, the next commit or opening links."""
+    world.linking = False
+    for attempt in range(LINK_TRIES):
+        world.image.begin()
+        try:
+            hist = history_of(world)
+            n = hist.link() if hist is not None else 0
+            if not n:
+                world.image.abort()
+                return
+            world.image.commit(f"world: link {n} changes into history")
+            return
+        except ConflictError:
+            world.image.abort()
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))
+        except Exception:
+            world.image.abort()          # a lost server, a full disk: the next commit links
+            return
 
 
 def record_restore(world: Any) -> int:
@@ -209,6 +245,7 @@ def commit(world: Any, message: str, symbols: Iterable[str] | None = None) -> Hu
     hist = _require(world)
     if not message.strip():
         raise EvalError("commit: the message must not be empty")
+    hist.link()                     # changes waiting in the inbox are pending too
     pending = list(hist.pending)
     if symbols is not None:
         wanted = set(symbols)
@@ -299,6 +336,8 @@ def attach(world: Any) -> None:
     world.before_commit.append(lambda: record_sets(world))
     if not history_of(world).seeded and not world.image.read_only:
         world._transact(lambda out: seed(world), SEED_MESSAGE)
+    if history_of(world).drafts() and not world.image.read_only:       # a session died before linking
+        link_later(world)
 
 
 def _create(world: Any) -> None:

@@ -156,14 +156,16 @@ class _Audit:
 
     def index(self) -> None:
         hist = self.hist
-        for name in hist.by_symbol.keys():
-            c = hist.latest(name)
+        for name, seqs in hist.by_symbol.items():
+            last = (seqs[-1] if type(seqs) is tuple else seqs.maxKey()) if seqs else None
             mine = self.latest.get(name)
-            if c is None or mine is None or c.seq != mine.seq:
+            if mine is None or last != mine.seq:
                 self.add("chain", name, "the index of versions does not name its newest commit")
         for name in self.latest:
             if name not in hist.by_symbol:
                 self.add("chain", name, "missing from the index of versions")
+        for d in hist.drafts():         # recorded, waiting to be linked: the newest versions
+            self.latest[d.symbol] = d
 
     def definitions(self) -> None:
         root = self.root
@@ -181,8 +183,8 @@ class _Audit:
             elif c.state is not None:
                 if now != c.state:
                     what = "is not defined" if now == ABSENT else "differs from"
-                    self.add("definition", name, f"{what} what commit {c.seq} ({c.id} {c.kind}) "
-                                                 f"recorded")
+                    which = f"commit {c.seq} ({c.id} {c.kind})" if c.seq else f"the waiting {c.kind}"
+                    self.add("definition", name, f"{what} what {which} recorded")
             elif c.kind == "undefine" and name in live:
                 self.add("definition", name, f"is defined, but commit {c.seq} ({c.id}) undefined it")
 
