@@ -247,14 +247,15 @@ class Image:
         return len(objs)
 
     # ------------------------------------------------------------ maintenance
-    def pack(self) -> None:
-        """Drop old revisions and unreachable objects (snapshots keep their own copies)."""
+    def pack(self, keep_old: bool = False) -> None:
+        """Drop old revisions and unreachable objects (snapshots keep their own copies); with
+        `keep_old`, a file image's pre-pack copy stays beside it as `.old`."""
         try:
             self.db.pack(time.time())
         except (OSError, POSError) as e:
             raise ImageError(f"cannot pack {self.where} ({type(e).__name__}: {e}): "
                              f"the image is unchanged") from None
-        if self.path:       # the owner dropped the old revisions: FileStorage's copy of them goes too
+        if self.path and not keep_old:  # the owner dropped the old revisions: FileStorage's copy goes too
             try:
                 os.unlink(self.path + ".old")
             except OSError:

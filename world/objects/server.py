@@ -36,6 +36,7 @@ def make_server(path: str, address: str = DEFAULT_ADDRESS, tls: str | None = Non
     ctx = server_context(tls) if tls is not None else None
     Image.open(path).close()           # create the world root before any client races to
     storage = file_storage(path)
+    storage.pack_keep_old = False      # a client's pack drops old revisions: no `.old` copy stays
     try:
         return StorageServer((host, port), {"1": storage}, ssl=ctx)
     except OSError as e:
