@@ -380,7 +380,17 @@ class Closure(Procedure):
         return tuple(by_name[n].cell_contents if n in by_name else self for n in self.tmpl.free)
 
     def __reduce__(self):
-        return (_rebuild_closure, (self.tmpl, self.captured()))
+        # A shell first, its captured values as its state: pickle memoises the shell
+        # before it pickles the state, so a closure that captures itself (letrec, named
+        # let), or a box or record that holds it, refers back to the shell.
+        return (closure_shell, (self.tmpl,), self.captured())
+
+    def __setstate__(self, captured: Any) -> None:
+        """Give a shell made by `closure_shell` its captured values."""
+        fn = self.fn
+        if not isinstance(fn, Unbuilt):
+            raise ValueError("a closure's captured values are set once, when it is loaded")
+        fn.restore(self, captured)
 
     def __repr__(self) -> str:
         return f"<procedure {self.name}>"
@@ -409,12 +419,31 @@ class Template:
         return (Template, (self.form, self.name, self.free, self.doc, self.glob, self.home))
 
 
+class Unbuilt:
+    """The function of a closure being unpickled, until its captured values are set:
+    compiles it then. A loader may give shells a subclass that compiles later."""
+
+    __slots__ = ()
+
+    def restore(self, proc: Closure, captured: Any) -> None:
+        """Compile `proc` with `captured`, one value per captured name of its template."""
+        from .compiler import closure_factory
+        if type(captured) is not tuple or len(captured) != len(proc.tmpl.free):
+            raise ValueError("a malformed closure")
+        with budget.uncharged():            # loading, not the program's work
+            proc.fn = closure_factory(proc.tmpl)(*captured)
+
+
+def closure_shell(tmpl: Template) -> Closure:
+    """Unpickle a closure: a shell that `Closure.__setstate__` completes."""
+    return Closure(Unbuilt(), tmpl)
+
+
 def _rebuild_closure(tmpl: Template, captured: tuple) -> Closure:
-    """Unpickle a closure: recompile its template and rebind its captures."""
-    from . import budget
-    from .compiler import closure_factory
-    with budget.uncharged():            # loading, not the program's work
-        return Closure(closure_factory(tmpl)(*captured), tmpl)
+    """Unpickle a closure as images written before `closure_shell` stored it."""
+    proc = closure_shell(tmpl)
+    proc.fn.restore(proc, captured)
+    return proc
 
 
 class Continuation(Procedure):

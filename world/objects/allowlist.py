@@ -55,6 +55,7 @@ EXPLICIT: dict[tuple[str, str], str] = {
     ("world.lisp.types", "primitive_named"): "replaced by `checked_primitive`",
     ("world.lisp.types", "Template"): "replaced by `checked_template`",
     ("world.lisp.types", "_rebuild_closure"): "replaced by `checked_closure`",
+    ("world.lisp.types", "closure_shell"): "replaced by `checked_shell`",
     ("fractions", "Fraction"): "parses a rational",
 }
 PERSISTENT_PACKAGES = ("world.", "BTrees.")
@@ -109,6 +110,15 @@ def checked_closure(tmpl: Any, captured: Any) -> Any:
     return rebuild_closure(tmpl, captured)
 
 
+def checked_shell(tmpl: Any) -> Any:
+    """A stored closure's shell, refused unless it is made from a template; its captured
+    values, set next, are checked by `lazy.Pending.restore`."""
+    from .lazy import closure_shell
+    if type(tmpl) is not Template:
+        raise Refused("a malformed closure")
+    return closure_shell(tmpl)
+
+
 def checked_primitive(name: Any) -> Any:
     """A stored primitive, looked up by name; refused if this release has none of that name."""
     from ..lisp.types import Primitive
@@ -121,6 +131,7 @@ def checked_primitive(name: Any) -> Any:
 
 SUBSTITUTES = {("world.lisp.types", "Template"): checked_template,
                ("world.lisp.types", "_rebuild_closure"): checked_closure,
+               ("world.lisp.types", "closure_shell"): checked_shell,
                ("world.lisp.types", "primitive_named"): checked_primitive}
 
 

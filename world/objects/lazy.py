@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Protocol
 
 from ..lisp.env import Environment, environment_by_id
 from ..lisp.budget import DEFAULT_LIMITS, Limits
-from ..lisp.types import Closure, LispMap, Pair, Symbol, Template
+from ..lisp.types import VOID, Closure, LispMap, Pair, Symbol, Template, Unbuilt
 
 ENV_GLOBAL = ("world.lisp.env", "environment_by_id")
 # For each connection, the function that finds the environment its closures run in.
@@ -36,7 +36,7 @@ class _Code:
         self.co_freevars = free
 
 
-class Pending:
+class Pending(Unbuilt):
     """The Python function of a loaded closure, compiled on its first call."""
 
     __slots__ = ("proc", "tmpl", "captured")
@@ -46,6 +46,14 @@ class Pending:
 
     def __call__(self, *args: Any) -> Any:
         return self.force()(*args)
+
+    def restore(self, proc: Closure, captured: Any) -> None:
+        """Set the captured values of a shell (`closure_shell`), checked: a record gave them."""
+        from .allowlist import Refused
+        if (proc is not self.proc or type(captured) is not tuple
+                or len(captured) != len(self.tmpl.free)):
+            raise Refused("a malformed closure")
+        self.captured = captured
 
     def force(self) -> Callable:
         """Compile the closure and put the real function in its place."""
@@ -220,6 +228,12 @@ def rebuild_closure(tmpl: Template, captured: tuple) -> Closure:
     return proc
 
 
+def closure_shell(tmpl: Template) -> Closure:
+    """Unpickle a closure that `Closure.__setstate__` completes, without compiling it yet;
+    until then its captured values are void."""
+    return rebuild_closure(tmpl, (VOID,) * len(tmpl.free))
+
+
 def home(env: Environment) -> Callable[[str], Environment]:
     """What unpickling calls to find a closure's environment: `env` for its own id."""
     def find(uid: str) -> Environment:
@@ -231,6 +245,8 @@ def substitute(module: str, name: str) -> Any:
     """The loader's replacement for a pickled global, or None to use the real one."""
     if module == "world.lisp.types" and name == "_rebuild_closure":
         return rebuild_closure
+    if module == "world.lisp.types" and name == "closure_shell":
+        return closure_shell
     return None
 
 
