@@ -287,7 +287,8 @@ def mutual_spec(inner: Spec) -> Spec:
     """Two mutually recursive letrec closures in a list."""
     src = (f"(let ((x {inner.source})) (letrec ((ev (lambda (n) (if (= n 0) x (od (- n 1)))))"
            f" (od (lambda (n) (if (= n 0) #f (ev (- n 1)))))) (list ev od)))")
-    return Spec(src, lambda p: f"(and {inner.check(f'((car {p}) 4)')} {inner.check(f'((cadr {p}) 3)')})")
+    return Spec(src, lambda p: f"(and {inner.check(f'((car {p}) 4)')}"
+                               f" {inner.check(f'((cadr {p}) 3)')})")
 
 
 def shared_counter_spec(start: int) -> Spec:
@@ -326,7 +327,8 @@ def extend(children: st.SearchStrategy[Spec]) -> st.SearchStrategy[Spec]:
     )
 
 
-LEAVES = st.one_of(ATOMS.map(atom_spec), st.just(SHARED), st.integers(-5, 5).map(shared_counter_spec))
+LEAVES = st.one_of(ATOMS.map(atom_spec), st.just(SHARED),
+                   st.integers(-5, 5).map(shared_counter_spec))
 VALUES = st.recursive(LEAVES, extend, max_leaves=12)
 
 
