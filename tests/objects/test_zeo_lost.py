@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -82,19 +83,31 @@ def test_a_server_lost_while_committing_rolls_the_form_back(server: Restartable)
             commit(*args, **kw)
 
         w.image.commit = commit_after_losing_the_server
-        err, took = timed_failure(w, "(bump!)")
+        err, took = timed_failure(w, "(begin (define c 3) (bump!))")     # one transaction
         assert took < TIMEOUT + SLACK and "not committed" in str(err)
         w.image.commit = commit
         server.start()
         # the environment is the stored world again, not the form's half-done work
         assert world.write(w.eval("(list a b)")) == "(1 2)"
-        w.image.commit = commit_after_losing_the_server
-        timed_failure(w, "(define c 3)")
-        w.image.commit = commit
-        server.start()
         with pytest.raises(world.LispError, match="unbound variable: c"):
             w.eval("c")
         assert world.write(w.eval("(bump!) (list a b)")) == "(10 20)"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP")
+def test_a_hung_server_fails_the_form_within_the_timeout_too(server: Restartable) -> None:
+    """A server that stops answering with its connection up (hung, or cut off without a
+    reset) is lost as well: ZEO itself would wait for its answer for good."""
+    with world.open(zeo=server.address, zeo_timeout=TIMEOUT) as w:
+        w.eval("(define a 1)")
+        pid = server.server.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            err, took = timed_failure(w, "(define b 2)")
+            assert took < TIMEOUT + SLACK and "not committed" in str(err)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert world.write(w.eval("(define b 2) (list a b)")) == "(1 2)"
 
 
 def test_the_repl_says_so_stays_alive_and_shows_the_server_lost(server: Restartable) -> None:

@@ -39,7 +39,7 @@ from .lazy import ENV_GLOBAL, HOMES
 MAGIC = packed_version          # b"FS30" with this ZODB
 CACHE_OBJECTS = 1_000_000        # a world keeps its namespace in memory anyway
 ZEO_TIMEOUT = 10.0
-RECONNECT_SECONDS = 2.5       # ZEO's client retries a lost server every 1 to 2 s
+RECONNECT_SECONDS = 5.0       # ZEO's client retries a lost server every 1 to 2 s: wait out one retry
 
 
 class WorldConnection(Connection):
@@ -305,7 +305,36 @@ def zeo_storage(address: str, read_only: bool = False, timeout: float | None = N
         raise ImageError(f"no ZEO server answers at {address} (waited {wait:g} s): start one "
                          f"with `world serve --address {address}`") from None
     client.world_address, client.world_timeout = address, wait    # for `server_lost`
+    _bound_replies(client, wait)
     return client
+
+
+BOUNDED = frozenset({"call_sync_co", "load_before_co", "tpc_finish_co"})   # requests to the server
+UNBOUNDED = frozenset({"pack"})      # server calls that may rightly take longer than the timeout
+
+
+def _bound_replies(client: Any, seconds: float) -> None:
+    """Make a server that stops answering with its connection still up (hung, or cut off
+    without a reset) fail each call after `seconds`, as a closed connection does, instead
+    of blocking the session for good. ZEO bounds only the wait for a connection."""
+    import asyncio
+    runner = client._server
+    io_call = runner.io_call
+
+    def bounded(coro: Any, wait: bool = True) -> Any:
+        code, frame = getattr(coro, "cr_code", None), getattr(coro, "cr_frame", None)
+        method = frame.f_locals.get("method") if frame is not None else None
+        if not wait or code is None or code.co_name not in BOUNDED or method in UNBOUNDED:
+            return io_call(coro, wait)         # closing has its own bound
+        future = io_call(coro, False)
+        try:
+            return future.result(seconds)
+        except asyncio.TimeoutError:
+            # Not cancelled: a late answer (or failure) lands in the IO thread, dropped there.
+            future.add_done_callback(lambda done: done.exception())
+            raise ClientDisconnected(f"no answer in {seconds:g} s") from None
+
+    runner.io_call = bounded
 
 
 def server_lost(storage: Any, committing: bool = False) -> ServerLost:
