@@ -14,7 +14,8 @@ import os
 import sys
 from typing import Any
 
-from .cli_common import EXIT_OK, UsageError, add_json_arg, add_world_args, open_world
+from .cli_common import (EXIT_OK, CommandError, UsageError, add_json_arg, add_world_args,
+                         image_path, open_world)
 
 
 def pack_image(w: Any, keep_old: bool = False) -> dict[str, Any]:
@@ -42,10 +43,13 @@ def cmd_pack(args: argparse.Namespace) -> int:
     if args.read_only:
         raise UsageError("world pack changes the image: drop --read-only")
     if args.memory:
-        raise UsageError("a --memory world has nothing to pack: give --world PATH or --zeo HOST:PORT")
+        raise UsageError("a --memory world has nothing to pack: give --world PATH or "
+                         "--zeo HOST:PORT")
     if args.keep_old and (args.zeo or args.relstorage):
         raise UsageError("--keep-old is for an image file: a server started by `world serve` "
                          "keeps no .old copy, and PostgreSQL makes none")
+    if not (args.zeo or args.relstorage) and not os.path.exists(image_path(args)):
+        raise CommandError(f"no world image at {image_path(args)}: nothing to pack")
     with open_world(args) as w:
         done = pack_image(w, args.keep_old)
     if args.json:

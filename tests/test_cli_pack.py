@@ -49,7 +49,8 @@ def test_pack_shrinks_a_file_image_keeps_snapshots_and_leaves_no_old_copy(
         assert w.eval("(history/verify)") is True
 
 
-def test_keep_old_keeps_the_pre_pack_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keep_old_keeps_the_pre_pack_copy(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     image = str(tmp_path / "world.fs")
     with world.open(image) as w:
         churn(w)
@@ -99,3 +100,9 @@ def test_pack_of_a_missing_server_is_one_line(capsys: pytest.CaptureFixture[str]
     assert main(["pack", "--zeo", f"127.0.0.1:{free_port()}", "--zeo-timeout", "1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_pack_of_no_image_creates_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "nope.fs")
+    assert main(["pack", "--world", missing]) == 1
+    assert "no world image at" in capsys.readouterr().err and not os.path.exists(missing)

@@ -49,7 +49,7 @@ def server(image: str) -> Iterator[Restartable]:
 
 
 def timed_failure(w: Any, text: str) -> tuple[ServerLost, float]:
-    """Evaluate `text`, which must fail with `ServerLost`; return the error and the seconds taken."""
+    """Evaluate `text`, which must fail with `ServerLost`; return the error and seconds taken."""
     started = time.monotonic()
     with pytest.raises(ServerLost) as caught:
         w.eval(text)
@@ -154,7 +154,8 @@ def test_a_zeo_timeout_without_zeo_is_refused(image: str) -> None:
 
 
 def world_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH")))))
+    path = os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))
+    env = dict(os.environ, PYTHONPATH=path)
     return subprocess.run([sys.executable, "-m", "repl.cli", *args], capture_output=True,
                           text=True, timeout=timeout, env=env)
 
@@ -170,7 +171,8 @@ def test_cli_with_no_server_is_one_line_quickly() -> None:
 
 def test_cli_zeo_timeout_flag(server: Restartable, capsys: pytest.CaptureFixture[str]) -> None:
     from repl.cli import main
-    assert main(["eval", "--zeo", server.address, "--zeo-timeout", "2.5", "(define z 7) (* z 6)"]) == 0
+    assert main(["eval", "--zeo", server.address, "--zeo-timeout", "2.5",
+                 "(define z 7) (* z 6)"]) == 0
     assert capsys.readouterr().out.strip() == "42"
     for bad in ("0", "-3", "soon", "nan"):
         with pytest.raises(SystemExit) as exited:

@@ -39,7 +39,7 @@ from .lazy import ENV_GLOBAL, HOMES
 MAGIC = packed_version          # b"FS30" with this ZODB
 CACHE_OBJECTS = 1_000_000        # a world keeps its namespace in memory anyway
 ZEO_TIMEOUT = 10.0
-RECONNECT_SECONDS = 5.0       # ZEO's client retries a lost server every 1 to 2 s: wait out one retry
+RECONNECT_SECONDS = 5.0       # ZEO's client retries a lost server every 1 to 2 s
 
 
 class WorldConnection(Connection):
@@ -275,7 +275,8 @@ def zeo_timeout(seconds: float | None) -> float:
     if seconds is None:
         return ZEO_TIMEOUT
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < 1e6:
-        raise ImageError(f"bad ZEO timeout {seconds!r}: give a number of seconds above 0, such as 10")
+        raise ImageError(f"bad ZEO timeout {seconds!r}: give a number of seconds above 0, "
+                         f"such as 10")
     return float(seconds)
 
 
