@@ -25,7 +25,7 @@ sys.path.insert(0, ROOT)
 import world  # noqa: E402
 from world.history import detach  # noqa: E402
 from world.history.record import eval_forms  # noqa: E402
-from world.history.rebuild import rebuild  # noqa: E402
+from world.build import rebuild  # noqa: E402
 from world.history.views import no_gc, verify  # noqa: E402
 
 

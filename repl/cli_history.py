@@ -36,11 +36,15 @@ def register(sub: Any) -> None:
     r.add_argument("--from", dest="history", choices=("atomic", "human"), default="atomic")
     r.add_argument("source")
     r.add_argument("dest")
+    r.add_argument("--force", action="store_true",
+                   help="build even if the source does not verify (recorded in the new image)")
     r.set_defaults(func=cmd_rebuild)
 
     b = sub.add_parser("build-prod", help="a production image from human history (no history, no audit)")
     b.add_argument("source")
     b.add_argument("dest")
+    b.add_argument("--force", action="store_true",
+                   help="build even if the source does not verify (recorded in the new image)")
     b.set_defaults(func=cmd_build_prod)
 
     d = sub.add_parser("dump", help="write the latest definitions as .lisp files")
@@ -162,8 +166,10 @@ def _open_source(path: str) -> Any:
 
 def _report(r: Any, what: str) -> int:
     print(f"{what}: {r.replayed} forms replayed, {r.definitions} definitions, {r.seconds:.2f} s -> {r.dest}")
+    for line in r.forced:
+        print(f"forced over: {line}")
     for sym, recorded, got in r.mismatches:
-        print(f"mismatch: {sym}: recorded {recorded} but replay made {got or 'nothing'}")
+        print(f"mismatch: {sym}: replay made {got or 'nothing'}, not what {recorded} recorded")
     for sym, msg in r.errors:
         print(f"error: {sym}: {msg}")
     if r.checks:
@@ -175,18 +181,18 @@ def _report(r: Any, what: str) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    """`world rebuild --from atomic|human SOURCE DEST`."""
-    from world.history.rebuild import rebuild
+    """`world rebuild --from atomic|human SOURCE DEST [--force]`."""
+    from world.build import rebuild
     with _open_source(args.source) as w, progress(f"rebuilding from {args.history} history") as cb:
-        r = rebuild(w, args.dest, args.history, progress=cb)
+        r = rebuild(w, args.dest, args.history, progress=cb, force=args.force)
     return _report(r, f"rebuilt from {args.history} history")
 
 
 def cmd_build_prod(args: argparse.Namespace) -> int:
-    """`world build-prod SOURCE DEST`."""
-    from world.history.rebuild import rebuild
+    """`world build-prod SOURCE DEST [--force]`."""
+    from world.build import build_prod
     with _open_source(args.source) as w, progress("building a production image") as cb:
-        r = rebuild(w, args.dest, "human", production=True, progress=cb)
+        r = build_prod(w, args.dest, progress=cb, force=args.force)
     code = _report(r, "production image")
     ratio = r.size / r.source_size if r.source_size else 0.0
     print(f"size: production {r.size} bytes, development {r.source_size} bytes ({ratio:.1%})")

@@ -10,6 +10,7 @@ from .lisp import (BudgetExceeded, EvalError, IncompleteInput, InternalError, Li
 from .lisp.printer import display, write
 from .lisp.reader import read
 from .session import World, open
+from . import build  # noqa: F401,E402  (registers world/rebuild, world/build-prod, world/save-dev)
 
 __all__ = ["BudgetExceeded", "EvalError", "IncompleteInput", "InternalError", "Limits",
            "LispError", "ReadError", "SandboxError", "World", "display", "open", "read", "write"]

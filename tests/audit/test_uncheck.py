@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import world
-from world.history.rebuild import rebuild
+from world.build import rebuild
 from world.lisp.errors import EvalError, LispError
 from world.lisp.types import to_pylist
 

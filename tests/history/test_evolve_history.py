@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import world
-from world.history.rebuild import components, rebuild
+from world.build import rebuild
+from world.history.order import components
 
 
 def test_evaluator_changes_are_recorded_and_rebuilt(image: str, tmp_path: Path) -> None:

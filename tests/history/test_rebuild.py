@@ -9,7 +9,7 @@ import ZODB
 from ZODB.FileStorage import FileStorage
 
 import world
-from world.history.rebuild import rebuild
+from world.build import rebuild
 from world.lisp.types import to_pylist
 
 from history_helpers import kw
@@ -73,21 +73,24 @@ def test_rebuild_from_human_history_takes_latest_committed_versions(image: str, 
         assert d.eval("(norm2 (make-point 1 2))") == 5
 
 
-def test_human_rebuild_orders_dependencies_before_users(image: str, tmp_path: Path) -> None:
+def test_human_rebuild_reproduces_values_made_before_a_redefinition(image: str, tmp_path: Path) -> None:
+    # Replayed in the order it happened (not dependencies first, which gave value 8): a value
+    # computed from base before base was redefined stays what it was live.
     with world.open(image) as w:
         w.eval("(define (base) 7)")
         w.eval("(define (user) (+ (base) 0))")
         w.eval("(defmacro incr (x) `(+ ,x 1))")
         w.eval("(define (uses-macro) (incr 1))")
         w.eval("(define value (user))")
-        # Redefine base after its users: in human history it is still needed first.
         w.eval("(define (base) 8)")
         w.eval("(defmacro incr (x) `(+ ,x 2))")
         w.eval('(commit "all")')
         report = rebuild(w, str(tmp_path / "dest.fs"), "human")
     assert report.ok, (report.mismatches, report.errors)
-    with world.open(str(tmp_path / "dest.fs")) as d:
-        assert d.eval("value") == 8 and d.eval("(uses-macro)") == 3
+    with world.open(image) as w, world.open(str(tmp_path / "dest.fs")) as d:
+        live = (w.eval("value"), w.eval("(uses-macro)"), w.eval("(user)"))
+        assert live[0] == 7 and live[2] == 8
+        assert (d.eval("value"), d.eval("(uses-macro)"), d.eval("(user)")) == live
 
 
 def test_rebuild_reports_mismatch_and_failing_check(image: str, tmp_path: Path) -> None:
@@ -102,10 +105,12 @@ def test_rebuild_reports_mismatch_and_failing_check(image: str, tmp_path: Path) 
         import persistent
         w.image.begin()                             # a record whose source no longer replays as recorded
         c = hist.latest("counter")
-        persistent.Persistent.__setattr__(c, "source", "(define counter (box 0)) ")
+        persistent.Persistent.__setattr__(c, "source", "(define counter (box 1))")
         w.image.commit("tamper")
-        report = rebuild(w, str(tmp_path / "dest.fs"), "atomic")
-    assert not report.ok
+        with pytest.raises(world.LispError, match="does not verify: chain: commit .* counter"):
+            rebuild(w, str(tmp_path / "dest.fs"), "atomic")
+        report = rebuild(w, str(tmp_path / "dest.fs"), "atomic", force=True)
+    assert not report.ok and report.forced
     assert [m[0] for m in report.mismatches] == ["counter"]
     assert not report.checks[0].passed               # rebuilt bump returns 2, as it does live
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import world
-from world.history.rebuild import rebuild
+from world.build import rebuild
 from world.lisp.errors import BudgetExceeded, LispError
 from world.lisp.env import Environment
 from world.lisp.runtime import run

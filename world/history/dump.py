@@ -13,7 +13,7 @@ from ..lisp.errors import EvalError, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from .commits import History
-from .rebuild import Item, latest_in_order
+from .order import Item, latest_in_order
 from .record import history_of
 
 KIND_ORDER = ("defmacro", "define-record", "define", "defrule")

@@ -1,6 +1,8 @@
-"""Development images: a copy of the whole world with its whole history."""
+"""Development images: a copy of the whole world with its whole history (a copy made over
+findings, see world/build.py, records them: see provenance.py)."""
 from __future__ import annotations
 
+import os
 import tempfile
 from typing import Any
 
@@ -10,15 +12,19 @@ from ZODB.FileStorage import FileStorage
 from ZODB.POSException import POSError
 
 from ..lisp.errors import EvalError
+from ..objects.image import Image
 from ..objects.root import ROOT_KEY
 from ..lisp.watchdog import shielded
 from .newimage import creating, target
-from .record import refuse_pending
+from . import provenance
+from .record import history_of, refuse_pending
 
 
-def save_dev(world: Any, path: str, base: str | None = None) -> dict[str, Any]:
+def save_dev(world: Any, path: str, base: str | None = None,
+             forced: tuple[str, ...] = ()) -> dict[str, Any]:
     """Copy every committed transaction of `world` into a new `.fs` image at `path`
-    (relative to `base`); see newimage.py for which names are allowed."""
+    (relative to `base`); see newimage.py for which names are allowed. `forced`: the
+    findings the copy was made over, recorded in it."""
     refuse_pending(world, "world/save-dev")
     path = target("world/save-dev", path, base)
     with creating("world/save-dev", path) as tmp:
@@ -35,10 +41,24 @@ def save_dev(world: Any, path: str, base: str | None = None) -> dict[str, Any]:
                     dest.copyTransactionsFrom(source)     # every transaction, old revisions too
                 else:
                     _export(world, dest)                  # a storage that cannot be iterated: the objects
-                size = dest.getSize()
             finally:
                 dest.close()
+            if forced:
+                _stamp(world, tmp, forced)
+            size = os.path.getsize(tmp)
     return {"path": path, "size": size}
+
+
+def _stamp(world: Any, path: str, forced: tuple[str, ...]) -> None:
+    """Record in the copy at `path` where it came from and the findings it was made over."""
+    hist = history_of(world)
+    image = Image.open(path)
+    try:
+        image.begin()
+        provenance.stamp(image.root, hist, forced)
+        image.commit("world: development image made with --force")
+    finally:
+        image.close()
 
 
 def _export(world: Any, dest: FileStorage) -> None:

@@ -1,5 +1,5 @@
 """The history primitives: log, show, diff, verify, pending, commit,
-milestones, undefine, and saving or rebuilding images.
+milestones and undefine (saving and rebuilding images: world/build.py).
 
 They act on the world whose environment runs the current evaluation, inside
 that evaluation's transaction.
@@ -13,9 +13,6 @@ from ..lisp.primitives import primitive
 from ..lisp.types import Keyword, LispMap, Symbol, make_list, to_pylist
 from ..objects.prims import _world, as_map, host_facts
 from . import views
-from .images import save_dev
-from .newimage import base_of
-from .rebuild import RebuildReport, rebuild
 from .record import audit_of, commit, history_of, record
 
 QUOTE, UNDEFINE = Symbol("quote"), Symbol("undefine")
@@ -148,43 +145,3 @@ def undefine(name: Any) -> Symbol:
     record(w, "undefine", sym, None, None, None,
            source=write(make_list([UNDEFINE, make_list([QUOTE, Symbol(sym)])])))
     return Symbol(sym)
-
-
-@primitive("world/save-dev", group="image", unsafe=True)
-def world_save_dev(path: Any) -> LispMap:
-    """(world/save-dev "path") writes a development image: the whole world and history."""
-    if type(path) is not str or not path:
-        raise LispTypeError("world/save-dev: expected a path (a string)")
-    w = _world("world/save-dev")
-    return as_map(save_dev(w, path, base_of(w)))
-
-
-def report_map(r: RebuildReport) -> LispMap:
-    """A rebuild report as a Lisp map."""
-    return as_map({"mode": Keyword(r.mode), "dest": r.dest, "production": r.production,
-                   "replayed": r.replayed, "definitions": r.definitions, "ok": r.ok,
-                   "mismatches": make_list([Symbol(m[0]) for m in r.mismatches]),
-                   "errors": make_list([f"{s}: {m}" for s, m in r.errors]),
-                   "checks-passed": len(r.checks) - len(r.failed_checks),
-                   "checks-failed": len(r.failed_checks), "size": r.size,
-                   "source-size": r.source_size, "seconds": round(r.seconds, 3)})
-
-
-@primitive("world/rebuild", group="image", unsafe=True)
-def world_rebuild(dest: Any, mode: Any = Keyword("atomic")) -> LispMap:
-    """(world/rebuild "dest" [:atomic|:human]) replays this world's history into a new image."""
-    if type(dest) is not str or not dest:
-        raise LispTypeError("world/rebuild: expected a destination path (a string)")
-    if type(mode) is not Keyword or mode.name not in ("atomic", "human"):
-        raise LispTypeError("world/rebuild: the history is :atomic or :human")
-    w = _world("world/rebuild")
-    return report_map(rebuild(w, dest, mode.name, base=base_of(w)))
-
-
-@primitive("world/build-prod", group="image", unsafe=True)
-def world_build_prod(dest: Any) -> LispMap:
-    """(world/build-prod "dest") builds a production image from human history."""
-    if type(dest) is not str or not dest:
-        raise LispTypeError("world/build-prod: expected a destination path (a string)")
-    w = _world("world/build-prod")
-    return report_map(rebuild(w, dest, "human", production=True, base=base_of(w)))

@@ -1,45 +1,61 @@
-"""Rebuilding a world from its history into a fresh image.
+"""Replaying a world's history into a fresh world, checking each step against its record.
 
-From atomic history every atomic commit is replayed in order; from human
-history only the definitions some human commit holds, each at its latest
-committed version, in an order that defines dependencies before their users.
-Each replayed definition's canonical source must equal the recorded one.
-A production image is rebuilt from human history and keeps no history, no
-audit objects and no rules. Recorded checks are run on the rebuilt world.
+From atomic history every atomic commit is replayed, oldest first; from human
+history every commit some human commit holds, oldest first (a production
+image leaves out rules and `uncheck`s: it keeps no audit objects). Replaying
+in the order things happened is what reproduces the world: after
+`(define x 1) (define y (+ x 1)) (define x 5)`, y is 2 live and rebuilt.
+Consecutive commits with one source and distinct names are one top-level
+form that made them all (a `define-record`, a macro making several
+definitions, a `define` whose value `set!` another global): one replay.
+
+After each form, each name it made must have the state its commit recorded
+(the hash of kind, source, doc and value: see fingerprint.py); a name that
+differs is a mismatch naming the definition. A replayed commit keeps the
+audit violations its source commit recorded (the rules replayed before it are
+the ones that judged it), instead of running every rule again.
+
+This module replays into whatever world `factory` makes over a fresh image
+and never opens a session itself: world/build.py, above both, verifies the
+source first and passes the factory.
 """
 from __future__ import annotations
 
-import heapq
 import os
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from ..audit.checks import Outcome, run_checks, symbols_in
+from ..audit.checks import Outcome, run_checks
 from ..audit.store import AuditStore
 from ..lisp.errors import EvalError, Interrupted, LispError
 from ..lisp.reader import read
 from ..lisp.runtime import on_big_stack
 from ..objects.image import Image
-from .commits import History
-from .newimage import creating, target
-from .views import no_gc
-from .record import PRODUCTION, history_of, refuse_pending, run_top, source_text
+from . import provenance
+from .commits import AtomicCommit, History
+from .fingerprint import ABSENT
+from .record import PRODUCTION, history_of, run_top, state
 
-BATCH = 500                         # forms replayed in one transaction
+BATCH = 1000                        # forms replayed in one transaction
 Progress = Callable[[int, int], Any]
+Factory = Callable[[Image], Any]    # an open image -> a world evaluating forms in it
+SKIP_IN_PRODUCTION = ("defrule", "uncheck")     # a production image keeps no audit objects
 
 
 @dataclass
-class Item:
-    """One form to replay and the recorded commits it stands for."""
+class Form:
+    """One top-level form to replay and the commits it made."""
 
     seq: int
     kind: str
-    symbols: list[str]
-    seqs: list[int]
     source: str
     typed: str
+    commits: list[AtomicCommit]
+
+    @property
+    def symbols(self) -> list[str]:
+        """The names the form made commits for."""
+        return [c.symbol for c in self.commits]
 
 
 @dataclass
@@ -57,6 +73,7 @@ class RebuildReport:
     seconds: float = 0.0
     size: int = 0
     source_size: int = 0
+    forced: tuple[str, ...] = ()            # the source's findings a forced build went over
 
     @property
     def failed_checks(self) -> list[Outcome]:
@@ -71,134 +88,40 @@ class RebuildReport:
 
 # ---------------------------------------------------------------- plans
 
-def atomic_plan(hist: History) -> list[Item]:
-    """Every atomic commit, oldest first."""
-    return [Item(c.seq, c.kind, [c.symbol], [c.seq], c.source, c.typed) for c in hist.atomic()]
-
-
-def human_plan(hist: History, production: bool = False) -> list[Item]:
-    """The latest committed version of each definition, dependencies first."""
-    committed = [hist.commits[s] for s in sorted(hist.committed_seqs())]
-    skip = ("undefine", "defrule") if production else ("undefine",)
-    return latest_in_order(committed, skip)
-
-
-def latest_in_order(commits: list[Any], skip: tuple[str, ...] = ("undefine",)) -> list[Item]:
-    """One item per form that made the latest version of a name in `commits` (oldest first),
-    ordered so dependencies come first."""
-    # an `uncheck` changes a name's checks, not its definition: never its latest version
-    latest: dict[str, Any] = {c.symbol: c for c in commits if c.kind != "uncheck"}
-    items: dict[str, Item] = {}       # by source: a form that made several definitions is one item
-    for sym, c in latest.items():
+def forms_of(commits: Iterable[AtomicCommit], skip: tuple[str, ...] = ()) -> list[Form]:
+    """The top-level forms that made `commits` (oldest first), one per run of consecutive
+    commits with the same source and distinct names."""
+    out: list[Form] = []
+    last: Form | None = None
+    names: set[str] = set()
+    for c in commits:
         if c.kind in skip:
             continue
-        it = items.get(c.source)
-        if it is None:
-            items[c.source] = Item(c.seq, c.kind, [sym], [c.seq], c.source, c.typed)
-        else:
-            it.symbols.append(sym)
-            it.seqs.append(c.seq)
-            it.seq = min(it.seq, c.seq)
-    plan = list(items.values())
-    # A form that once defined a name, kept for the other names it made, comes before the
-    # form that made that name's latest version: it may be what the later change builds on.
-    index = {it.source: i for i, it in enumerate(plan)}
-    owner = {sym: i for i, it in enumerate(plan) for sym in it.symbols}
-    earlier: dict[int, set[int]] = {}
-    for c in commits:
-        i, j = owner.get(c.symbol), index.get(c.source)
-        if i is not None and j is not None and i != j and plan[j].seq < plan[i].seq:
-            earlier.setdefault(i, set()).add(j)
-    return dependency_order(plan, earlier)
-
-
-def dependency_order(items: list[Item], extra: dict[int, set[int]] | None = None) -> list[Item]:
-    """`items` ordered so each comes after the items defining names it uses, and after the
-    items `extra` names for it; items that need each other (a cycle) keep their history order."""
-    owner = {s: i for i, it in enumerate(items) for s in it.symbols}
-    needs: list[set[int]] = []
-    for i, it in enumerate(items):
-        try:
-            used = symbols_in(read(it.source), set())
-        except LispError:
-            used = set()
-        needs.append({owner[s] for s in used if s in owner and owner[s] != i}
-                     | (extra or {}).get(i, set()))
-    comps = components(needs)
-    comp_of = {i: k for k, members in enumerate(comps) for i in members}
-    first = [min(items[i].seq for i in members) for members in comps]
-    users: dict[int, set[int]] = {}
-    left = [0] * len(comps)
-    for i, deps in enumerate(needs):
-        for d in deps:
-            a, b = comp_of[d], comp_of[i]
-            if a != b and b not in users.setdefault(a, set()):
-                users[a].add(b)
-                left[b] += 1
-    ready = [(first[k], k) for k in range(len(comps)) if not left[k]]
-    heapq.heapify(ready)
-    out: list[Item] = []
-    while ready:
-        _, k = heapq.heappop(ready)
-        out += sorted((items[i] for i in comps[k]), key=lambda it: it.seq)
-        for u in users.get(k, ()):
-            left[u] -= 1
-            if not left[u]:
-                heapq.heappush(ready, (first[u], u))
-    return out
-
-
-def components(needs: list[set[int]]) -> list[list[int]]:
-    """The strongly connected components of the graph i -> needs[i] (Tarjan, without recursion)."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    stack: list[int] = []
-    on: set[int] = set()
-    out: list[list[int]] = []
-    counter = 0
-    for root in range(len(needs)):
-        if root in index:
+        if last is not None and c.source == last.source and c.symbol not in names:
+            last.commits.append(c)
+            names.add(c.symbol)
             continue
-        work = [(root, iter(sorted(needs[root])))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            v, it = work[-1]
-            pushed = False
-            for w in it:
-                if w not in index:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    stack.append(w)
-                    on.add(w)
-                    work.append((w, iter(sorted(needs[w]))))
-                    pushed = True
-                    break
-                if w in on:
-                    low[v] = min(low[v], index[w])
-            if pushed:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                out.append(comp)
+        last = Form(c.seq, c.kind, c.source, c.typed, [c])
+        names = {c.symbol}
+        out.append(last)
     return out
 
 
-# ---------------------------------------------------------------- the fresh image
+def atomic_plan(hist: History) -> list[Form]:
+    """Every atomic commit, oldest first, as the forms that made them."""
+    return forms_of(hist.atomic())
 
-def _fresh(dest: str, production: bool, limits: Any) -> Any:
-    from ..session import World
+
+def human_plan(hist: History, production: bool = False) -> list[Form]:
+    """Every commit a human commit holds, oldest first, as the forms that made them."""
+    committed = (hist.commits[s] for s in sorted(hist.committed_seqs()))
+    return forms_of(committed, SKIP_IN_PRODUCTION if production else ())
+
+
+# ---------------------------------------------------------------- the fresh world
+
+def fresh(dest: str, production: bool, factory: Factory) -> Any:
+    """A new world at `dest` (which must not exist yet) for a rebuild to replay into."""
     if os.path.exists(dest) and os.path.getsize(dest) > 0:
         raise EvalError(f"{dest} already exists: give a new path for the rebuilt image")
     image = Image.open(dest)
@@ -212,79 +135,85 @@ def _fresh(dest: str, production: bool, limits: Any) -> Any:
             root.history.seeded = True        # the replayed history brings its own rules
             root.audit = AuditStore()
         image.commit("world: rebuild target")
-        return World(limits=limits, image=image)
+        return factory(image)
     except BaseException:
         image.close()
         raise
 
 
 class _Replayer:
-    """Replays items into a fresh world, checking each against its record."""
+    """Replays forms into a fresh world, checking each against its commits."""
 
     def __init__(self, w: Any, production: bool, report: RebuildReport) -> None:
         self.w, self.production, self.report = w, production, report
-        self.captured: dict[str, str] = {}
+        self.hist = None if production else history_of(w)
         self.mapping: dict[int, int] = {}          # source seq -> rebuilt seq
         self.replayed = 0
-        if production:
-            w.env.hooks.append(self._capture)
 
-    def _capture(self, sym: Any, value: Any, form: Any, kind: str, doc: Any) -> None:
-        if kind != "set!":
-            self.captured[sym.name] = source_text(self.w, form)
+    def _replay(self, f: Form, found: list[tuple[str, str, str]]) -> None:
+        w = self.w
+        if self.production and f.kind == "undefine" and all(
+                s not in w.names.defs and s not in w.names.macros for s in f.symbols):
+            return                      # undefining a rule, which a production image never had
+        before = self.hist.count if self.hist is not None else 0
+        w.replayed_violations = {c.symbol: c.violations for c in f.commits}
+        try:
+            run_top(w, read(f.source), f.typed)
+        finally:
+            w.replayed_violations = None
+        self.replayed += 1
+        self.verify(f, before, found)
 
-    def current(self, symbol: str) -> str | None:
-        """The source `symbol` has in the rebuilt world so far."""
-        if self.production:
-            return self.captured.get(symbol)
-        c = history_of(self.w).latest(symbol)
-        return None if c is None or c.kind == "undefine" else c.source
-
-    def _replay(self, it: Item, found: list[tuple[str, str, str]]) -> None:
-        if it.kind == "undefine" or not all(self.current(s) == it.source for s in it.symbols):
-            run_top(self.w, read(it.source), it.typed)      # else made already by an earlier form
-            self.replayed += 1
-        self.verify(it, found)
-
-    def batch(self, items: list[Item]) -> None:
-        """Replay `items` in one transaction; if that fails, one transaction each."""
-        saved, found = dict(self.captured), []
+    def batch(self, forms: list[Form]) -> None:
+        """Replay `forms` in one transaction; if that fails, one transaction each."""
+        found: list[tuple[str, str, str]] = []
         self.replayed = 0
         try:
-            self.w._transact(lambda out: on_big_stack(lambda: [self._replay(it, found) for it in items]),
+            self.w._transact(lambda out: on_big_stack(lambda: [self._replay(f, found) for f in forms]),
                              "world: rebuild")
         except Interrupted:
             raise
         except LispError:
-            self.captured, found = saved, []
-            self.replayed = 0
-            for it in items:
+            found, self.replayed = [], 0
+            for f in forms:
                 mark = len(found)
                 try:
-                    self.w._transact(lambda out: self._replay(it, found), "world: rebuild")
+                    self.w._transact(lambda out: self._replay(f, found), "world: rebuild")
                 except Interrupted:
                     raise
                 except LispError as e:
                     del found[mark:]
-                    self.report.errors.append((" ".join(it.symbols), str(e)))
+                    self.report.errors.append((" ".join(f.symbols), str(e)))
         self.report.mismatches += found
         self.report.replayed += self.replayed
 
-    def verify(self, it: Item, found: list[tuple[str, str, str]]) -> None:
-        """Compare each definition `it` stands for with its record."""
-        hist = None if self.production else history_of(self.w)
-        for sym, seq in zip(it.symbols, it.seqs):
-            got = self.current(sym)
-            if it.kind == "undefine":
-                self.captured.pop(sym, None)
-                if got is not None:
-                    found.append((sym, it.source, got))
-            elif got != it.source:
-                found.append((sym, it.source, got or ""))
-            if hist is not None:
-                latest = hist.latest(sym)
-                if latest is not None:
-                    self.mapping[seq] = latest.seq
+    def verify(self, f: Form, before: int, found: list[tuple[str, str, str]]) -> None:
+        """Compare each name `f` made with the state (or, before states were kept, the
+        source) its commit recorded."""
+        hist = self.hist
+        for c in f.commits:
+            sym = c.symbol
+            mine = hist.latest(sym) if hist is not None else None
+            if mine is not None and mine.seq > before:
+                self.mapping[c.seq] = mine.seq
+                now = mine.state            # taken when the replay recorded it, as the source's was
+            else:
+                now = None
+            if c.state is None:             # a commit older than states: its source must match
+                if c.kind != "undefine" and not self.has_source(sym, c.source):
+                    found.append((sym, f"commit {c.seq} ({c.id})", "a different definition"))
+                continue
+            if now is None:
+                now = state(self.w, sym)
+            if now != c.state:
+                got = "no definition" if now == ABSENT else "a different definition"
+                found.append((sym, f"commit {c.seq} ({c.id})", got))
+
+    def has_source(self, sym: str, source: str) -> bool:
+        """Whether `sym`'s live definition (or macro) was made by `source`."""
+        names = self.w.names
+        return any(d is not None and d.source == source
+                   for d in (names.defs.get(sym), names.macros.get(sym)))
 
 
 def _regroup(src: History, w: Any, mapping: dict[int, int]) -> None:
@@ -312,34 +241,45 @@ def _dry(w: Any, fn: Callable[[], Any]) -> Any:
         w.names.rollback()
 
 
-def rebuild(source: Any, dest: str, mode: str = "atomic", production: bool = False,
-            progress: Progress | None = None, base: str | None = None) -> RebuildReport:
-    """Replay `source`'s history (atomic or human) into a new `.fs` image at `dest`
-    (relative to `base`); see newimage.py for which names are allowed."""
+def expected(plan: list[Form]) -> dict[str, str]:
+    """Each name -> the state its newest commit in `plan` recorded (where one was kept)."""
+    out: dict[str, str] = {}
+    for f in plan:
+        for c in f.commits:
+            if c.state is not None:
+                out[c.symbol] = c.state
+            else:
+                out.pop(c.symbol, None)
+    return out
+
+
+def manifest(w: Any, plan: list[Form], report: RebuildReport) -> dict[str, str]:
+    """Each live name of the rebuilt world -> its state; a name whose state is not the one its
+    newest commit recorded (or that should be live and is not) is a mismatch."""
+    names = w.names
+    live = {n: state(w, n) for n in set(names.defs.keys()) | set(names.macros.keys())}
+    seen = {m[0] for m in report.mismatches} | {n for e in report.errors for n in e[0].split()}
+    for sym, want in expected(plan).items():
+        if sym not in seen and live.get(sym, ABSENT) != want:
+            got = "no definition" if sym not in live else "a different definition"
+            report.mismatches.append((sym, "its newest commit", got))
+    return live
+
+
+def replay(source: Any, dest: str, mode: str, production: bool, factory: Factory,
+           progress: Progress | None = None, forced: tuple[str, ...] = ()) -> RebuildReport:
+    """Replay `source`'s history (atomic or human) into a new image at `dest` through a world
+    `factory` makes; record in it where it came from (see provenance.py). The caller has
+    verified the source (or was told to go on regardless: `forced`, the findings)."""
     if mode not in ("atomic", "human"):
         raise EvalError(f"rebuild: unknown history {mode!r}: expected atomic or human")
     hist = history_of(source)
     if hist is None:
         raise EvalError("rebuild: the source is a production image: it keeps no history")
-    if production:
-        mode = "human"
-        refuse_pending(source, "build-prod")
-    who = "world/build-prod" if production else "world/rebuild"
-    final = target(who, dest, base)
-    started = time.perf_counter()
-    with no_gc(), creating(who, final) as tmp:
-        report = _rebuild(source, hist, tmp, mode, production, progress)
-        report.dest = final
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _rebuild(source: Any, hist: History, dest: str, mode: str, production: bool,
-             progress: Progress | None) -> RebuildReport:
     plan = atomic_plan(hist) if mode == "atomic" else human_plan(hist, production)
-    report = RebuildReport(mode, dest, production, source_size=source.image.size())
-    report.definitions = len({s for it in plan for s in it.symbols})
-    w = _fresh(dest, production, source.limits)
+    report = RebuildReport(mode, dest, production, source_size=source.image.size(), forced=forced)
+    report.definitions = len({s for f in plan for s in f.symbols})
+    w = fresh(dest, production, factory)
     try:
         r = _Replayer(w, production, report)
         for i in range(0, len(plan), BATCH):
@@ -349,10 +289,15 @@ def _rebuild(source: Any, hist: History, dest: str, mode: str, production: bool,
         store = getattr(source.image.root, "audit", None)
         if not production:
             _regroup(hist, w, r.mapping)
-            if store is not None and len(store.checks):
+
+        def finish(out: Any) -> None:
+            live = manifest(w, plan, report) if production else None
+            provenance.stamp(w.image.root, hist, forced, live)
+            if not production and store is not None and len(store.checks):
                 dstore = w.image.root.audit
-                w._transact(lambda out: [dstore.add_check(c.expected, c.expr, c.names)
-                                         for c in store.checks.values()], "world: rebuild checks")
+                for c in store.checks.values():
+                    dstore.add_check(c.expected, c.expr, c.names)
+        w._transact(finish, "world: rebuild provenance and checks")
         if store is not None and len(store.checks):
             report.checks = _dry(w, lambda: run_checks(w, store.checks).outcomes)
         if production:
