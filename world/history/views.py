@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 from ..objects.image import iso
 from .commits import GENESIS, AtomicCommit, History, HumanCommit
 from .fingerprint import ABSENT, state_of
+from . import provenance
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,13 @@ class _Audit:
             self.more += 1
 
     def run(self, signed: bool) -> None:
+        try:            # a forced build; a production image against its manifest
+            provenance.check(self.root, self.add)
+        except Exception as e:
+            self.add("damaged", "the build's records", f"cannot be read: {_why(e)}")
         if self.hist is None:
-            self.add("chain", "history", "this world keeps no history")
+            if not provenance.has_manifest(self.root):
+                self.add("chain", "history", "this world keeps no history")
             return
         steps = (("the atomic commits", self.chain), ("the index of versions", self.index),
                  ("the definitions", self.definitions), ("the human commits", lambda: self.humans(signed)),
