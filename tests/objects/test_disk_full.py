@@ -15,9 +15,14 @@ import pytest
 import world
 from world.objects import ImageError
 
-from conftest import child_env
-
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child Python that imports this checkout's `world`."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
 
 
 def _mount(folder: Path, *options: str) -> bool:
