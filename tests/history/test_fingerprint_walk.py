@@ -21,6 +21,8 @@ VALUES = [
     " (od? (lambda (n) (if (= n 0) #f (ev? (- n 1)))))) ev?))",
     "(define-record point x y) (define x (list (make-point 1 2) point car))",
     "(define x (list (list 1 2) (vector) {} '|.|))",
+    "(define x '" + "(" * 30 + "1 \"s\" #t ()" + ")" * 30 + ")",
+    "(define x (list 1 (list 2 (list car (lambda () 1) '(a . b)))))",
 ]
 
 

@@ -74,13 +74,12 @@ def _walk(value: Any) -> str | None:
             nodes += 3 * k
             if nodes > CAP:
                 return None
-            texts = _leaves(items, x, sym_text)
-            if texts is not None:       # a list of atoms, such as (+ k 1): one piece of text
-                nodes += k + 1
+            done = _list_text(items, x, 0) if x is None else None
+            if done is not None:        # a small form of lists and atoms: one piece of text
+                nodes += done[1] - 3 * k
                 if nodes > CAP:
                     return None
-                closing = _CLOSERS[k].s if k < len(_CLOSERS) else ")" * k
-                append("(" + " . (".join(texts[:-1]) + " . " + texts[-1] + closing)
+                append(done[0])
                 continue
             append("(")
             push(_CLOSERS[k] if k < len(_CLOSERS) else _Text(")" * k))
@@ -134,22 +133,45 @@ def _walk(value: Any) -> str | None:
     return h.hexdigest()
 
 
-def _leaves(items: list[Any], tail: Any, sym_text: dict[str, str]) -> list[str] | None:
-    """The texts of a list's elements and tail if all are symbols, small ints or (), else None."""
-    out = []
+def _list_text(items: list[Any], tail: None, depth: int) -> tuple[str, int] | None:
+    """The text of a proper list of `items` and the nodes `_capped` counts for it, if it is
+    made of symbols, strings, small ints, booleans, () and such lists up to `_DEPTH` deep;
+    else None (the walk then takes it a piece at a time)."""
+    sym_text = _SYMBOL_TEXT
+    texts = []
+    nodes = 4 * len(items) + 1          # each pair, its two pieces of text, its element; the ()
     for x in items:
         t = type(x)
         if t is Symbol:
             text = sym_text.get(x.name)
-            out.append(text if text is not None else _symbol(x.name))
+            texts.append(text if text is not None else _symbol(x.name))
+        elif t is Pair:
+            if depth >= _DEPTH:
+                return None
+            inner = []
+            while type(x) is Pair:
+                inner.append(x.car)
+                x = x.cdr
+                if len(inner) > CAP:
+                    return None
+            if x is not None:
+                return None
+            done = _list_text(inner, None, depth + 1)
+            if done is None:
+                return None
+            texts.append(done[0])
+            nodes += done[1] - 1
         elif t is int and -_SMALL < x < _SMALL:
-            out.append(str(x) + " ")
+            texts.append(str(x) + " ")
+        elif t is str or t is bool or x is None:
+            texts.append(_ATOMS[t](x, False) + " ")
         else:
             return None
-    if tail is not None:
-        return None
-    out.append("() ")
-    return out
+        if nodes > CAP:
+            return None
+    k = len(items)
+    closing = _CLOSERS[k].s if k < len(_CLOSERS) else ")" * k
+    return "(" + " . (".join(texts) + " . () " + closing, nodes
 
 
 def _other(x: Any, t: type) -> str:
@@ -260,6 +282,7 @@ _CLOSE_VECTOR, _CLOSE_MAP, _CLOSE_CLOSURE = _Text("]"), _Text("}"), _Text(">")
 _CLOSERS = [_Text(")" * k) for k in range(65)]
 _SYMBOL_TEXT: dict[str, str] = {}      # a symbol's name -> its text and a space
 _SYMBOLS_KEPT = 100_000
+_DEPTH = 12                             # lists nested deeper are walked a piece at a time
 _SMALL = 10 ** 300                      # ints whose text needs no care (see printer._int)
 
 
