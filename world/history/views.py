@@ -89,7 +89,10 @@ def findings(root: Any, signed: bool = False, check_signature: SignatureCheck | 
     signed by a trusted key. At most `limit` findings are listed, then one saying how many more."""
     with no_gc():
         a = _Audit(root, check_signature, limit)
-        a.run(signed)
+        try:
+            a.run(signed)
+        except Exception as e:          # the root or history object itself is damaged
+            a.add("damaged", "history", f"cannot be read: {_why(e)}")
     out = a.found
     if a.more:
         out.append(Finding("more", "verify", f"{a.more} more findings not listed"))
@@ -102,7 +105,7 @@ class _Audit:
 
     def __init__(self, root: Any, check_signature: SignatureCheck | None, limit: int) -> None:
         self.root = root
-        self.hist: History | None = getattr(root, "history", None)
+        self.hist: History | None = None
         self.check_signature = check_signature
         self.limit = limit
         self.found: list[Finding] = []
@@ -117,6 +120,7 @@ class _Audit:
             self.more += 1
 
     def run(self, signed: bool) -> None:
+        self.hist = getattr(self.root, "history", None)
         try:            # a forced build; a production image against its manifest
             provenance.check(self.root, self.add)
         except Exception as e:
@@ -302,7 +306,10 @@ def _prefetch(batch: list[tuple[Any, Any]]) -> None:
 
 
 def _why(e: BaseException) -> str:
-    text = str(e).splitlines()[0] if str(e) else ""
+    try:
+        text = str(e).splitlines()[0] if str(e) else ""
+    except Exception:
+        text = ""
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
