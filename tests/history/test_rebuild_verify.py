@@ -183,3 +183,20 @@ def test_the_commands_refuse_in_one_line_and_force_is_visible(image: str, tmp_pa
     assert "forced over: definition: evil: is defined but no commit records it" in r.stdout
     r = cli("history", "verify", "--world", str(tmp_path / "f.fs"), cwd=tmp_path)
     assert r.returncode == 1 and r.stdout.startswith("forced: build: this image was built with --force")
+
+
+def test_a_damaged_record_is_refused_in_one_line_even_when_forced(image: str, tmp_path: Path) -> None:
+    make(image)
+    with world.open(image) as w:
+        seq = w.image.root.history.latest("double").seq
+    tamper(image, lambda root: set_(root.history.commits[seq], "source",
+                                    "(define (double x) (* 2 x)) ;MARKER-0123456789"))
+    data = Path(image).read_bytes()
+    at = data.rindex(b";MARKER-0123456789")
+    Path(image).write_bytes(data[:at] + b"\x80\x80\x80\x80" + data[at + 4:])   # unpickling fails
+    Path(image + ".index").unlink(missing_ok=True)
+    for command in (("rebuild",), ("rebuild", "--force"), ("build-prod", "--force")):
+        r = cli(*command, image, str(tmp_path / "no.fs"), cwd=tmp_path)
+        assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, (command, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.startswith("error: ")
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("no.fs")]

@@ -221,10 +221,12 @@ def _regroup(src: History, w: Any, mapping: dict[int, int]) -> None:
     hist = history_of(w)
 
     def work(out: Any) -> None:
+        pending = set(hist.pending)
         for h in src.humans.values():
-            seqs = sorted({mapping[s] for s in h.seqs if s in mapping} & set(hist.pending))
+            seqs = sorted({mapping[s] for s in h.seqs if s in mapping} & pending)
             if seqs:
                 hist.group(h.message, h.author, seqs)
+                pending.difference_update(seqs)
     w._transact(work, "world: rebuild human commits")
 
 
@@ -276,7 +278,12 @@ def replay(source: Any, dest: str, mode: str, production: bool, factory: Factory
     hist = history_of(source)
     if hist is None:
         raise EvalError("rebuild: the source is a production image: it keeps no history")
-    plan = atomic_plan(hist) if mode == "atomic" else human_plan(hist, production)
+    try:
+        plan = atomic_plan(hist) if mode == "atomic" else human_plan(hist, production)
+    except Exception as e:          # a damaged record, met even when the build is forced
+        why = str(e).splitlines()[0] if str(e) else ""
+        raise EvalError(f"rebuild: the history cannot be read, so it cannot be replayed: "
+                        f"{type(e).__name__}{': ' + why if why else ''}") from None
     report = RebuildReport(mode, dest, production, source_size=source.image.size(), forced=forced)
     report.definitions = len({s for f in plan for s in f.symbols})
     w = fresh(dest, production, factory)
