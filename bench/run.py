@@ -98,6 +98,9 @@ def main() -> None:
                                              capture_output=True), max(repeat, 3))
     print(f"{'world eval (+ 1 2)':<22}{t_ref * 1000:>8.1f}ms{t_eval * 1000:>8.1f}ms"
           f"{t_eval / t_ref:>7.2f}x   (whole process; reference: python -c pass)")
+    if args.quick:          # history at scale, in its short form (figures only, nothing timed is asserted)
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "bench_history.py"), "--quick"],
+                       check=True, timeout=120)
 
 
 if __name__ == "__main__":
