@@ -131,3 +131,20 @@ def test_an_undefined_name_stays_undefined(prod: bool, image: str, tmp_path: Pat
     assert r.ok, (r.mismatches, r.errors)
     with world.open(dest) as d:
         assert d.eval("kept") == 2 and "gone" not in d.image.root.definitions
+
+
+def test_a_form_that_fails_on_replay_is_an_error_and_the_rest_keeps_its_milestones(
+        image: str, tmp_path: Path) -> None:
+    with world.open(image) as w:
+        w.eval('(define a 1) (world/save "s") (commit "a")')
+        w.eval('(define b 2) (define v (if (world/open-snapshot "s") 1 2)) (define c 3)')
+        w.eval('(commit "b v c")')
+        r = rebuild(w, str(tmp_path / "r.fs"), "human")
+    assert [e[0] for e in r.errors] == ["v"], r.errors
+    assert not r.ok and not r.mismatches
+    with world.open(str(tmp_path / "r.fs")) as d:
+        hist = d.image.root.history
+        groups = {h.message: sorted(hist.commits[s].symbol for s in h.seqs)
+                  for h in hist.humans.values()}
+        assert groups["a"] == ["a"] and groups["b v c"] == ["b", "c"]
+        assert findings(d.image.root) == [] and d.eval("(+ a b c)") == 6

@@ -40,6 +40,7 @@ BATCH = 1000                        # forms replayed in one transaction
 Progress = Callable[[int, int], Any]
 Factory = Callable[[Image], Any]    # an open image -> a world evaluating forms in it
 SKIP_IN_PRODUCTION = ("defrule", "uncheck")     # a production image keeps no audit objects
+SOURCED = ("define", "defmacro", "define-record")    # kinds whose definition keeps the form's source
 
 
 @dataclass
@@ -148,6 +149,7 @@ class _Replayer:
         self.w, self.production, self.report = w, production, report
         self.hist = None if production else history_of(w)
         self.mapping: dict[int, int] = {}          # source seq -> rebuilt seq
+        self.added: list[int] = []
         self.replayed = 0
 
     def _replay(self, f: Form, found: list[tuple[str, str, str]]) -> None:
@@ -167,7 +169,7 @@ class _Replayer:
     def batch(self, forms: list[Form]) -> None:
         """Replay `forms` in one transaction; if that fails, one transaction each."""
         found: list[tuple[str, str, str]] = []
-        self.replayed = 0
+        self.replayed, self.added = 0, []   # mapped in this transaction: forgotten if it rolls back
         try:
             self.w._transact(lambda out: on_big_stack(lambda: [self._replay(f, found) for f in forms]),
                              "world: rebuild")
@@ -175,17 +177,27 @@ class _Replayer:
             raise
         except LispError:
             found, self.replayed = [], 0
+            self.forget(0)
             for f in forms:
-                mark = len(found)
+                mark, replayed = len(found), self.replayed
                 try:
                     self.w._transact(lambda out: self._replay(f, found), "world: rebuild")
                 except Interrupted:
                     raise
                 except LispError as e:
                     del found[mark:]
+                    self.forget(0)
+                    self.replayed = replayed
                     self.report.errors.append((" ".join(f.symbols), str(e)))
+                self.added = []
         self.report.mismatches += found
         self.report.replayed += self.replayed
+
+    def forget(self, mark: int) -> None:
+        """Drop what was mapped since `mark` in `self.added` (its transaction rolled back)."""
+        for seq in self.added[mark:]:
+            self.mapping.pop(seq, None)
+        del self.added[mark:]
 
     def verify(self, f: Form, before: int, found: list[tuple[str, str, str]]) -> None:
         """Compare each name `f` made with the state (or, before states were kept, the
@@ -196,11 +208,12 @@ class _Replayer:
             mine = hist.latest(sym) if hist is not None else None
             if mine is not None and mine.seq > before:
                 self.mapping[c.seq] = mine.seq
+                self.added.append(c.seq)
                 now = mine.state            # taken when the replay recorded it, as the source's was
             else:
                 now = None
             if c.state is None:             # a commit older than states: its source must match
-                if c.kind != "undefine" and not self.has_source(sym, c.source):
+                if c.kind in SOURCED and not self.made_by(sym, c.source, mine):
                     found.append((sym, f"commit {c.seq} ({c.id})", "a different definition"))
                 continue
             if now is None:
@@ -209,8 +222,11 @@ class _Replayer:
                 got = "no definition" if now == ABSENT else "a different definition"
                 found.append((sym, f"commit {c.seq} ({c.id})", got))
 
-    def has_source(self, sym: str, source: str) -> bool:
-        """Whether `sym`'s live definition (or macro) was made by `source`."""
+    def made_by(self, sym: str, source: str, mine: Any) -> bool:
+        """Whether `sym`'s live definition (or macro) was made by `source`: its newest commit
+        in the rebuilt history says so, or (in a production image) its definition does."""
+        if self.hist is not None:
+            return mine is not None and mine.source == source
         names = self.w.names
         return any(d is not None and d.source == source
                    for d in (names.defs.get(sym), names.macros.get(sym)))
