@@ -46,7 +46,7 @@ def gate(source: Any, who: str, force: bool) -> tuple[str, ...]:
     if not force:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise Unverified(f"{who}: refused: the source does not verify: {found[0].line()}{more}; "
-                         f"see `world history verify`, or force the build")
+                         f"see `world history verify`; --force (:force #t) builds anyway")
     return forced_lines([f.line() for f in found])
 
 

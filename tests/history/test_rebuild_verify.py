@@ -133,12 +133,16 @@ def test_a_production_image_verifies_against_its_manifest(image: str, tmp_path: 
         assert p.eval("(history/verify)") is True
         assert p.image.root.settings["source-head"] == head
         assert p.image.root.settings["source-human-head"] == human
+    from repl.cli_check import run_checks                   # `world check` reads the manifest too
+    assert [c.detail for c in run_checks(prod) if not c.ok] == []
     tamper(prod, lambda root: set_(root.definitions["counter"], "value", 99))
     inject(prod)
     with world.open(prod) as p:
         lines = [f.line() for f in findings(p.image.root)]
     assert lines == ["definition: counter: differs from the manifest of the build",
                      "definition: evil: is defined but the manifest of the build does not list it"]
+    verify = [c for c in run_checks(prod) if c.name == "verify"]
+    assert len(verify) == 1 and not verify[0].ok and "counter" in verify[0].detail
     tamper(prod, lambda root: root.definitions.pop("double"))
     with world.open(prod) as p:
         assert "definition: double: is in the manifest of the build but is not defined" in \
