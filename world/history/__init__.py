@@ -2,8 +2,10 @@
 rebuilding worlds from their history, production images and dumps.
 
 The modules: `commits` (the persistent objects), `record` (making commits),
-`views` (verify, log, diff), `rebuild`, `images` (development images),
-`dump`, and `prims` (the Lisp primitives).
+`views` (verify, log, diff), `rebuild` (replaying history into a world a
+factory makes: world/build.py, above the session, verifies the source and
+builds), `provenance` (what a built image records of its source), `images`
+(development images), `order` and `dump`, and `prims` (the Lisp primitives).
 """
 from . import prims  # noqa: F401  (registers the history primitives)
 from .commits import AtomicCommit, History, HumanCommit
