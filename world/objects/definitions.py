@@ -170,6 +170,9 @@ class Namespace:
             self.all_loaded = True
         finally:
             if enabled:
+                if not gc.get_freeze_count():   # what stays loaded goes straight to the oldest
+                    gc.freeze()                 # generation, not scanned twice as young objects
+                    gc.unfreeze()
                 gc.enable()
 
     def _bind(self, name: str, d: Definition) -> None:
