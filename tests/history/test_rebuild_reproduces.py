@@ -148,3 +148,17 @@ def test_a_form_that_fails_on_replay_is_an_error_and_the_rest_keeps_its_mileston
                   for h in hist.humans.values()}
         assert groups["a"] == ["a"] and groups["b v c"] == ["b", "c"]
         assert findings(d.image.root) == [] and d.eval("(+ a b c)") == 6
+
+
+def test_a_form_over_the_rebuilds_time_budget_fails_alone(image: str, tmp_path: Path) -> None:
+    from world.lisp.budget import Limits
+    with world.open(image) as w:
+        w.eval("(define before 1)")
+        w.eval("(define slow (let loop ((i 0)) (if (< i 3000000) (loop (+ i 1)) i)))")   # ~0.15 s
+        w.eval("(define after (+ before 1))")
+        w.eval('(commit "three")')
+    with world.open(image, limits=Limits(seconds=0.01)) as w:
+        r = rebuild(w, str(tmp_path / "r.fs"), "atomic")
+    assert [e[0] for e in r.errors] == ["slow"] and "time" in r.errors[0][1]
+    with world.open(str(tmp_path / "r.fs")) as d:
+        assert d.eval("after") == 2 and "slow" not in d.image.root.definitions

@@ -29,6 +29,7 @@ from ..audit.checks import Outcome, run_checks
 from ..audit.store import AuditStore
 from ..lisp.errors import EvalError, Interrupted, LispError
 from ..lisp.reader import read
+from ..lisp import budget, watchdog
 from ..lisp.runtime import on_big_stack
 from ..objects.image import Image
 from . import provenance
@@ -37,6 +38,7 @@ from .fingerprint import ABSENT
 from .record import PRODUCTION, history_of, run_top, state
 
 BATCH = 1000                        # forms replayed in one transaction
+RESIZE = 32                         # forms between readings of the process size
 Progress = Callable[[int, int], Any]
 Factory = Callable[[Image], Any]    # an open image -> a world evaluating forms in it
 SKIP_IN_PRODUCTION = ("defrule", "uncheck")     # a production image keeps no audit objects
@@ -171,7 +173,7 @@ class _Replayer:
         found: list[tuple[str, str, str]] = []
         self.replayed, self.added = 0, []   # mapped in this transaction: forgotten if it rolls back
         try:
-            self.w._transact(lambda out: on_big_stack(lambda: [self._replay(f, found) for f in forms]),
+            self.w._transact(lambda out: on_big_stack(lambda: self._watched(forms, found)),
                              "world: rebuild")
         except Interrupted:
             raise
@@ -192,6 +194,22 @@ class _Replayer:
                 self.added = []
         self.report.mismatches += found
         self.report.replayed += self.replayed
+
+    def _watched(self, forms: list[Form], found: list[tuple[str, str, str]]) -> None:
+        """Replay `forms` under one watch: each form arming its own would wake the watchdog
+        thread and read the process size once per form (a sixth of a long rebuild). Each form
+        keeps its own budget; the memory backstop measures growth from at most RESIZE forms
+        back (a form it stops wrongly is replayed again on its own, under its own watch)."""
+        watch = watchdog.arm()
+        try:
+            for i, f in enumerate(forms):
+                if watch is not None and i and i % RESIZE == 0:
+                    watch.rss0 = watchdog.rss()
+                self._replay(f, found)
+        except watchdog.Stop:       # a stop that landed between two forms: the one it was for
+            raise watchdog.error_for(budget.CURRENT) from None
+        finally:
+            watchdog.disarm(watch)
 
     def forget(self, mark: int) -> None:
         """Drop what was mapped since `mark` in `self.added` (its transaction rolled back)."""
