@@ -80,7 +80,7 @@ def rewrite_chain(image: str) -> None:
             c = h.commits[seq]
             set_(c, "parent", h.commits[seq - 1].hash)
             set_(c, "hash", c.compute_hash())
-        h.head = h.commits[h.count].hash
+        h.tip.head = h.commits[h.count].hash
     tamper(image, rewrite)
 
 

@@ -109,7 +109,7 @@ def test_a_dropped_newest_commit_is_found(image: str) -> None:
         del h.commits[h.count]
         h.pending.remove(newest.seq)
         del h.by_symbol["quad"]
-        h.head, h.count = newest.parent, h.count - 1
+        h.tip.head, h.tip.count = newest.parent, h.count - 1
     tamper(image, drop)
     assert lines(image) == [":definition quad: is defined but no commit records it"]
 

@@ -72,11 +72,14 @@ class AtomicCommit(Frozen):
     parent = GENESIS
     hash = ""
     state: str | None = None     # hash of the definition this commit left (None: made before it was kept)
+    previous = 0                 # seq of the symbol's version before this one, once it has many (index)
 
     def __init__(self, seq: int, kind: str, symbol: str, source: str, typed: str,
                  doc: str | None, violations: tuple[Violation, ...], parent: str,
-                 when: float | None = None, state: str | None = None) -> None:
+                 when: float | None = None, state: str | None = None, previous: int = 0) -> None:
         self.seq, self.kind, self.symbol = seq, kind, symbol
+        if previous:
+            self.previous = previous
         self.source, self.doc = source, doc
         self._typed = None if typed == source else typed
         self.time = time.time() if when is None else when
@@ -216,56 +219,171 @@ class Draft:
         return f"<Draft {self.kind} {self.symbol}>"
 
 
+class CommitTree(IOBTree):
+    """seq -> AtomicCommit, in small buckets: commits are appended, and each append
+    rewrites the last bucket, so a small one keeps each commit's write small."""
+
+    max_leaf_size = 12
+    max_internal_size = 24
+
+
+class SymbolTree(OOBTree):
+    """symbol -> its seqs, in small buckets for the same reason (a new name rewrites one)."""
+
+    max_leaf_size = 12
+    max_internal_size = 24
+
+
+class Tip(Versioned):
+    """The chain's head and length: the one small record every atomic commit rewrites."""
+
+    format_version = 1
+
+    def __init__(self, head: str = GENESIS, count: int = 0) -> None:
+        self.head, self.count = head, count
+
+
+class Versions(Versioned):
+    """The versions of a name redefined many times: its first few seqs, then the newest,
+    from which each commit's `previous` leads back (one small record per new version)."""
+
+    format_version = 1
+
+    def __init__(self, early: tuple[int, ...], latest: int) -> None:
+        self.early, self.latest = early, latest
+
+
+class Pending:
+    """The seqs no human commit holds yet, as a set.
+
+    Stored as a watermark: every seq above `grouped_to` is pending unless in
+    `ahead`, every seq at or below it is pending only if in `behind`. A new
+    atomic commit writes nothing here; grouping everything moves the mark.
+    """
+
+    def __init__(self, hist: "History") -> None:
+        self.h = hist
+
+    def __contains__(self, seq: object) -> bool:
+        h = self.h
+        if type(seq) is not int:
+            return False
+        if seq <= h.grouped_to:
+            return seq in h.behind
+        return seq <= h.count and seq not in h.ahead
+
+    def __iter__(self) -> Iterator[int]:
+        h = self.h
+        yield from list(h.behind)
+        ahead = h.ahead
+        for seq in range(h.grouped_to + 1, h.count + 1):
+            if seq not in ahead:
+                yield seq
+
+    def __len__(self) -> int:
+        h = self.h
+        return len(h.behind) + (h.count - h.grouped_to - len(h.ahead))
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def remove(self, seq: int) -> None:
+        """`seq` is grouped now."""
+        h = self.h
+        if seq not in self:
+            raise KeyError(seq)
+        if seq <= h.grouped_to:
+            h.behind.remove(seq)
+        else:
+            h.ahead.insert(seq)
+
+    def settle(self) -> None:
+        """If every seq above the mark is grouped, move the mark to the newest."""
+        h = self.h
+        if len(h.ahead) == h.count - h.grouped_to and len(h.ahead):
+            h.grouped_to = h.count
+            h.ahead.clear()
+
+
 class History(Versioned):
     """Every atomic and human commit of a world, with its indexes."""
 
-    # 1: no inbox; 2: `inbox`, where contended changes wait to be linked.
-    format_version = 2
+    # 1: no inbox; 2: `inbox`, where contended changes wait to be linked;
+    # 3: head and count in a `Tip` of their own, pending as a watermark (see Pending).
+    format_version = 3
     inbox: Inbox | None = None
-    head = GENESIS          # hash of the newest atomic commit
-    count = 0               # atomic commits so far; the next seq is count + 1
+    tip: Tip | None = None
+    grouped_to = 0          # see Pending
     humans_count = 0
     seeded = False          # the default rules have been loaded
     trusted: Any = None     # public key (hex) -> name: keys whose signed commits anchor the chain
 
     def __init__(self) -> None:
-        self.commits = IOBTree()          # seq -> AtomicCommit
-        self.by_symbol = OOBTree()        # symbol -> its seqs: a tuple while few, then an IITreeSet
-        self.pending = IITreeSet()        # seqs no human commit holds yet
+        self.commits = CommitTree()       # seq -> AtomicCommit
+        self.by_symbol = SymbolTree()     # symbol -> its seqs: a tuple while few, then Versions
+        self.behind = IITreeSet()         # pending seqs at or below grouped_to
+        self.ahead = IITreeSet()          # grouped seqs above it
         self.humans = IOBTree()           # number -> HumanCommit
         self.inbox = Inbox()
+        self.tip = Tip()
 
     def migrate_1(self, state: dict[str, Any]) -> dict[str, Any]:
         """Format 1 -> 2: an empty inbox."""
         state.setdefault("inbox", Inbox())
         return state
 
+    def migrate_2(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Format 2 -> 3: head and count move to a Tip; the pending set becomes `behind`."""
+        count = state.pop("count", 0)
+        state["tip"] = Tip(state.pop("head", GENESIS), count)
+        state["behind"] = state.pop("pending", None) or IITreeSet()
+        state["ahead"] = IITreeSet()
+        state["grouped_to"] = count
+        return state
+
+    @property
+    def head(self) -> str:
+        """Hash of the newest atomic commit."""
+        return self.tip.head
+
+    @property
+    def count(self) -> int:
+        """Atomic commits so far; the next seq is count + 1."""
+        return self.tip.count
+
+    @property
+    def pending(self) -> Pending:
+        """The seqs no human commit holds yet."""
+        return Pending(self)
+
     # ------------------------------------------------------------ adding
     def add(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
             violations: tuple[Violation, ...], state: str | None = None,
             when: float | None = None) -> AtomicCommit:
-        """Make the next atomic commit, chained to the head."""
-        seq = self.count + 1
-        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, self.head, when, state)
+        """Make the next atomic commit, chained to the head (pending until grouped)."""
+        tip = self.tip
+        seq = tip.count + 1
+        seqs = self.by_symbol.get(symbol)
+        previous = seqs.latest if type(seqs) is Versions else 0
+        c = AtomicCommit(seq, kind, symbol, source, typed, doc, violations, tip.head, when, state,
+                         previous)
         self.commits[seq] = c
-        self._index(symbol, seq)
-        self.pending.insert(seq)
-        self.head, self.count = c.hash, seq
+        self._index(symbol, seq, seqs)
+        tip.head, tip.count = c.hash, seq
         return c
 
-    def _index(self, symbol: str, seq: int) -> None:
-        # A name's first versions sit in the by_symbol bucket itself; from SMALL on they move
-        # to a tree of their own, so each further version writes one small bucket, not all.
-        seqs = self.by_symbol.get(symbol)
+    def _index(self, symbol: str, seq: int, seqs: Any) -> None:
+        # A name's first versions sit in the by_symbol bucket itself; from SMALL on, a
+        # Versions record of its own keeps the newest, and each commit links its previous.
         if seqs is None:
             self.by_symbol[symbol] = (seq,)
         elif type(seqs) is tuple and len(seqs) < SMALL:
             self.by_symbol[symbol] = seqs + (seq,)
         elif type(seqs) is tuple:
-            tree = IITreeSet(seqs)
-            tree.insert(seq)
-            self.by_symbol[symbol] = tree
-        else:
+            self.by_symbol[symbol] = Versions(seqs, seq)
+        elif type(seqs) is Versions:
+            seqs.latest = seq
+        else:                       # an IITreeSet, as a format-2 history kept them
             seqs.insert(seq)
 
     def draft(self, kind: str, symbol: str, source: str, typed: str, doc: str | None,
@@ -306,8 +424,10 @@ class History(Versioned):
         parent = last.hash if last is not None else GENESIS
         h = HumanCommit(number, message, author, tuple(seqs), ids, parent, self.head, signer)
         self.humans[number] = h
+        pending = self.pending
         for s in seqs:
-            self.pending.remove(s)
+            pending.remove(s)
+        pending.settle()
         self.humans_count = number
         return h
 
@@ -321,7 +441,15 @@ class History(Versioned):
     def seqs(self, symbol: str) -> list[int]:
         """The seqs of `symbol`'s commits, oldest first."""
         found = self.by_symbol.get(symbol)
-        return [] if found is None else list(found)
+        if type(found) is not Versions:
+            return [] if found is None else list(found)
+        linked, seq = [], found.latest
+        early = found.early
+        while seq and seq > early[-1]:
+            linked.append(seq)
+            c = self.commits.get(seq)
+            seq = c.previous if c is not None else 0
+        return list(early) + linked[::-1]
 
     def latest(self, symbol: str) -> AtomicCommit | Draft | None:
         """The newest atomic commit of `symbol` (or its newest draft, while one waits)."""
@@ -330,10 +458,19 @@ class History(Versioned):
             for key, fields in reversed(inbox.drafts):
                 if fields[1] == symbol:
                     return Draft(key, fields)
-        found = self.by_symbol.get(symbol)
-        if not found:
-            return None
-        return self.commits.get(found[-1] if type(found) is tuple else found.maxKey())
+        return self.commits.get(self.newest(symbol))
+
+    def newest(self, symbol: str) -> int:
+        """The seq of `symbol`'s newest atomic commit (0: none), by the index."""
+        return self.newest_of(self.by_symbol.get(symbol))
+
+    @staticmethod
+    def newest_of(found: Any) -> int:
+        """The newest seq in a by_symbol entry (0: none)."""
+        if found is None or (type(found) is not Versions and not found):
+            return 0
+        t = type(found)
+        return found[-1] if t is tuple else found.latest if t is Versions else found.maxKey()
 
     def versions(self, symbol: str) -> list[AtomicCommit]:
         """Every atomic commit of `symbol`, newest first."""

@@ -179,7 +179,7 @@ class _Audit:
     def index(self) -> None:
         hist = self.hist
         for name, seqs in hist.by_symbol.items():
-            last = (seqs[-1] if type(seqs) is tuple else seqs.maxKey()) if seqs else None
+            last = History.newest_of(seqs)
             mine = self.latest.get(name)
             if mine is None or last != mine.seq:
                 self.add("chain", name, "the index of versions does not name its newest commit")
