@@ -2,7 +2,7 @@
 
 A definition's state is its kind, canonical source and docstring, and a
 fingerprint of its value: data by its canonical written form, a procedure by
-its lambda (as data) and what it captured, a primitive by its name. Boxes and
+its lambda (the canonical text it is stored as, see `Template`) and what it captured, a primitive by its name. Boxes and
 records are mutable on purpose (a program may change them without defining
 anything), so they count by their kind and record type only. Each closure is
 walked once: a closure met again (it calls itself, or two share one) is a
@@ -113,7 +113,12 @@ def _walk(value: Any) -> str | None:
             append("#<closure ")
             push(_CLOSE_CLOSURE)
             stack.extend(reversed(x.captured()))
-            push(x.tmpl.form)
+            code = x.tmpl.canonical()
+            if code is None:
+                push(x.tmpl.form)
+            else:                       # its text, as stored: no form to read or walk
+                nodes += 1
+                push(_code(code))
         elif t is LispMap:
             nodes += 2
             append("{")
@@ -194,6 +199,11 @@ def _int_text(x: int) -> str:
     return (str(x) if -_SMALL < x < _SMALL else _ATOMS[int](x, False)) + " "
 
 
+def _code(text: str) -> "_Text":
+    """A plain lambda's canonical text, as it stands in a fingerprint (see Template.canonical)."""
+    return _Text(f"#code {len(text)} {text} ")
+
+
 def _symbol(name: str) -> str:
     text = write_symbol(name) + " "
     if len(_SYMBOL_TEXT) >= _SYMBOLS_KEPT:      # names made at run time: keep the cache bounded
@@ -253,7 +263,8 @@ def _capped(value: Any) -> str:
             parts.append("#<closure ")
             stack.append(_Text(">"))
             stack.extend(reversed(x.captured()))
-            stack.append(x.tmpl.form)
+            code = x.tmpl.canonical()
+            stack.append(x.tmpl.form if code is None else _code(code))
         elif t is Primitive:
             parts.append(f"#<primitive {x.name}> ")
         elif t is Box:

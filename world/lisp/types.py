@@ -401,13 +401,22 @@ class Template:
 
     `free` are the Python names of the captured variables; `form` is the
     lambda expression itself (Lisp data) and `name` the procedure's name.
+
+    A template whose form is plain data (what the reader makes: no procedure,
+    box or record spliced into the code by a macro) is stored as its canonical
+    text and the source locations of its lists, and read back into a form only
+    when something needs the form (compiling it on its first call): loading a
+    world's procedures then costs a string each, and their text is what history
+    fingerprints.
     """
 
-    __slots__ = ("form", "name", "free", "doc", "glob", "home", "_v_factory")
+    __slots__ = ("_form", "_text", "_locs", "name", "free", "doc", "glob", "home", "_v_factory")
 
     def __init__(self, form: Any, name: str, free: tuple[str, ...],
                  doc: str | None = None, glob: bool = False, home: Any = None) -> None:
-        self.form = form
+        self._form = form
+        self._text: str | bool | None = None      # canonical text; False: not plain; None: not known yet
+        self._locs: tuple[int, ...] | None = None
         self.name = name
         self.free = free
         self.doc = doc
@@ -415,8 +424,107 @@ class Template:
         self.home = home        # the Environment whose namespace its code runs in
         self._v_factory = None
 
+    @property
+    def form(self) -> Any:
+        """The lambda expression, read from the stored text the first time it is needed."""
+        form = self._form
+        if form is None and self._text:
+            from .reader import read
+            with budget.uncharged():        # loading, not the program's work
+                form = read(self._text, max_depth=1 << 30)
+            if self._locs is not None:
+                _set_locs(form, self._locs)
+            self._form = form
+        return form
+
+    def canonical(self) -> str | None:
+        """The form's canonical text if the form is plain data (it reads back equal), else None."""
+        if self._text is None:
+            from .printer import write
+            with budget.uncharged():
+                self._text = write(self._form) if _plain(self._form) else False
+        return self._text or None
+
     def __reduce__(self):
-        return (Template, (self.form, self.name, self.free, self.doc, self.glob, self.home))
+        text = self.canonical()
+        if text is None:
+            return (Template, (self.form, self.name, self.free, self.doc, self.glob, self.home))
+        locs = self._locs if self._form is None else _locs_of(self._form)
+        return (template_text, (text, locs, self.name, self.free, self.doc, self.glob, self.home))
+
+
+_PLAIN_ATOMS = (int, float, Fraction, bool, type(None))
+PLAIN_DEPTH = 2000      # lists nested deeper are stored as data: the text would need a deep read
+
+
+def _plain(form: Any) -> bool:
+    """Does `form` consist only of what the reader makes, so its written text reads back equal?"""
+    stack = [(form, 0)]
+    while stack:
+        x, depth = stack.pop()
+        t = type(x)
+        if t is Pair:
+            if depth > PLAIN_DEPTH:
+                return False
+            stack.append((x.cdr, depth))
+            stack.append((x.car, depth + 1))
+        elif t is str:
+            if not x.isascii():
+                try:
+                    x.encode("utf-8")
+                except UnicodeEncodeError:      # a lone surrogate: the reader refuses it
+                    return False
+        elif t in _PLAIN_ATOMS or t is Symbol or t is Keyword or t is Char:
+            continue
+        elif t is tuple:
+            stack.extend((v, depth + 1) for v in x)
+        elif t is LispMap:
+            for k, v in x.items():
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+        else:
+            return False
+    return True
+
+
+def _pairs(form: Any) -> Iterator[Pair]:
+    """The lists' cells of `form`, car before cdr (vectors and maps are not entered)."""
+    stack = [form]
+    while stack:
+        x = stack.pop()
+        if type(x) is Pair:
+            yield x
+            stack.append(x.cdr)
+            stack.append(x.car)
+
+
+def _locs_of(form: Any) -> tuple[int, ...] | None:
+    """Line and column of each of `form`'s cells, flattened (0, 0: none); None if none has one."""
+    out: list[int] = []
+    for p in _pairs(form):
+        loc = p.loc
+        out += loc if loc else (0, 0)
+    return tuple(out) if any(out) else None
+
+
+def _set_locs(form: Any, locs: tuple[int, ...]) -> None:
+    """Give a form read from text the source locations its cells had when stored."""
+    i, n = 0, len(locs)
+    for p in _pairs(form):
+        if i + 1 >= n:
+            return
+        line, col = locs[i], locs[i + 1]
+        ok = type(line) is int and type(col) is int and line > 0     # a stored tuple is not trusted
+        p.loc = (line, col) if ok else None
+        i += 2
+
+
+def template_text(text: str, locs: tuple[int, ...] | None, name: str, free: tuple[str, ...],
+                  doc: str | None = None, glob: bool = False, home: Any = None) -> Template:
+    """Unpickle a template stored as text: its form is read when first needed."""
+    t = Template(None, name, free, doc, glob, home)
+    t._text, t._locs = text, locs
+    return t
 
 
 class Unbuilt:

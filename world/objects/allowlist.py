@@ -54,6 +54,7 @@ EXPLICIT: dict[tuple[str, str], str] = {
     ("world.lisp.types", "_rebuild_list"): "links cons cells",
     ("world.lisp.types", "primitive_named"): "replaced by `checked_primitive`",
     ("world.lisp.types", "Template"): "replaced by `checked_template`",
+    ("world.lisp.types", "template_text"): "replaced by `checked_template_text`",
     ("world.lisp.types", "_rebuild_closure"): "replaced by `checked_closure`",
     ("world.lisp.types", "closure_shell"): "replaced by `checked_shell`",
     ("fractions", "Fraction"): "parses a rational",
@@ -102,6 +103,17 @@ def checked_template(form: Any = None, name: Any = "", free: Any = (), doc: Any 
     return Template(form, name, free, doc, glob, home)
 
 
+def checked_template_text(text: Any = None, locs: Any = None, name: Any = "", free: Any = (),
+                          doc: Any = None, glob: Any = False, home: Any = None) -> Template:
+    """A stored procedure template kept as text: checked as `checked_template` does, its text a
+    string and its locations a tuple (read only when the form is, which skips any not a number)."""
+    from ..lisp.types import template_text
+    checked_template(None, name, free, doc, glob, home)
+    if type(text) is not str or not (locs is None or type(locs) is tuple):
+        raise Refused("a malformed procedure template")
+    return template_text(text, locs, name, free, doc, glob, home)
+
+
 def checked_closure(tmpl: Any, captured: Any) -> Any:
     """A stored closure, refused unless it is a template and one value per captured name."""
     from .lazy import rebuild_closure
@@ -130,6 +142,7 @@ def checked_primitive(name: Any) -> Any:
 
 
 SUBSTITUTES = {("world.lisp.types", "Template"): checked_template,
+               ("world.lisp.types", "template_text"): checked_template_text,
                ("world.lisp.types", "_rebuild_closure"): checked_closure,
                ("world.lisp.types", "closure_shell"): checked_shell,
                ("world.lisp.types", "primitive_named"): checked_primitive}
