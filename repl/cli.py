@@ -42,6 +42,7 @@ COMMANDS: tuple[str, ...] = (
     "repl.cli_check",
     "repl.cli_evolve",
     "repl.cli_history",
+    "repl.cli_keys",
     "repl.cli_pack",
     "repl.cli_tls",
     "repl.cli_world",

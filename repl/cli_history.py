@@ -23,6 +23,9 @@ def register(sub: Any) -> None:
     h.add_argument("-n", type=int, default=None, help="log: at most N commits")
     h.add_argument("--signed", action="store_true",
                    help="verify: also require the newest human commit signed by a trusted key")
+    h.add_argument("--key", action="append", metavar="PUBKEY",
+                   help="verify --signed: trust this public key (repeatable) instead of the "
+                        "world's own list, which whoever can write the image can edit")
     h.add_argument("--json", action="store_true", help="verify: the findings as JSON")
     add_world_args(h)
     h.set_defaults(func=cmd_history)
@@ -30,6 +33,8 @@ def register(sub: Any) -> None:
     c = sub.add_parser("commit", help="group pending atomic commits under a message")
     c.add_argument("message")
     c.add_argument("symbols", nargs="*", help="only the latest pending commits of these")
+    c.add_argument("--sign", action="store_true",
+                   help="sign the commit with your key (`world keys init` makes one)")
     add_world_args(c)
     c.set_defaults(func=cmd_commit)
 
@@ -117,7 +122,12 @@ def _verify(w: Any, hist: Any, args: argparse.Namespace) -> int:
     """`world history verify [--signed] [--json]`: one line per finding."""
     import json
     from world.history import views
-    found = views.findings(w.image.root, signed=args.signed)
+    keys = None
+    if args.key:
+        from world.keys import normal_public_key
+        from .cli_keys import keys_call
+        keys = [keys_call(lambda k=k: normal_public_key(k)) for k in args.key]
+    found = views.findings(w.image.root, signed=args.signed or keys is not None, keys=keys)
     if args.json:
         print(json.dumps({"ok": not found, "atomic": hist.count, "human": hist.humans_count,
                           "definitions": len(w.names.defs) + len(w.names.macros),
@@ -128,16 +138,23 @@ def _verify(w: Any, hist: Any, args: argparse.Namespace) -> int:
         if not found:
             print(f"ok: {hist.count} atomic commits, {hist.humans_count} human commits and "
                   f"{len(w.names.defs) + len(w.names.macros)} definitions verified"
-                  + (", signed" if args.signed else ""))
+                  + (", signed" if args.signed or keys is not None else ""))
     return 1 if found else 0
 
 
 def cmd_commit(args: argparse.Namespace) -> int:
-    """`world commit MESSAGE [SYMBOL...]`."""
+    """`world commit MESSAGE [SYMBOL...] [--sign]`."""
     from world.history.record import commit
+    signer = None
+    if args.sign:           # before opening the world: a missing key changes nothing
+        from world.keys import signer as user_signer
+        from .cli_keys import keys_call
+        signer = keys_call(user_signer)
     with open_world(args) as w:
-        h = w._change(lambda: commit(w, args.message, args.symbols or None), f"world: commit {args.message}")
-        print(f"{h.id}: {h.message} ({len(h.seqs)} atomic commits)")
+        h = w._change(lambda: commit(w, args.message, args.symbols or None, signer),
+                      f"world: commit {args.message}")
+        print(f"{h.id}: {h.message} ({len(h.seqs)} atomic commits)"
+              + (f", signed by {h.key}" if h.key else ""))
     return 0
 
 

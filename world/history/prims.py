@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..lisp.errors import EvalError, LispTypeError
+from ..lisp.errors import EvalError, LispTypeError, SandboxError
 from ..lisp.primitives import primitive
 from ..lisp.types import Keyword, LispMap, Symbol, make_list, to_pylist
 from ..objects.prims import _world, as_map, host_facts
@@ -110,19 +110,78 @@ def history_pending() -> Any:
 def history_milestones() -> Any:
     """(history/milestones) -> the human commits, oldest first."""
     _, h = _hist("history/milestones")
-    return make_list([_lisp(views.human(x)) for x in h.humans.values()])
+    return make_list([_lisp(_human(x)) for x in h.humans.values()])
 
 
 @primitive("commit", group="image")
-def commit_(message: Any, symbols: Any = None) -> LispMap:
-    """(commit "message" ['(sym ...)]) groups pending atomic commits (or those of syms)."""
+def commit_(message: Any, *rest: Any) -> LispMap:
+    """(commit "message" ['(sym ...)] [:sign #t]) groups pending atomic commits (or those of
+    syms); :sign #t signs the human commit with the user's key (needs the host capability)."""
     w, _ = _hist("commit")
     if type(message) is not str:
         raise LispTypeError("commit: the message must be a string")
-    names = None
-    if symbols is not None:
-        names = [_symbol("commit", s) for s in to_pylist(symbols, "commit")]
-    return _lisp(views.human(commit(w, message, names)))
+    names, sign = None, False
+    if rest and type(rest[0]) is not Keyword:
+        names = [_symbol("commit", s) for s in to_pylist(rest[0], "commit")]
+        rest = rest[1:]
+    if rest:
+        if len(rest) != 2 or type(rest[0]) is not Keyword or rest[0].name != "sign" \
+                or type(rest[1]) is not bool:
+            raise LispTypeError("commit: the only option is :sign #t")
+        sign = rest[1]
+    h = commit(w, message, names, _signer("commit") if sign else None)
+    return _lisp(_human(h))
+
+
+def _human(h: Any) -> dict[str, Any]:
+    """A human commit as plain data, with the key that signed it (if any)."""
+    d = views.human(h)
+    if h.key:
+        d["key"] = h.key
+    return d
+
+
+def _signer(who: str) -> Any:
+    """The user's signer, for a session holding `host`: the private key is the host's."""
+    from ..keys import SigningKeyError, signer      # noqa: PLC0415 (cryptography is slow to load)
+    from ..lisp import budget
+    from ..lisp.primitives import GROUPS
+    if not GROUPS["host"] <= budget.current().ns["_env"].granted:
+        raise SandboxError(f"{who}: signing uses the host's private key: only a session "
+                           f"granted the host capability may sign")
+    try:
+        return signer()
+    except SigningKeyError as e:
+        raise EvalError(f"{who}: {e}") from None
+
+
+@primitive("history/trust", group="image")
+def history_trust(key: Any, *opts: Any) -> LispMap:
+    """(history/trust "PUBKEY" [:name "alice"]) records a key whose signed commits anchor
+    this world's history (see `world history verify --signed`)."""
+    from ..keys import SigningKeyError, normal_public_key     # noqa: PLC0415
+    _, h = _hist("history/trust")
+    try:
+        key = normal_public_key(key)
+    except SigningKeyError as e:
+        raise LispTypeError(f"history/trust: {e}") from None
+    name = ""
+    if opts:
+        if len(opts) != 2 or type(opts[0]) is not Keyword or opts[0].name != "name" \
+                or type(opts[1]) is not str:
+            raise LispTypeError('history/trust: the only option is :name "who"')
+        name = opts[1]
+    h.trust(key, name)
+    return as_map({"key": key, "name": name})
+
+
+@primitive("history/trusted", group="reflect")
+def history_trusted() -> Any:
+    """(history/trusted) -> the keys this world trusts to sign commits, each {:key :name}."""
+    _, h = _hist("history/trusted")
+    trusted = h.trusted
+    return make_list([as_map({"key": k, "name": n})
+                      for k, n in (trusted.items() if trusted is not None else ())])
 
 
 @primitive("undefine", group="image")

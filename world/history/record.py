@@ -244,8 +244,10 @@ def author() -> str:
         return "unknown"
 
 
-def commit(world: Any, message: str, symbols: Iterable[str] | None = None) -> HumanCommit:
-    """Group the pending atomic commits (or the latest pending one of each of `symbols`)."""
+def commit(world: Any, message: str, symbols: Iterable[str] | None = None,
+           signer: Callable[[bytes], tuple[str, str]] | None = None) -> HumanCommit:
+    """Group the pending atomic commits (or the latest pending one of each of `symbols`),
+    signed by `signer` (see world/keys.py) if given."""
     hist = _require(world)
     if not message.strip():
         raise EvalError("commit: the message must not be empty")
@@ -268,7 +270,7 @@ def commit(world: Any, message: str, symbols: Iterable[str] | None = None) -> Hu
             if hist.commits[s].kind == "define-record" and hist.commits[s].source in records})
     if not pending:
         raise EvalError("commit: nothing is pending")
-    return hist.group(message, author(), pending)
+    return hist.group(message, author(), pending, signer)
 
 
 def pending_symbols(world: Any) -> list[str]:

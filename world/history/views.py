@@ -5,7 +5,7 @@ import contextlib
 import difflib
 import gc
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 from ..objects.image import iso
 from .commits import GENESIS, AtomicCommit, History, HumanCommit
@@ -94,12 +94,15 @@ SignatureCheck = Callable[[str, str, bytes], bool]      # key, signature, data -
 
 
 def findings(root: Any, signed: bool = False, check_signature: SignatureCheck | None = None,
-             limit: int = 1000) -> list[Finding]:
+             limit: int = 1000, keys: Collection[str] | None = None) -> list[Finding]:
     """Everything that does not hold in a world's history and definitions (see `_Audit`);
     an empty list if it all checks. With `signed`, the newest human commit must also be
-    signed by a trusted key. At most `limit` findings are listed, then one saying how many more."""
+    signed by a trusted key: one of `keys` if given (named by the verifier, out of the
+    world's reach), else one the world's own `History.trusted` lists; and no change may
+    follow it unsigned. At most `limit` findings are listed, then one saying how many more."""
     with no_gc():
         a = _Audit(root, check_signature, limit)
+        a.keys = None if keys is None else frozenset(keys)
         try:
             a.run(signed)
         except Exception as e:          # the root or history object itself is damaged
@@ -118,6 +121,7 @@ class _Audit:
         self.root = root
         self.hist: History | None = None
         self.check_signature = check_signature
+        self.keys: frozenset[str] | None = None     # trusted keys the verifier names
         self.limit = limit
         self.found: list[Finding] = []
         self.more = 0
@@ -264,13 +268,21 @@ class _Audit:
                 self.add("signature", f"human commit {newest.number} ({newest.id})",
                          "the newest human commit is not signed")
             else:
-                self.signature(newest, f"human commit {newest.number} ({newest.id})", True)
+                where = f"human commit {newest.number} ({newest.id})"
+                self.signature(newest, where, True)
+                # What follows the signed head is anchored by nothing: an attacker can append it.
+                last = max(self.hashes.values())
+                after = len(hist.drafts()) + (last - self.hashes.get(newest.head, last)
+                                              if newest.head is not None else 0)
+                if after:
+                    self.add("signature", where, f"{after} atomic commits after it are not "
+                                                 f"signed: group them with a signed commit")
 
     def signature(self, h: HumanCommit, where: str, check_trust: bool) -> None:
-        trusted = self.hist.trusted
+        trusted = self.hist.trusted if self.keys is None else self.keys
         if check_trust and (trusted is None or h.key not in trusted):
-            self.add("signature", where, f"signed by key {h.key[:16]}..., which this world "
-                                         f"does not trust")
+            whose = "this world does not trust" if self.keys is None else "is not a key you named"
+            self.add("signature", where, f"signed by key {h.key[:16]}..., which {whose}")
         if self.check_signature is None:
             from ..keys import verify_signature as check        # noqa: PLC0415 (cryptography is slow to load)
         else:
