@@ -114,7 +114,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             for h in hist.humans.values():
                 d = views.human(h)
                 print(f"{d['number']:>4} {d['id']} {d['time']} {d['author']}: {d['message']} "
-                      f"({len(d['atomic'])} atomic)")
+                      f"({len(d['atomic'])} atomic)" + (f", signed by {h.key}" if h.key else ""))
     return 0
 
 
@@ -189,6 +189,9 @@ def _verify_built(w: Any, args: argparse.Namespace) -> int:
     of its build (see world/history/provenance.py)."""
     import json
     from world.history import views
+    if args.signed or args.key:
+        raise CommandError("history verify --signed: a production image keeps no history to be "
+                           "signed: verify its source image with --signed")
     found = views.findings(w.image.root)
     count = len(w.names.defs) + len(w.names.macros)
     if args.json:

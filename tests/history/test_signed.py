@@ -349,3 +349,19 @@ def test_cli_keys_commit_and_verify(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["keys", "init", "--force"]) == 0
     capsys.readouterr()
     assert main(["history", "verify", "--signed", "--world", image]) == 0   # the old key still anchors
+
+
+def test_a_production_image_is_not_signed(image: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    make_signed(image)
+    prod = str(tmp_path / "prod.fs")
+    with world.open(image) as w:
+        w.eval(f'(world/build-prod "{prod}")')
+    assert main(["history", "milestones", "--world", image]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f"signed by {keys.public_key()}")
+    assert main(["history", "verify", "--world", prod]) == 0
+    capsys.readouterr()
+    assert main(["history", "verify", "--signed", "--world", prod]) == 1
+    assert "production image keeps no history to be signed" in capsys.readouterr().err
+    assert lines(prod) == ["signature: history: a production image keeps no history to be "
+                           "signed: verify its source with :signed"]

@@ -143,6 +143,9 @@ class _Audit:
         if self.hist is None:
             if not provenance.has_manifest(self.root):
                 self.add("chain", "history", "this world keeps no history")
+            if signed:
+                self.add("signature", "history", "a production image keeps no history to be "
+                                                 "signed: verify its source with :signed")
             return
         steps = (("the atomic commits", self.chain), ("the index of versions", self.index),
                  ("the definitions", self.definitions), ("the human commits", lambda: self.humans(signed)),
