@@ -8,19 +8,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import persistent
 import pytest
-import transaction
-import ZODB
-from ZODB.FileStorage import FileStorage
 
 import world
 from world.build import Unverified, build_prod, rebuild, save_dev
 from world.history.views import findings
 
-from history_helpers import kw
+from history_helpers import kw, set_, tamper
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,21 +29,6 @@ def make(image: str) -> None:
         w.eval('(commit "first")')
         w.eval("(define (triple x) (double (+ x (double x))))")
         w.eval('(commit "second")')
-
-
-def tamper(image: str, change: Callable[[Any], None]) -> None:
-    """Change the stored world with raw ZODB."""
-    db = ZODB.DB(FileStorage(image))
-    try:
-        tm = transaction.TransactionManager()
-        change(db.open(tm).root()["world"])
-        tm.commit()
-    finally:
-        db.close()
-
-
-def set_(obj: Any, name: str, value: Any) -> None:
-    persistent.Persistent.__setattr__(obj, name, value)     # past Frozen's guard
 
 
 def change_value(image: str) -> None:

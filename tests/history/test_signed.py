@@ -6,13 +6,9 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import persistent
 import pytest
-import transaction
-import ZODB
-from ZODB.FileStorage import FileStorage
 
 import world
 from repl.cli import main
@@ -22,7 +18,7 @@ from world.history.fingerprint import state_of
 from world.history.views import findings
 from world.lisp.types import to_pylist
 
-from history_helpers import kw
+from history_helpers import kw, set_, tamper
 
 
 @pytest.fixture(autouse=True)
@@ -41,21 +37,6 @@ def other_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> key
     sign = keys.signer()
     monkeypatch.setenv("WORLD_CONFIG_DIR", mine)
     return sign
-
-
-def tamper(image: str, change: Callable[[Any], None]) -> None:
-    """Change the stored world with raw ZODB, behind the world's back."""
-    db = ZODB.DB(FileStorage(image))
-    try:
-        tm = transaction.TransactionManager()
-        change(db.open(tm).root()["world"])
-        tm.commit()
-    finally:
-        db.close()
-
-
-def set_(obj: Any, name: str, value: Any) -> None:
-    persistent.Persistent.__setattr__(obj, name, value)     # past Frozen's guard
 
 
 def lines(image: str, **how: Any) -> list[str]:

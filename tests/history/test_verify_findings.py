@@ -7,19 +7,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import persistent
-import transaction
-import ZODB
-from ZODB.FileStorage import FileStorage
 
 import world
 from world.history.commits import GENESIS
 from world.history.views import findings
 from world.lisp.types import to_pylist
 
-from history_helpers import kw
+from history_helpers import kw, set_, tamper
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,22 +30,6 @@ def make(image: str) -> None:
         w.eval('(commit "second")')
         w.eval('(world/save "snap")')
         assert w.eval("(history/verify)") is True
-
-
-def tamper(image: str, change: Callable[[Any], None]) -> None:
-    """Change the stored world with raw ZODB, behind the world's back."""
-    db = ZODB.DB(FileStorage(image))
-    try:
-        tm = transaction.TransactionManager()
-        root = db.open(tm).root()["world"]
-        change(root)
-        tm.commit()
-    finally:
-        db.close()
-
-
-def set_(obj: Any, name: str, value: Any) -> None:
-    persistent.Persistent.__setattr__(obj, name, value)     # past Frozen's guard
 
 
 def lines(image: str) -> list[str]:
