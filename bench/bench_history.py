@@ -157,10 +157,11 @@ def eval_command(image: str, expr: str = "(f1 3)") -> list[str]:
 # ---------------------------------------------------------------- 4. verify
 
 def cold_verify(path: str) -> tuple[float, int, list[Any]]:
-    """Seconds for `findings` on a freshly opened image; how many commits; the findings."""
+    """Seconds for `findings` on a freshly opened image, as `world history verify` runs it
+    (the live definitions hashed by a second process); how many commits; the findings."""
     with world.open(path, read_only=True) as w:
         t = time.perf_counter()
-        found = findings(w.image.root)
+        found = findings(w.image.root, image=path)
         took = time.perf_counter() - t
         return took, w.image.root.history.count, found
 

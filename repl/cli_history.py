@@ -127,7 +127,9 @@ def _verify(w: Any, hist: Any, args: argparse.Namespace) -> int:
         from world.keys import normal_public_key
         from .cli_keys import keys_call
         keys = [keys_call(lambda k=k: normal_public_key(k)) for k in args.key]
-    found = views.findings(w.image.root, signed=args.signed or keys is not None, keys=keys)
+    # nothing is uncommitted here, so another process may read the same file (see findings)
+    found = views.findings(w.image.root, signed=args.signed or keys is not None, keys=keys,
+                           image=w.image.path)
     if args.json:
         print(json.dumps({"ok": not found, "atomic": hist.count, "human": hist.humans_count,
                           "definitions": len(w.names.defs) + len(w.names.macros),

@@ -158,3 +158,27 @@ def test_a_new_world_and_every_kind_of_change_verify_clean(image: str) -> None:
         assert w.image.root.history.head != GENESIS
     with world.open(image) as w:
         assert w.eval("(history/verify)") is True
+
+
+def test_a_second_process_hashing_the_live_definitions_finds_the_same(
+        image: str, monkeypatch) -> None:
+    from world.history import views
+    make(image)
+    tamper(image, lambda root: set_(root.definitions["counter"], "value", 99))
+    monkeypatch.setattr(views, "LARGE", 1)          # a small world is hashed in-process otherwise
+    with world.open(image, read_only=True) as w:
+        here = findings(w.image.root)
+        helper = views._elsewhere(image)
+        assert helper is not None and helper.result() == views.live_states(w.image.root)
+        there = findings(w.image.root, image=image)
+    assert [f.line() for f in there] == [f.line() for f in here]
+    assert [f.subject for f in here] == ["counter"]
+
+
+def test_a_helper_process_that_fails_leaves_verify_to_this_one(image: str, monkeypatch,
+                                                                tmp_path: Path) -> None:
+    from world.history import views
+    make(image)
+    monkeypatch.setattr(views, "LARGE", 1)
+    with world.open(image, read_only=True) as w:      # the helper finds no image there
+        assert findings(w.image.root, image=str(tmp_path / "missing.fs")) == []

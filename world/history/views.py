@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Iterator
 
@@ -94,15 +95,23 @@ SignatureCheck = Callable[[str, str, bytes], bool]      # key, signature, data -
 
 
 def findings(root: Any, signed: bool = False, check_signature: SignatureCheck | None = None,
-             limit: int = 1000, keys: Collection[str] | None = None) -> list[Finding]:
+             limit: int = 1000, keys: Collection[str] | None = None,
+             image: str | None = None) -> list[Finding]:
     """Everything that does not hold in a world's history and definitions (see `_Audit`);
     an empty list if it all checks. With `signed`, the newest human commit must also be
     signed by a trusted key: one of `keys` if given (named by the verifier, out of the
     world's reach), else one the world's own `History.trusted` lists; and no change may
-    follow it unsigned. At most `limit` findings are listed, then one saying how many more."""
+    follow it unsigned. At most `limit` findings are listed, then one saying how many more.
+
+    `image`: the path of the image file `root` was opened from, with nothing uncommitted
+    in this process (the commands). A large world's live definitions are then hashed by a
+    second process reading the same file while this one checks the history: the two halves
+    take about as long, and the machine has more than one core."""
     with no_gc():
         a = _Audit(root, check_signature, limit)
         a.keys = None if keys is None else frozenset(keys)
+        if image is not None and _large(root):
+            a.states = _elsewhere(image)
         try:
             a.run(signed)
         except Exception as e:          # the root or history object itself is damaged
@@ -127,6 +136,7 @@ class _Audit:
         self.more = 0
         self.hashes: dict[str, int] = {GENESIS: 0}     # every atomic hash -> its seq
         self.latest: dict[str, AtomicCommit] = {}       # symbol -> its newest commit, by the chain
+        self.states: Any = None         # a future of `live_states`, computed by another process
 
     def add(self, kind: str, subject: str, message: str) -> None:
         if len(self.found) < self.limit:
@@ -197,17 +207,19 @@ class _Audit:
             self.latest[d.symbol] = d
 
     def definitions(self) -> None:
-        root = self.root
-        # One walk of each tree, not a lookup per name; loaded in batches over a server.
-        defs = dict(_prefetched(root.definitions.items()))
-        macros = dict(root.macros.items())
-        live = defs.keys() | macros.keys()
-        for name in sorted(live | self.latest.keys()):
-            c = self.latest.get(name)
+        states = None
+        if self.states is not None:
             try:
-                now = state_of(defs.get(name), macros.get(name))
-            except Exception as e:
-                self.add("damaged", name, f"its definition cannot be loaded: {_why(e)}")
+                states = self.states.result()
+            except Exception:           # the other process could not: do it here
+                states = None
+        if states is None:
+            states = live_states(self.root)
+        for name in sorted(states.keys() | self.latest.keys()):
+            c = self.latest.get(name)
+            now = states.get(name, ABSENT)
+            if now.startswith(DAMAGED):
+                self.add("damaged", name, f"its definition cannot be loaded: {now[len(DAMAGED):]}")
                 continue
             if c is None:
                 self.add("definition", name, "is defined but no commit records it")
@@ -216,7 +228,7 @@ class _Audit:
                     what = "is not defined" if now == ABSENT else "differs from"
                     which = f"commit {c.seq} ({c.id} {c.kind})" if c.seq else f"the waiting {c.kind}"
                     self.add("definition", name, f"{what} what {which} recorded")
-            elif c.kind == "undefine" and name in live:
+            elif c.kind == "undefine" and now != ABSENT:
                 self.add("definition", name, f"is defined, but commit {c.seq} ({c.id}) undefined it")
 
     def humans(self, signed: bool) -> None:
@@ -329,6 +341,69 @@ def _prefetch(batch: list[tuple[Any, Any]]) -> None:
             ghosts[0]._p_jar.prefetch(ghosts)
         except Exception:
             pass            # only a hint: each object still loads (or fails) on its own
+
+
+DAMAGED = "!"           # a live state that could not be computed: "!" and why
+LARGE = 20_000          # atomic commits from which another process helps (see `findings`)
+
+
+def live_states(root: Any) -> dict[str, str]:
+    """The state of every live definition and macro (see fingerprint.py), by name."""
+    # One walk of each tree, not a lookup per name; loaded in batches over a server.
+    defs = dict(_prefetched(root.definitions.items()))
+    macros = dict(root.macros.items())
+    out: dict[str, str] = {}
+    for name in defs.keys() | macros.keys():
+        try:
+            out[name] = state_of(defs.get(name), macros.get(name))
+        except Exception as e:
+            out[name] = DAMAGED + _why(e)
+    return out
+
+
+def _large(root: Any) -> bool:
+    hist = getattr(root, "history", None)
+    try:
+        return hist is not None and hist.count >= LARGE and (os.cpu_count() or 1) > 1
+    except Exception:
+        return False
+
+
+def _elsewhere(image: str) -> "_Helper | None":
+    """`live_states` of the image at `image`, being computed by a new process."""
+    try:
+        return _Helper(image)
+    except OSError:             # no processes to be had here: the caller does it itself
+        return None
+
+
+class _Helper:
+    """A process running `python -m world.history.states IMAGE`, which prints the pickled
+    states (the parent trusts its own code; the image is opened read-only, allowlisted)."""
+
+    def __init__(self, image: str) -> None:
+        import subprocess
+        import sys
+        self.proc = subprocess.Popen([sys.executable, "-m", "world.history.states", image],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL)
+
+    def result(self) -> dict[str, str]:
+        import pickle
+        out, _ = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise OSError(f"the helper process exited with {self.proc.returncode}")
+        states = pickle.loads(out)
+        if type(states) is not dict:
+            raise OSError("the helper process answered something else")
+        return states
+
+
+def states_of_image(image: str) -> dict[str, str]:
+    """In the helper process: open the image read-only and hash its live definitions."""
+    import world
+    with world.open(image, read_only=True) as w, no_gc():
+        return live_states(w.image.root)
 
 
 def _why(e: BaseException) -> str:
