@@ -1,6 +1,7 @@
 """`world evolve`: run, resume and report tournaments of lineages.
 
     world evolve --lineages M --rounds N --generations G [--agent A] [--parallel P] [--model NAME]
+    world evolve --mode single --rounds N [--temperature T]     # one lineage evolving alone
     world evolve --resume [RUN]
     world evolve report RUN [--png PATH]
 
@@ -36,6 +37,11 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="per model call (default 120); rate limits and overloads are retried")
     p.add_argument("--per-round", type=int, help="problems per round (default 15)")
+    p.add_argument("--mode", choices=("tournament", "single"),
+                   help="tournament (default: lineages compete, from round 2 every category "
+                        "each round) or single (one lineage alone, problems weighted by difficulty)")
+    p.add_argument("--temperature", type=float, metavar="T",
+                   help="the model's sampling temperature, 0 to 1 (default: the API's)")
     p.add_argument("--problems", help="comma-separated problem ids to draw from (default: all)")
     p.add_argument("--seed", type=int, help="seed of the problem draw (default 1)")
     p.add_argument("--record", metavar="FILE", help="record every reply to FILE (JSON lines)")
@@ -122,6 +128,15 @@ def _print_table(rows: list[list[str]], out: TextIO) -> None:
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
 
 
+def _setup(run: Any) -> str:
+    """The run's mode and sampling temperature, as recorded with it."""
+    s = run.settings
+    t = s.get("temperature")
+    return (f"mode: {s.get('mode', 'tournament')}, {s['lineages']} lineage(s), {s['rounds']} "
+            f"round(s), {s['generations']} generation(s), temperature: "
+            f"{'the API default' if t is None else t}")
+
+
 def _usage(run: Any) -> None:
     u = run.usage.as_dict()
     print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
@@ -170,9 +185,11 @@ def cmd_evolve(args: argparse.Namespace) -> int:
                             lineages=args.lineages, rounds=args.rounds,
                             generations=args.generations, parallel=args.parallel,
                             per_round=args.per_round, problems=_ids(args.problems),
-                            seed=args.seed, record=args.record, timeout=args.timeout)
+                            seed=args.seed, record=args.record, timeout=args.timeout,
+                            mode=args.mode, temperature=args.temperature)
             status.end()
             _print_table(table(run), sys.stdout)
+            print(_setup(run))
             _usage(run)
         finally:
             status.end()
@@ -192,6 +209,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         run = find_run(w, args.run or None)
         print(f"run {run.id} ({run.status}), agent: {run.agent}")
         _print_table(table(run), sys.stdout)
+        print(_setup(run))
         _usage(run)
         path = plot(run, args.png or f"{run.id}-fitness.png")
         print(f"plot: {path}")

@@ -111,6 +111,7 @@ class Model:
     def __init__(self, model: str = DEFAULT_MODEL, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = TIMEOUT, retries: int = RETRIES,
                  backoff: float = BACKOFF, max_tokens: int = MAX_TOKENS,
+                 temperature: float | None = None,
                  sleep: Callable[[float], Any] = time.sleep) -> None:
         import anthropic
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
@@ -118,6 +119,7 @@ class Model:
             raise EvolveError(NO_KEY)
         self.name = model
         self.retries, self.backoff, self.max_tokens, self.sleep = retries, backoff, max_tokens, sleep
+        self.temperature = temperature          # None: the API's default, and none is sent
         self.client = anthropic.Anthropic(api_key=key, base_url=base_url, timeout=timeout,
                                           max_retries=0)
         self.anthropic = anthropic
@@ -136,6 +138,7 @@ class Model:
             try:
                 msg = self.client.messages.create(
                     model=self.name, max_tokens=self.max_tokens, system=system,
+                    **({} if self.temperature is None else {"temperature": self.temperature}),
                     messages=[{"role": "user", "content": prompt}])
             except a.RateLimitError as e:
                 status, wait = "rate-limited", _retry_after(e)

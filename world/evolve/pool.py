@@ -16,7 +16,7 @@ API for the agent loop:
     pool = load_pool()                       # every problem; PoolError (file:line) if one is malformed
     pool.get(7), pool[7]                     # one Problem by id
     pool.by_category["string"]               # a category's problems, by id
-    pool.select(round_no, count=15, seed=0, tournament=False, exclude=())
+    pool.select(round_no, count=15, seed=0, tournament=False, exclude=(), weighted=False)
     problem.brief()                          # the text the agent is shown (no hidden cases)
     problem.solution_text()                  # the reference solution as source text
     problem.check(target, value, steps=...)  # -> CheckResult(solved, failures)
@@ -258,36 +258,57 @@ class Pool:
             raise PoolError(f"no problem with id {pid} in the pool") from None
 
     def select(self, round_no: int, count: int = 15, seed: Any = 0, tournament: bool = False,
-               exclude: Iterable[int] = ()) -> list[Problem]:
+               exclude: Iterable[int] = (), weighted: bool = False) -> list[Problem]:
         """`count` problems for round `round_no`, drawn deterministically from `seed`.
 
-        Round 1 draws standard problems; round 2 standard, hard and the six new
-        categories; round 3 hard, evolution and the new ones; round 4 and later
-        every evolution problem first, then hard and new. In tournament mode one
-        problem of every category comes first. Ids in `exclude` (already solved)
-        are drawn only when nothing else is left. The result is sorted by id.
+        Round 1 draws standard problems only (any problem when the pool holds no
+        standard one); round 2 standard, hard and the six new categories; round 3
+        hard, evolution and the new ones; round 4 and later every evolution
+        problem first, then hard and new. In tournament mode one problem of every
+        category comes first, from round 2. `weighted` draws problems whose
+        difficulty is nearest the round's (round r aims at difficulty r, at most
+        5) more often. Ids in `exclude` (already seen) are drawn only when no
+        unseen problem is left: after the round's own categories, the other
+        categories' unseen problems come first (from round 2). Sorted by id.
         """
         if round_no < 1:
             raise PoolError(f"round numbers start at 1, not {round_no}")
         rng = random.Random(f"{seed}/{round_no}")
         avoid = set(exclude)
         chosen: list[Problem] = []
-
-        def draw(cats: Iterable[str], limit: int) -> None:
-            taken = {p.id for p in chosen}
-            pool = [p for c in cats for p in self.by_category[c] if p.id not in taken]
-            rng.shuffle(pool)
-            pool.sort(key=lambda p: p.id in avoid)      # stable: fresh problems first
-            chosen.extend(pool[:max(0, limit)])
-
-        if tournament:
-            for cat in CATEGORIES:
-                draw([cat], min(1, count - len(chosen)))
-        if round_no >= 4:
-            draw(["evolution"], count - len(chosen))
-            draw(LATE_ROUNDS, count - len(chosen))
+        target = min(round_no, 5)
+        first = round_no == 1 and bool(self.by_category["standard"])
+        if first:
+            plan: list[tuple[str, ...]] = [("standard",)]
+        elif round_no >= 4:
+            plan = [("evolution",), LATE_ROUNDS]
         else:
-            draw(ROUND_CATEGORIES[round_no], count - len(chosen))
+            plan = [ROUND_CATEGORIES[max(round_no, 2)]]
+
+        def order(problems: list[Problem]) -> list[Problem]:
+            if not weighted:
+                rng.shuffle(problems)
+                return problems
+            # Efraimidis-Spirakis: a weighted draw without replacement, one key each
+            keys = {p.id: rng.random() ** (2.0 ** abs(p.difficulty - target)) for p in problems}
+            return sorted(problems, key=lambda p: -keys[p.id])
+
+        def draw(cats: Iterable[str], limit: int, fresh: bool) -> None:
+            taken = {p.id for p in chosen}
+            pool = [p for c in cats for p in self.by_category[c]
+                    if p.id not in taken and (p.id not in avoid) == fresh]
+            chosen.extend(order(pool)[:max(0, limit)])
+
+        for fresh in (True, False):         # every unseen problem before any repeat
+            if tournament and not first:
+                have = {p.category for p in chosen}
+                for cat in CATEGORIES:
+                    if cat not in have:
+                        draw([cat], min(1, count - len(chosen)), fresh)
+            for cats in plan:
+                draw(cats, count - len(chosen), fresh)
+            if fresh and not first:
+                draw(CATEGORIES, count - len(chosen), fresh)
         return sorted(chosen, key=lambda p: p.id)
 
 

@@ -4,10 +4,13 @@ Budgets tighten round by round (1500, 1200, 1000, then 600 steps per
 problem) and so does the cap on natives (none, 10, 5, then 3). Round 1
 draws standard problems only; round 2 standard, hard and the newer
 categories; round 3 hard, evolution and the newer ones; later rounds mostly
-evolution (the pool's `select` draws them). In tournament mode a round holds
-15 problems, at least one of every category. Every lineage of a generation
-meets the same problems. All of these numbers are settings, stored with the
-run.
+evolution (the pool's `select` draws them). No problem comes back to a
+lineage while it has unseen ones left. In tournament mode (the default) a
+round holds 15 problems, from round 2 at least one of every category, and
+every lineage of a generation meets the same problems; in single mode one
+lineage evolves alone and problems are drawn weighted by difficulty (round r
+favours difficulty r). All of these numbers are settings, stored with the
+run, as is the model's sampling temperature.
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from typing import Any, Sequence
 
 from .agent_errors import EvolveError
 
+MODES = ("tournament", "single")
 CATEGORIES = ("standard", "hard", "evolution", "string", "higher-order", "number-theory",
               "recursive", "logic", "meta")
 
 DEFAULTS: dict[str, Any] = {
+    "mode": "tournament",                        # or "single": one lineage, draws by difficulty
     "lineages": 4, "rounds": 3, "generations": 1,
     "budgets": (1500, 1200, 1000, 600),          # steps per problem, by round (last repeats)
     "native_caps": (None, 10, 5, 3),             # natives a lineage may have, by round
@@ -29,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "max_cells": 25, "max_forms": 5, "max_turns": 25, "reflection_turns": 2,
     "seed": 1, "problems": None,                 # problem ids to draw from (None: the whole pool)
     "agent": "model", "model": "", "record": None, "parallel": 1,
+    "temperature": None,                         # the model's sampling temperature (None: its default)
     "timeout": 120.0, "retries": 6, "backoff": 1.0,   # per model call: seconds, retries, first wait
     "weights": {"solve": 0.50, "novelty": 0.15, "efficiency": 0.15,
                 "diversity": 0.10, "richness": 0.10},
@@ -48,6 +54,17 @@ def settings(**given: Any) -> dict[str, Any]:
             raise EvolveError(f"{k} must be a positive whole number, not {s[k]!r}")
     if s["max_cells"] > 25:
         raise EvolveError(f"max_cells is at most 25 (a scratchpad's size), not {s['max_cells']}")
+    if s["mode"] not in MODES:
+        raise EvolveError(f"mode must be tournament or single, not {s['mode']!r}")
+    if s["mode"] == "single":
+        if given.get("lineages") not in (None, 1):
+            raise EvolveError(f"single mode evolves one lineage alone, not {given['lineages']}: "
+                              f"drop --lineages or use --mode tournament")
+        s["lineages"], s["tournament"] = 1, False
+    t = s["temperature"]
+    if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
+                          or not 0.0 <= t <= 1.0):
+        raise EvolveError(f"temperature must be a number from 0 to 1, not {t!r}")
     for k in ("budgets", "native_caps"):
         s[k] = tuple(s[k])
     if s["problems"] is not None:
@@ -71,7 +88,8 @@ def select(pool: Any, s: dict[str, Any], generation: int, round_no: int,
            used: set[int] = frozenset()) -> tuple[int, ...]:
     """The problem ids of a round: the pool's draw for it, deterministic in the run's seed."""
     chosen = pool.select(round_no, count=s["per_round"], seed=f"{s['seed']}/{generation}",
-                         tournament=s["tournament"], exclude=used)
+                         tournament=s["tournament"], exclude=used,
+                         weighted=s.get("mode") == "single")   # runs before modes had none
     if not chosen:
         raise EvolveError(f"the problem pool has nothing for round {round_no}")
     return tuple(p.id for p in chosen)

@@ -41,7 +41,14 @@ def player_for(s: dict[str, Any], header: dict[str, Any] | None = None) -> Any:
     """The player a run's settings name."""
     from .model import DEFAULT_MODEL
     return make_player(s["agent"], s["model"] or DEFAULT_MODEL, s["record"], header,
-                       timeout=s["timeout"], retries=s["retries"], backoff=s["backoff"])
+                       timeout=s["timeout"], retries=s["retries"], backoff=s["backoff"],
+                       **_model_options(s))
+
+
+def _model_options(s: dict[str, Any]) -> dict[str, Any]:
+    """Sampling options for a model player (runs recorded before them have none)."""
+    t = s.get("temperature")
+    return {} if t is None else {"temperature": t}
 
 
 def find_run(world: Any, run_id: str | None = None, unfinished: bool = False) -> Run:
