@@ -22,6 +22,7 @@ from .agent_errors import EvolveError, ModelError
 DEFAULT_MODEL = "claude-sonnet-4-6"
 MODEL_SETTING = "evolve.model"
 MAX_TOKENS = 2048
+SAMPLING_API_VERSION = "2023-06-01"     # the Messages API version that accepts `temperature`
 TIMEOUT = 120.0             # seconds per call
 RETRIES = 6                 # attempts after the first, on 429/5xx/timeouts
 BACKOFF = 1.0               # seconds before the first retry; doubled each time
@@ -138,7 +139,7 @@ class Model:
             try:
                 msg = self.client.messages.create(
                     model=self.name, max_tokens=self.max_tokens, system=system,
-                    **({} if self.temperature is None else {"temperature": self.temperature}),
+                    **self._sampling(),
                     messages=[{"role": "user", "content": prompt}])
             except a.RateLimitError as e:
                 status, wait = "rate-limited", _retry_after(e)
@@ -177,6 +178,15 @@ class Model:
             self.sleep(self._delay(n, wait))
         raise ModelError(f"the model API gave up after {len(reply.attempts)} attempts "
                          f"(last: {reply.attempts[-1].status})", reply)
+
+    def _sampling(self) -> dict[str, Any]:
+        """The request's sampling options: none, or the temperature under the API version taking it."""
+        if self.temperature is None:
+            return {}
+        # Newer SDKs dropped the parameter and their API version (2026-10-21) refuses any
+        # sampling option, so it goes in the body under the last version that takes it.
+        return {"extra_body": {"temperature": self.temperature},
+                "extra_headers": {"anthropic-version": SAMPLING_API_VERSION}}
 
     def _delay(self, n: int, asked: float | None) -> float:
         """Seconds before retry `n`: the server's wish, else jittered exponential backoff."""
