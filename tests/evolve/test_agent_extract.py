@@ -11,12 +11,12 @@ CASES = [
     ("(define (sq x) (* x x)) (done (sq 3))",
      ["(define (sq x) (* x x))", "(done (sq 3))"], []),
     ("Here is my answer:\n(define (f) 1)\nThat should work.",
-     ["(define (f) 1)"], ["prose in the reply was ignored"]),
+     ["(define (f) 1)"], []),
     ("```lisp\n(define (f) \"a (paren\")\n(done (f))\n```\nThe (parenthesised) prose is ignored.",
-     ['(define (f) "a (paren")', "(done (f))"], ["outside the code blocks"]),
+     ['(define (f) "a (paren")', "(done (f))"], []),
     ("(define (f x) (+ x 1)", [], ["unbalanced form", "no readable form"]),
     ("(f 1) (g 2", ["(f 1)"], ["unbalanced"]),
-    ("I cannot solve this.", [], ["prose", "no readable form"]),
+    ("I cannot solve this.", [], ["held no form"]),
     ("", [], ["held no form"]),
     ("(a) (b) (c) (d) (e) (f) (g)", ["(a)", "(b)", "(c)", "(d)", "(e)"], ["2 more were dropped"]),
     ("(check '(1 2) (list 1 2)) ; a comment (ignored)\n", ["(check (quote (1 2)) (list 1 2))"], []),
@@ -37,5 +37,5 @@ def test_extract(reply, forms, notes):
 
 
 def test_forms_keep_their_text():
-    got = extract("ok: (define (f x)\n  (* x 2))")
+    got = extract("ok:\n(define (f x)\n  (* x 2))")
     assert got.forms[0][1] == "(define (f x)\n  (* x 2))"

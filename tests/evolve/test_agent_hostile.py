@@ -54,7 +54,7 @@ def test_hostile_replies_are_recorded_as_cells_and_the_run_finishes(tmp_path, se
         assert by_expr[f"(with-limit 50000 (check {DAG40} {DAG40}))"][0] == "ERROR"
         assert by_expr[TOO_DEEP] == ("ERROR", by_expr[TOO_DEEP][1])
         assert "deeper" in by_expr[TOO_DEEP][1] or "depth" in by_expr[TOO_DEEP][1]
-        notes = " ".join(r for k, _, r in cells if k == "NOTE")
+        notes = " ".join(t.notes for t in att.turns.values())     # notes on replies cost no cell
         assert "could not be read" in notes          # the surrogate and the 10 000 parens
         for kind, expr, result in cells:             # every result is one clean line
             assert "Traceback" not in result and "\n" not in result

@@ -56,11 +56,12 @@ def test_every_primitive_is_in_exactly_one_group() -> None:
 
 
 @pytest.mark.parametrize("name, group", [
-    ("car", "core"), ("read", "core"), ("sandbox", "core"), ("display", "output"),
+    ("car", "core"), ("read", "core"), ("sandbox", "eval"), ("display", "output"),
     ("history/log", "reflect"), ("inspect", "reflect"), ("world/save-dev", "image"),
     ("world/rebuild", "image"), ("world/build-prod", "image"), ("commit", "image"),
     ("undefine", "image"), ("world/pack", "image"), ("world/restore", "image"),
     ("world/info", "host"), ("eval", "eval"), ("extend-eval!", "evaluator"),
+    ("set-eval-mode!", "image"), ("my-eval/eval", "evaluator"),
     ("audit/defrule", "audit"), ("%record-make", "internal"),
 ])
 def test_primitive_groups(name: str, group: str) -> None:
@@ -95,7 +96,8 @@ def test_owner_sessions_get_every_group_but_internal(owner: world.World) -> None
 @pytest.mark.parametrize("text", [
     '(world/save-dev "x.fs")', '(world/rebuild "x.fs" :human)', '(world/build-prod "p.fs")',
     '(world/save "s")', '(world/restore "s")', "(world/pack)", "(world/info)",
-    '(commit "m")', "(undefine 'my-eval)", "(eval '(+ 1 2))", "(audit/set-tolerance! 0)",
+    '(commit "m")', "(undefine 'my-eval)", "(eval '(+ 1 2))", "(sandbox '(+ 1 2))",
+    "(set-eval-mode! 'ground)", "(audit/set-tolerance! 0)",
     "(audit/run)", "(audit/defrule 'r :when (lambda (m) #t))",
 ])
 def test_lineage_cells_cannot_reach_image_host_audit_or_ground_eval(lineage: world.World, text: str) -> None:
@@ -129,7 +131,7 @@ def test_a_forged_record_type_cannot_be_built(owner: world.World) -> None:
 @pytest.mark.parametrize("text, expected", [
     ("(sandbox '(+ 1 2))", "3"),
     ("(sandbox '(map (lambda (x) (* x x)) '(1 2 3)))", "(1 4 9)"),
-    ("(sandbox '(sandbox '(+ 1 1)))", "2"),
+    ("(sandbox '(sandbox '(+ 1 1)) :caps [:core :eval])", "2"),
     ("(sandbox '(begin (display \"hi\") 7) :caps [:core :output])", "7"),
     ("(sandbox '(eval '(+ 2 3)) :caps [:core :eval])", "5"),
     ("(guard (e ((error-object? e) (error-object-message e))) (sandbox '(let loop () (loop)) :steps 1000))",
@@ -147,7 +149,8 @@ def test_sandbox_values(owner: world.World, text: str, expected: str) -> None:
     ("(sandbox '(display 1))", UnboundVariable),
     ("(sandbox '(world/save-dev \"x.fs\"))", UnboundVariable),
     ("(sandbox '(eval 1))", UnboundVariable),
-    ("(sandbox '(sandbox '1 :caps [:core :output]))", SandboxFailure),
+    ("(sandbox '(sandbox '1))", UnboundVariable),          # ground evaluation is granted, not inherited
+    ("(sandbox '(sandbox '1 :caps [:core :output]) :caps [:core :eval])", SandboxFailure),
     ("(sandbox '1 :caps [:internal])", SandboxFailure),
     ("(sandbox '1 :caps [:files])", SandboxFailure),
     ("(sandbox '(lambda (x) x))", SandboxFailure),
@@ -162,9 +165,13 @@ def test_sandbox_refusals(owner: world.World, text: str, kind: type) -> None:
     assert isinstance(failure(owner, text), kind)
 
 
-def test_a_sandbox_only_narrows_the_lineage_grant(lineage: world.World) -> None:
-    assert isinstance(failure(lineage, "(sandbox '(world/info) :caps [:core :host])"), SandboxFailure)
-    assert isinstance(failure(lineage, "(sandbox '(eval 1) :caps [:eval])"), SandboxFailure)
+def test_a_sandbox_only_narrows_its_callers_grant(lineage: world.World) -> None:
+    # a lineage is not granted ground evaluation at all; a grant that has it only narrows
+    assert isinstance(failure(lineage, "(sandbox '(+ 1 2))"), UnboundVariable)
+    w = world.open(out=lambda text: None, caps=("core", "eval"))
+    assert isinstance(failure(w, "(sandbox '(world/info) :caps [:core :host])"), SandboxFailure)
+    assert isinstance(failure(w, "(sandbox '(display 1) :caps [:output])"), SandboxFailure)
+    assert value(w, "(sandbox '(eval '(+ 1 2)) :caps [:core :eval])") == "3"
 
 
 def test_sandbox_steps_are_charged_to_the_caller(owner: world.World) -> None:
@@ -258,7 +265,7 @@ def test_a_procedure_hidden_in_a_record_is_refused(owner: world.World) -> None:
 def test_capabilities_names_the_grant(owner: world.World, lineage: world.World) -> None:
     assert value(owner, "(capabilities)") == "(:audit :core :eval :evaluator :host :image :output :reflect)"
     assert value(lineage, "(capabilities)") == "(:core :evaluator :output :reflect)"
-    assert value(lineage, "(sandbox '(capabilities))") == "(:core)"
+    assert value(owner, "(sandbox '(capabilities))") == "(:core)"
 
 
 # ---------------------------------------------------------------- host work on a program's behalf

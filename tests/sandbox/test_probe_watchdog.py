@@ -162,7 +162,7 @@ def test_deadline_inside_a_nested_evaluation(env: Environment) -> None:
 
 def test_sandbox_deadline_is_catchable_by_its_caller(env: Environment) -> None:
     with granted_in_core():
-        kid = Environment(caps=["core"])
+        kid = Environment(caps=["core", "eval"])
         text = "(guard (e (#t 'inner-stopped)) (sandbox '(spin) :seconds 0.3))"
         got, took = outcome(kid, text, Limits(seconds=10.0))
     assert got is Symbol("inner-stopped"), got
@@ -171,7 +171,7 @@ def test_sandbox_deadline_is_catchable_by_its_caller(env: Environment) -> None:
 
 def test_callers_deadline_inside_a_sandbox_stops_the_caller(env: Environment) -> None:
     with granted_in_core():
-        kid = Environment(caps=["core"])
+        kid = Environment(caps=["core", "eval"])
         text = "(guard (e (#t 'caught)) (sandbox '(spin) :seconds 30))"
         got, took = outcome(kid, text, Limits(seconds=0.4))
     stopped_by(got, "time")
@@ -262,7 +262,7 @@ def test_sigint_to_the_process_stops_a_primitive(env: Environment) -> None:
 
 def test_interrupt_inside_a_sandbox_stops_the_caller(env: Environment) -> None:
     with granted_in_core():
-        kid = Environment(caps=["core"])
+        kid = Environment(caps=["core", "eval"])
         timer = threading.Timer(0.3, runtime.interrupt)
         timer.start()
         try:
@@ -290,7 +290,7 @@ def test_backstop_inside_a_sandbox_fails_the_sandbox_and_lets_go(env: Environmen
     """The child that grew the process fails as its memory limit would; its caller goes on."""
     HOGGED.clear()
     with granted_in_core():
-        kid = Environment(caps=["core"])
+        kid = Environment(caps=["core", "eval"])
         text = ("(guard (e (#t (error-object-message e))) "
                 "  (sandbox '(hog) :memory 1000000))")
         got, _ = outcome(kid, text, Limits(memory=32 << 20, seconds=30.0))

@@ -118,8 +118,7 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
             break
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()
-        if feedback and att.pad.room() > 0:
-            att.pad.add("NOTE", "(about the reply)", feedback, 0)
+        att.turns[len(att.turns) - 1].notes = feedback     # shown next turn; costs no cell
         for form, text in ex.forms:
             if len(att.cells) >= s["max_cells"] or used >= att.budget:
                 break
@@ -170,8 +169,7 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
             break
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()
-        if feedback and att.pad.room() > 0:
-            att.pad.add("NOTE", "(about the reply)", feedback, 0)
+        att.turns[len(att.turns) - 1].notes = feedback     # shown next turn; costs no cell
         for form, text in ex.forms:
             if att.pad.room() <= 0:
                 break

@@ -179,7 +179,7 @@ def eval_mode() -> Symbol:
     return Symbol(w.image.root.settings.get(MODE_KEY, "ground"))
 
 
-@primitive("set-eval-mode!", group="evaluator")
+@primitive("set-eval-mode!", group="image")
 def set_eval_mode(mode: Any) -> Symbol:
     """(set-eval-mode! 'my-eval) or (set-eval-mode! 'ground) for the world's top-level forms."""
     w = _world("set-eval-mode!")

@@ -1,10 +1,16 @@
 """Extracting s-expressions from a model's reply.
 
-A reply may hold fenced code blocks, bare forms, prose around them,
-unbalanced forms and text the reader refuses. `extract` takes at most
-`MAX_FORMS` readable parenthesised forms (from the fenced blocks if there
-are any, else from the whole text) and describes everything else in notes,
-which are recorded in the scratchpad and shown to the model next turn.
+A model writes prose around its code, and prose has parentheses in it, so
+prose is never evaluated. With fenced code blocks (```lisp, ```scheme, or no
+language), only what is inside them is read: every parenthesised form of a
+block, in order. A block tagged with another language (```text, ```python)
+is prose. Without any fence, only forms on lines of their own are read: a
+line that starts with a form and holds nothing after its forms but a
+comment; a line such as `(the base case is n = 0) so we stop` is prose, and
+so is inline `code`. `extract` takes at most `MAX_FORMS` forms and describes
+what went wrong (an unbalanced or unreadable form, prose inside a code block,
+forms dropped past the limit, no form at all) in notes, which are shown to the
+model next turn; ordinary prose around the code earns no note.
 """
 from __future__ import annotations
 
@@ -16,7 +22,9 @@ from ..lisp.errors import LispError
 from ..lisp.reader import read
 
 MAX_FORMS = 5
-FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+.#-]*)[^\n]*\n(.*?)(?:^[ \t]*```[^\n]*$|\Z)", re.S | re.M)
+LISP_TAGS = {"", "lisp", "scheme", "scm", "racket", "rkt", "clojure", "clj", "elisp", "emacs-lisp",
+             "cl", "common-lisp", "commonlisp", "sexp", "s-expression", "world", "lsp"}
 SHOW = 60           # characters of a skipped piece quoted in a note
 
 
@@ -76,8 +84,23 @@ def _match(text: str, start: int) -> int | None:
     return None
 
 
-def _scan(text: str, out: Extracted, where: str) -> None:
-    """Collect forms from `text`; note prose, unbalanced and unreadable pieces."""
+def _take(text: str, start: int, end: int, out: Extracted, where: str) -> None:
+    """Read text[start:end] as one form into `out`, or note that it could not be read."""
+    piece = text[start:end]
+    try:
+        form = read(piece)
+    except LispError as e:
+        out.notes.append(f"a form {where} could not be read ({e.message}): {_quote(piece)}")
+    else:
+        out.forms.append((form, piece))
+
+
+def _unbalanced(text: str, i: int, out: Extracted, where: str) -> None:
+    out.notes.append(f"an unbalanced form {where} was skipped (it never closes): {_quote(text[i:])}")
+
+
+def _scan_code(text: str, out: Extracted, where: str) -> None:
+    """Collect every form of a code block; note prose, unbalanced and unreadable pieces."""
     i, prose = 0, []
     while i < len(text):
         c = text[i]
@@ -95,37 +118,80 @@ def _scan(text: str, out: Extracted, where: str) -> None:
             prose.pop()
         end = _match(text, i)
         if end is None:
-            out.notes.append(f"an unbalanced form {where} was skipped "
-                             f"(it never closes): {_quote(text[i:])}")
+            _unbalanced(text, i, out, where)
             break
-        piece = text[start:end]
-        try:
-            form = read(piece)
-        except LispError as e:
-            out.notes.append(f"a form {where} could not be read ({e.message}): {_quote(piece)}")
-        else:
-            out.forms.append((form, piece))
+        _take(text, start, end, out, where)
         i = end
     rest = "".join(prose).strip()
     if rest and any(ch.isalnum() for ch in rest):
         out.notes.append(f"prose {where} was ignored: {_quote(rest)}")
 
 
+def _form_start(text: str, i: int) -> int | None:
+    """Where the paren of a form starting at text[i] is (after a quote), or None."""
+    if text.startswith("(", i):
+        return i
+    if text[i:i + 1] in ("'", "`") and text.startswith("(", i + 1):
+        return i + 1
+    return None
+
+
+def _line_forms(text: str, i: int) -> tuple[list[tuple[int, int]], int] | None:
+    """The forms of the line starting at text[i] if it holds only forms (and a comment):
+    ([(start, end)...], index past the line); None if it is prose; a last end of -1 and
+    -1 for the index when a form never closes."""
+    spans: list[tuple[int, int]] = []
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i >= len(text) or text[i] == "\n":
+            return spans, i + 1
+        if text[i] == ";":
+            nl = text.find("\n", i)
+            return spans, len(text) if nl < 0 else nl + 1
+        paren = _form_start(text, i)
+        if paren is None:
+            return None
+        end = _match(text, paren)
+        if end is None:
+            return spans + [(i, -1)], -1
+        if text.startswith("`", i) and text.startswith("`", end):
+            return None         # `(f 1)` is inline code in prose, not a quasiquoted form
+        spans.append((i, end))
+        i = end
+
+
+def _scan_lines(text: str, out: Extracted) -> None:
+    """Collect the forms on lines of their own; every other line is prose."""
+    i = 0
+    while i < len(text):
+        got = _line_forms(text, i)
+        if got is None:                 # prose: on to the next line
+            nl = text.find("\n", i)
+            i = len(text) if nl < 0 else nl + 1
+            continue
+        spans, after = got
+        for a, b in spans:
+            if b < 0:
+                _unbalanced(text, a, out, "in the reply")
+                return
+            _take(text, a, b, out, "in the reply")
+        i = after
+
+
 def extract(reply: str, limit: int = MAX_FORMS) -> Extracted:
-    """The first `limit` readable forms of a model's reply, with notes on the rest."""
+    """The first `limit` forms of a model's reply's code, with notes on what went wrong."""
     out = Extracted()
     blocks = list(FENCE.finditer(reply))
     if blocks:
-        outside = FENCE.sub(" ", reply).strip()
         for b in blocks:
-            _scan(b.group(2), out, "in a code block")
-        if outside and any(ch.isalnum() for ch in outside):
-            out.notes.append(f"text outside the code blocks was ignored: {_quote(outside)}")
+            if b.group(1).lower() in LISP_TAGS:
+                _scan_code(b.group(2), out, "in a code block")
     else:
-        _scan(reply, out, "in the reply")
+        _scan_lines(reply, out)
     if not out.forms and not out.notes:
-        out.notes.append("the reply held no form: answer with Lisp forms such as (define ...) "
-                         "and (done ...)")
+        out.notes.append("the reply held no form: send Lisp forms such as (define ...) and "
+                         "(done ...) in a ```lisp code block")
     elif not out.forms:
         out.notes.append("the reply held no readable form")
     if len(out.forms) > limit:

@@ -11,6 +11,12 @@ box holding an association list of (symbol . value) pairs. A closure made by
 my-eval keeps the list; `define` inside a body adds to the innermost frame;
 `set!` replaces the pair in the frame that binds the name, so every closure
 sharing that frame sees the change.
+
+The evaluator's own globals (my-eval and the helpers the seed defines) are
+changed only by extend-eval!/edit-eval!, which test a change before keeping
+it: a `define` or `set!` of one through my-eval is refused. `my-eval/eval` is
+`eval` through the running environment's my-eval; a lineage binds it as
+`eval`, so a cell's eval is charged as my-eval's steps and under its rules.
 """
 from __future__ import annotations
 
@@ -18,11 +24,31 @@ from typing import Any
 
 from ..lisp import budget
 from ..lisp.analyze import mangle
+from ..lisp.calls import call
 from ..lisp.errors import ArityError, LispSyntaxError, LispTypeError, UnboundVariable
 from ..lisp.primitives import primitive
-from ..lisp.types import VOID, Box, Pair, Symbol
+from ..lisp.types import VOID, Box, Pair, Procedure, Symbol
 
 _KEYS: dict[Symbol, str] = {}
+_EVALUATOR: frozenset[str] = frozenset()
+
+
+def evaluator_names() -> frozenset[str]:
+    """The globals that are the evaluator: my-eval and the helpers the seed defines."""
+    global _EVALUATOR
+    if not _EVALUATOR:
+        from .seeding import base_names     # seeding -> evaluator -> ground: imported late
+        with budget.uncharged():            # reading the seed file is the host's, once
+            _EVALUATOR = frozenset(base_names())
+    return _EVALUATOR
+
+
+def _not_the_evaluator(who: str, sym: Symbol) -> None:
+    """Refuse a plain define or set! of one of the evaluator's own globals."""
+    if sym.name in evaluator_names():
+        from .evaluator import EvalRefused
+        raise EvalRefused(f"{who}: {sym.name} is part of the evaluator: change it with "
+                          f"edit-eval! or extend-eval!, which test a change before keeping it")
 
 
 def global_key(sym: Symbol) -> str:
@@ -112,6 +138,7 @@ def env_define(env: Any, sym: Any, value: Any) -> Symbol:
     if type(sym) is not Symbol:
         raise LispSyntaxError("define: expected a name")
     if env is None:
+        _not_the_evaluator("define", sym)
         running_env()._define(sym, value, None, "define", None)
         return sym
     frame = _frames("env-define!", env).car
@@ -123,6 +150,7 @@ def env_define(env: Any, sym: Any, value: Any) -> Symbol:
 def env_define_form(env: Any, sym: Any, value: Any, form: Any) -> Symbol:
     """(env-define-form! env sym value form) like env-define!, recording form as a global's source."""
     if env is None and type(sym) is Symbol:
+        _not_the_evaluator("define", sym)
         doc = _docstring(form)
         running_env()._define(sym, value, form, "define", doc)
         return sym
@@ -154,6 +182,7 @@ def env_set(env: Any, sym: Any, value: Any) -> Any:
         p = p.cdr
     if type(sym) is not Symbol:
         raise LispSyntaxError("set!: expected a name")
+    _not_the_evaluator("set!", sym)
     running_env()._setg(sym, value)
     return VOID
 
@@ -174,3 +203,17 @@ def form_p(x: Any, name: Any) -> bool:
     """(form? x name) -> whether x is a list whose head is the symbol name."""
     return type(x) is Pair and x.car is name
 
+
+
+@primitive("my-eval/eval", group="evaluator")
+def eval_through_my_eval(form: Any, env: Any = None) -> Any:
+    """(my-eval/eval form [env]) -> form evaluated by the running environment's my-eval
+    (a lineage's `eval`), charged as my-eval's steps."""
+    from .evalprims import ensure
+    e = running_env()
+    with budget.host_work():        # installing the seed on first use is the host's work
+        ensure(e)
+    proc = e.ns.get(global_key(Symbol("my-eval")))
+    if not isinstance(proc, Procedure):
+        raise LispTypeError("eval: my-eval is not a procedure in this environment")
+    return call(proc, form, _frames("eval", env))

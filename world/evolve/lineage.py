@@ -211,13 +211,18 @@ class LineageImage(Image):
 
 def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
     """A `World` whose namespace is `lineage`'s own (the lineage must be committed), granted
-    only what model replies may use: no image, host, audit or ground `eval`."""
+    only what model replies may use: no image, host, audit, evaluation mode or ground
+    evaluation (`eval`, `sandbox`); its `eval` is my-eval's (`my-eval/eval`)."""
     from ..lisp.budget import DEFAULT_LIMITS
     from ..lisp.primitives import LINEAGE
+    from ..lisp.types import Primitive, Symbol
     from ..session import World
     sub = LineageImage(image, lineage.root._p_oid, lineage.name)
     try:
-        return World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
+        w = World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
     except BaseException:
         sub.close()
         raise
+    if not w.env.is_bound(Symbol("eval")):      # unless the lineage defined an eval of its own
+        w.env.define(Symbol("eval"), Primitive.registry["my-eval/eval"])
+    return w

@@ -19,10 +19,12 @@ CAPABILITIES: dict[str, str] = {
     "core": "pure computation: numbers, lists, strings, maps, records, read, errors, call/cc",
     "output": "display, write, newline, write-string (the evaluation's own output)",
     "reflect": "reading the world: inspect, history and audit reports, snapshots, the evaluator's state",
-    "image": "changing the image: commit, undefine, snapshots (save, restore), save-dev, rebuild, build-prod, pack",
+    "image": "changing the image: commit, undefine, snapshots (save, restore), save-dev, rebuild, build-prod, pack, "
+             "the evaluation mode (set-eval-mode!)",
     "audit": "defining audit rules and checks, running the audit, setting the tolerance",
-    "evaluator": "my-eval: eval-in, extend-eval!, edit-eval!, eval-rollback!, defnative!, its environment API",
-    "eval": "eval: compile and run a form on the ground evaluator, bypassing my-eval",
+    "evaluator": "my-eval: eval-in, my-eval/eval, extend-eval!, edit-eval!, eval-rollback!, defnative!, "
+                 "its environment API",
+    "eval": "eval and sandbox: compile and run a form on the ground evaluator, bypassing my-eval",
     "host": "facts about the host: the image's path and size, the clock",
     "internal": "never granted: what generated code calls (record constructors, system macros)",
 }
@@ -32,7 +34,8 @@ OWNER: tuple[str, ...] = ("core", "output", "reflect", "image", "audit", "evalua
 """What the owner's own sessions (REPL, `world eval`/`run`) are granted: everything but `internal`."""
 
 LINEAGE: tuple[str, ...] = ("core", "output", "reflect", "evaluator")
-"""What evolution lineage cells and model replies are granted: no image, host, audit or ground eval."""
+"""What evolution lineage cells and model replies are granted: no image (history writes, snapshots,
+the evaluation mode), host, audit, or ground evaluation (eval, sandbox): their evaluator is my-eval."""
 
 RULES: tuple[str, ...] = ("core",)
 """What audit rules are granted (and only the primitives of `core` not marked unsafe)."""

@@ -98,7 +98,7 @@ def _procedures(x: Any, who: str) -> None:
             raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
 
 
-@primitive("sandbox")
+@primitive("sandbox", group="eval")
 def sandbox(form: Any, *opts: Any) -> Any:
     """(sandbox form :caps [:core] :steps n :memory bytes :seconds s) -> form's value, in a child sandbox."""
     from ..runtime import run
