@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "budgets": (1500, 1200, 1000, 600),          # steps per problem, by round (last repeats)
     "native_caps": (None, 10, 5, 3),             # natives a lineage may have, by round
     "per_round": 15,                             # problems per round
-    "tournament": True,                          # at least one of every category from round 2
+    "tournament": True,                          # follows mode: every category each round from 2
     "change_bonus": 150,                         # steps per successful extend-eval!/edit-eval!
     "reflection_bonus": 75,                      # steps per problem next round, per reflection change
     "max_cells": 25, "max_forms": 5, "max_turns": 25, "reflection_turns": 2,
@@ -60,7 +60,8 @@ def settings(**given: Any) -> dict[str, Any]:
         if given.get("lineages") not in (None, 1):
             raise EvolveError(f"single mode evolves one lineage alone, not {given['lineages']}: "
                               f"drop --lineages or use --mode tournament")
-        s["lineages"], s["tournament"] = 1, False
+        s["lineages"] = 1
+    s["tournament"] = s["mode"] == "tournament"
     t = s["temperature"]
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
                           or not 0.0 <= t <= 1.0):
