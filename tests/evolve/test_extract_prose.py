@@ -81,3 +81,10 @@ def test_notes_on_a_reply_cost_no_cell_and_prose_makes_none(tmp_path, server):
         t0, t1 = att.turns[0], att.turns[1]
         assert "prose in a code block" in t0.notes and t1.notes == ""
         assert "About your last reply" in t1.prompt and "this line is not code" in t1.prompt
+
+
+def test_a_long_parenthetical_in_prose_is_read_once_and_skipped():
+    """A line of prose skips the forms it began, so no text is scanned twice."""
+    reply = "(\n" * 20_000 + ")\n" * 19_999 + ") and so on\n(done 1)\n"
+    got = extract(reply)
+    assert [world.write(f) for f, _ in got.forms] == ["(done 1)"] and got.notes == []

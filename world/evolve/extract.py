@@ -136,27 +136,25 @@ def _form_start(text: str, i: int) -> int | None:
     return None
 
 
-def _line_forms(text: str, i: int) -> tuple[list[tuple[int, int]], int] | None:
-    """The forms of the line starting at text[i] if it holds only forms (and a comment):
-    ([(start, end)...], index past the line); None if it is prose; a last end of -1 and
-    -1 for the index when a form never closes."""
+def _line_forms(text: str, i: int) -> tuple[list[tuple[int, int]], int, bool]:
+    """The forms of the line starting at text[i]: (spans, index past the line, whether the
+    line holds only forms and comments). A line that is prose skips every form it began
+    (a parenthetical spanning lines is prose too), so no text is scanned twice; a last
+    span ending at -1 is a form that never closes."""
     spans: list[tuple[int, int]] = []
     while True:
         while i < len(text) and text[i] in " \t":
             i += 1
-        if i >= len(text) or text[i] == "\n":
-            return spans, i + 1
-        if text[i] == ";":
+        if i >= len(text) or text[i] == "\n" or text[i] == ";":
             nl = text.find("\n", i)
-            return spans, len(text) if nl < 0 else nl + 1
+            return spans, len(text) if nl < 0 else nl + 1, True
         paren = _form_start(text, i)
-        if paren is None:
-            return None
-        end = _match(text, paren)
-        if end is None:
-            return spans + [(i, -1)], -1
-        if text.startswith("`", i) and text.startswith("`", end):
-            return None         # `(f 1)` is inline code in prose, not a quasiquoted form
+        end = None if paren is None else _match(text, paren)
+        if paren is not None and end is None:
+            return spans + [(i, -1)], len(text), True
+        if end is None or (text.startswith("`", i) and text.startswith("`", end)):
+            nl = text.find("\n", i)        # prose, or `(f 1)`: inline code in prose
+            return [], len(text) if nl < 0 else nl + 1, False
         spans.append((i, end))
         i = end
 
@@ -165,18 +163,12 @@ def _scan_lines(text: str, out: Extracted) -> None:
     """Collect the forms on lines of their own; every other line is prose."""
     i = 0
     while i < len(text):
-        got = _line_forms(text, i)
-        if got is None:                 # prose: on to the next line
-            nl = text.find("\n", i)
-            i = len(text) if nl < 0 else nl + 1
-            continue
-        spans, after = got
-        for a, b in spans:
+        spans, i, code = _line_forms(text, i)
+        for a, b in spans if code else ():
             if b < 0:
                 _unbalanced(text, a, out, "in the reply")
                 return
             _take(text, a, b, out, "in the reply")
-        i = after
 
 
 def extract(reply: str, limit: int = MAX_FORMS) -> Extracted:
