@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .agent_errors import ModelError
+from .evalprims import change_mark, earned, remember_solved
 from .extract import extract
 from .lineage import Attempt, Lineage, Round, Run, Turn
 from .model import Reply
@@ -122,16 +123,19 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         for form, text in ex.forms:
             if len(att.cells) >= s["max_cells"] or used >= att.budget:
                 break
+            mark = change_mark(ctx.world)
             out = ws.run_cell(form, text, att.budget)
             used = att.pad.steps()
             if out.change in CHANGES:
                 att.changes += 1
-                att.bonus += s["change_bonus"]
-                att.budget += s["change_bonus"]
+                if earned(ctx.world, mark):     # only a change my-eval behaves differently for
+                    att.bonus += s["change_bonus"]
+                    att.budget += s["change_bonus"]
             ctx.lineage.natives = ws.natives()
             att.steps = used
             if out.solved:
                 att.solved = True
+                remember_solved(ctx.world, task)    # later evaluator changes must still solve it
                 break
     att.steps, att.why, att.finished = used, why, time.time()
     att.status = "solved" if att.solved else "failed"
@@ -173,10 +177,12 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
         for form, text in ex.forms:
             if att.pad.room() <= 0:
                 break
+            mark = change_mark(ctx.world)
             out = ws.run_cell(form, text, att.pad.steps() + next_budget)    # each form: a round budget
             if out.change in CHANGES:
                 att.changes += 1
-                att.bonus += s["reflection_bonus"]
+                if earned(ctx.world, mark):     # repeats and cosmetic edits earn nothing
+                    att.bonus += s["reflection_bonus"]
         att.steps = att.pad.steps()
         ctx.lineage.natives = ws.natives()
         ctx.commit(f"evolve: {ctx.lineage.name} reflection turn {turn}")

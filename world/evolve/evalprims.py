@@ -83,8 +83,10 @@ def extend_eval(name: Any, handler: Any, test: Any = VOID, expected: Any = VOID)
     """(extend-eval! 'name '(lambda (expr env) ...) [test expected]) adds a special form; -> version."""
     env = running_env()
     check = None if test is VOID else (test, expected)
-    with budget.host_work():        # validating a change (sanity tests, canonical source) is the host's
-        return ev.extend(env, ensure(env), name, handler, check).seq
+    with budget.host_work():        # installing the seed is the host's work
+        slot = ensure(env)
+    # Validating the change is the host's too, but for the regression tests (see ev.adopt).
+    return ev.extend(env, slot, name, handler, check).seq
 
 
 @primitive("edit-eval!", group="evaluator")
@@ -92,7 +94,8 @@ def edit_eval(form: Any) -> int:
     """(edit-eval! '(define (my-eval expr env) ...)) replaces the evaluator; -> version."""
     env = running_env()
     with budget.host_work():
-        return ev.edit(env, ensure(env), form).seq
+        slot = ensure(env)
+    return ev.edit(env, slot, form).seq
 
 
 @primitive("eval-rollback!", group="evaluator")
@@ -100,7 +103,8 @@ def eval_rollback(seq: Any) -> int:
     """(eval-rollback! n) makes version n current again, as a new version; -> its number."""
     env = running_env()
     with budget.host_work():
-        return ev.rollback(env, ensure(env), seq).seq
+        slot = ensure(env)
+    return ev.rollback(env, slot, seq).seq
 
 
 @primitive("evolve/defnative!", group="evaluator")
@@ -228,3 +232,22 @@ def attach(world: Any) -> None:
     """Give `world` its evaluator primitives' state and top-level routing."""
     prepare(world.env)
     world.route = lambda form: route(world, form)
+
+
+# ---------------------------------------------------------------- a lineage's record
+
+def remember_solved(world: Any, task: Any) -> None:
+    """Record in `world`'s evaluator slot that `task` was solved: later changes re-run it."""
+    slot = world_slot(world.image.root)
+    world._change(lambda: slot.remember(task.id, task.name, task.call_text, task.expect_text),
+                  f"evolve: problem {task.id} joins the regression tests")
+
+
+def change_mark(world: Any) -> int:
+    """The newest evaluator version of `world`, to compare against after a cell (`earned`)."""
+    return world_slot(world.image.root).last()
+
+
+def earned(world: Any, mark: int) -> bool:
+    """Did a change since `mark` make my-eval do something new (see world/evolve/probes.py)?"""
+    return world_slot(world.image.root).earned_since(mark) > 0

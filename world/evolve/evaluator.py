@@ -26,6 +26,7 @@ from ..lisp.printer import write
 from ..lisp.reader import read, read_all
 from ..lisp.runtime import run
 from ..lisp.types import Closure, Pair, Procedure, Symbol, equal, make_list, to_pylist
+from . import probes
 from .ground import global_key
 from .slot import EvalSlot, EvalVersion
 
@@ -35,10 +36,22 @@ S_DEFINE, S_LAMBDA, S_QUOTE, S_COND, S_ELSE = (Symbol(n) for n in ("define", "la
                                                                    "cond", "else"))
 S_FORMP, S_EQ, S_CAR = Symbol("form?"), Symbol("eq?"), Symbol("car")
 
-# (source, expected printed value): what every evaluator must still do.
+# (source, expected printed value): what every evaluator must still do, the core of the
+# seed's table (quote, if, lambda, let, named let, begin, cond, define in a body,
+# application, closures), each run in the global environment without defining a global.
 SANITY = (("42", "42"), ("(+ 1 2)", "3"), ("(if #t 1 2)", "1"), ("(if #f 1 2)", "2"),
-          ("((lambda (x) x) 5)", "5"), ("'(a b)", "(a b)"))
+          ("((lambda (x) x) 5)", "5"), ("'(a b)", "(a b)"), ("\"s\"", "\"s\""),
+          ("((lambda (x y) (+ x y)) 1 2)", "3"), ("((lambda args args) 1 2 3)", "(1 2 3)"),
+          ("(((lambda (x) (lambda (y) (- x y))) 5) 2)", "3"),
+          ("(let ((x 1) (y 2)) (+ x y))", "3"),
+          ("(let count-up ((i 0) (acc 1)) (if (= i 3) acc (count-up (+ i 1) (* acc 2))))", "8"),
+          ("(begin 1 2 3)", "3"), ("(cond (#f 1) ((= 1 1) 2) (else 3))", "2"),
+          ("(cond (#f 1) (else 3))", "3"), ("(cond ((+ 1 1) => (lambda (v) (* v 10))))", "20"),
+          ("((lambda () (define z 5) (+ z 1)))", "6"),
+          ("(let ((y 2)) (define (f x) (* x y)) (f 3))", "6"))
 SANITY_STEPS = 20_000       # per sanity test: a looping evaluator stops here
+REGRESSION_CASES = 8        # previously solved problems re-run after a change (the latest ones)
+REGRESSION_STEPS = 1_500    # per regression case (the round-1 budget); charged to the change
 HANDLER_STEPS = 2_000       # evaluating a handler expression to a procedure
 
 
@@ -46,6 +59,71 @@ class EvalRefused(EvalError):
     """A change to the evaluator failed its checks; nothing was changed (guard can catch it)."""
 
     kind = "refused"
+
+
+class EvaluatorUnreadable(EvalError):
+    """A slot's stored source does not read back: that evaluator cannot be installed or shown."""
+
+    kind = "unreadable evaluator"
+
+
+QUOTE_HINT = ("quote it: (extend-eval! 'name '(lambda (expr env) ...)), "
+              "(edit-eval! '(define (my-eval expr env) ...))")
+
+
+def canonical(x: Any, who: str, what: str = "the new source") -> str:
+    """`x`'s canonical text, refused unless it reads back as `x` (source, not live values)."""
+    proc = _procedure_in(x)
+    if proc is not None:
+        raise EvalRefused(f"{who}: nothing changed: {what} holds a procedure value "
+                          f"({_short(proc)}) where source is expected: {QUOTE_HINT}")
+    text = write(x)
+    try:
+        back = read(text)
+    except LispError as e:
+        raise EvalRefused(f"{who}: nothing changed: {what} does not read back "
+                          f"({e.message}): {QUOTE_HINT}") from None
+    if not equal(back, x):
+        raise EvalRefused(f"{who}: nothing changed: {what} does not read back as itself: "
+                          f"{_short(x)}")
+    return text
+
+
+def _procedure_in(x: Any) -> Any:
+    """The first procedure (or other live value written as #<...>) inside `x`, else None."""
+    stack = [x]
+    while stack:
+        y = stack.pop()
+        if isinstance(y, Procedure):
+            return y
+        if type(y) is Pair:
+            stack.append(y.cdr)
+            stack.append(y.car)
+        elif isinstance(y, (list, tuple)):
+            stack.extend(y)
+    return None
+
+
+def readable(text: str, what: str) -> Any:
+    """`text` read as one form, or EvaluatorUnreadable naming `what` and the read error."""
+    try:
+        return read(text)
+    except LispError as e:
+        raise EvaluatorUnreadable(f"{what} cannot be read ({e.message}): "
+                                  f"roll it back or edit it from a readable source") from None
+
+
+def broken(slot: EvalSlot) -> str | None:
+    """Why the slot's current evaluator or one of its natives cannot be read, else None."""
+    v = slot.version()
+    sources = ([(f"my-eval version {v.seq}", v.source)] if v is not None else []) + \
+        [(f"the native {n.name}", n.source) for n in slot.natives.values()]
+    for what, text in sources:
+        try:
+            readable(text, what)
+        except EvaluatorUnreadable as e:
+            return e.message
+    return None
 
 
 # Called after each kept change as fn(env, kind, symbol, source, note); the last one's
@@ -214,28 +292,96 @@ def _define_for_real(env: Any, form: Any, kind: str) -> Any:
 # ---------------------------------------------------------------- changes
 
 def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
-          extra: tuple[tuple[Any, Any], ...] = ()) -> EvalVersion:
-    """Make `form` (a define of my-eval) the current evaluator if it passes the sanity tests."""
-    if not defines(form, MY_EVAL):
-        raise EvalRefused(f"{who}: expected (define (my-eval expr env) ...), got {_short(form)}")
+          extra: tuple[tuple[Any, Any], ...] = (), construct: str | None = None) -> EvalVersion:
+    """Make `form` (a define of my-eval) the current evaluator if it is readable source and
+    passes the sanity tests and the regression tests; its behaviour table is kept with it.
+
+    Validation is the host's work, except the regression tests on the new evaluator, which
+    are charged to the running evaluation (a lineage pays for re-running its problems)."""
+    with budget.host_work():
+        if not defines(form, MY_EVAL):
+            hint = f": {QUOTE_HINT}" if _procedure_in(form) is not None else ""
+            raise EvalRefused(f"{who}: expected (define (my-eval expr env) ...), "
+                              f"got {_short(form)}{hint}")
+        source = canonical(form, who)
+        names = probes.names(form, _current_form(slot), first=[construct] if construct else [])
+        with budget.uncharged():    # observing behaviour is the harness's, and memoised
+            _observe_current(env, slot, names)
+        cases = [c for c in regression_cases(slot) if _passes(env, c) is None]
     with _Quiet(env, [MY_EVAL]) as q:
-        try:
-            _value(env, form, HANDLER_STEPS)
-        except Interrupted:
-            raise
-        except LispError as e:
-            raise EvalRefused(f"{who}: nothing changed: the new my-eval does not "
-                              f"compile: {e.kind}: {e.message}") from None
-        if not isinstance(env.lookup(MY_EVAL), Procedure):
-            raise EvalRefused(f"{who}: nothing changed: my-eval would not be a procedure")
-        why = sanity(env, extra)
+        with budget.host_work():
+            try:
+                _value(env, form, HANDLER_STEPS)
+            except Interrupted:
+                raise
+            except LispError as e:
+                raise EvalRefused(f"{who}: nothing changed: the new my-eval does not "
+                                  f"compile: {e.kind}: {e.message}") from None
+            if not isinstance(env.lookup(MY_EVAL), Procedure):
+                raise EvalRefused(f"{who}: nothing changed: my-eval would not be a procedure")
+            why = sanity(env, extra)
+        if why is None:
+            why = next(filter(None, (_passes(env, c, regression=True) for c in cases)), None)
         if why is not None:
             raise EvalRefused(f"{who}: nothing changed: {why}")
+        with budget.uncharged():
+            table = probes.table(lambda f, n: _value(env, f, n), names)
         q.keep = True
-    _define_for_real(env, form, kind)
-    source = write(form)
-    commit = record(env, kind, MY_EVAL.name, source, note)
-    return slot.add(kind, source, note, handled_forms(form), commit)
+    with budget.host_work():        # recording the change (history, audit) is the host's
+        _define_for_real(env, form, kind)
+        commit = record(env, kind, MY_EVAL.name, source, note)
+        return slot.add(kind, source, note, handled_forms(form), commit, table, tuple(names))
+
+
+def _current_form(slot: EvalSlot) -> Any:
+    """The current my-eval's source as data, or None if there is none or it does not read."""
+    v = slot.version()
+    try:
+        return read(v.source) if v is not None else None
+    except LispError:
+        return None
+
+
+def _observe_current(env: Any, slot: EvalSlot, names: list[str]) -> None:
+    """Extend the current version's behaviour table to `names`, probing env's my-eval."""
+    v = slot.version()
+    if v is None:
+        return
+    missing = [n for n in names if n not in (v.probed or ())]
+    if not missing:
+        return
+    seen = dict(v.behaviour or {})
+    seen.update(probes.table(lambda f, n: _value(env, f, n), missing))
+    v.behaviour, v.probed = seen, tuple(v.probed or ()) + tuple(missing)
+
+
+def regression_cases(slot: EvalSlot) -> list[tuple[Any, str, str, str]]:
+    """The latest problems the slot's lineage solved: (id, name, call text, expected text)."""
+    solved = getattr(slot, "solved", None)
+    if not solved:
+        return []
+    latest = sorted(solved.items(), key=lambda kv: kv[1][0], reverse=True)[:REGRESSION_CASES]
+    return [(pid, name, call, expect) for pid, (_, name, call, expect) in latest]
+
+
+def _passes(env: Any, case: tuple[Any, str, str, str], regression: bool = False) -> str | None:
+    """None if the case's call gives its expected value through env's my-eval, else why not."""
+    pid, name, call_text, expect_text = case
+    try:
+        expr, want = read(call_text), read(expect_text)
+    except LispError:
+        return None if regression else "unreadable"     # a damaged record tests nothing
+    call = make_list([MY_EVAL, make_list([S_QUOTE, expr]), make_list([S_QUOTE, None])])
+    what = f"regression test {call_text} (problem {pid}, {name}, solved before)"
+    try:
+        got = _value(env, call, REGRESSION_STEPS)
+    except Interrupted:
+        raise
+    except LispError as e:
+        return f"{what} failed: {e.kind}: {e.message}"
+    if not equal(got, want):
+        return f"{what} failed: expected {expect_text}, got {_short(got)}"
+    return None
 
 
 def install(env: Any, slot: EvalSlot) -> None:
@@ -255,9 +401,10 @@ def install(env: Any, slot: EvalSlot) -> None:
             sym = defined_name(form)
             if sym is not MY_EVAL and not (env.is_bound(sym) and type(env.lookup(sym)) is Closure):
                 _value(env, form)
-        _value(env, read(slot.version().source))
+        v = slot.version()
+        _value(env, readable(v.source, f"my-eval version {v.seq} of {slot.name}"))
         for native in slot.natives.values():
-            _value(env, read(native.source))
+            _value(env, readable(native.source, f"the native {native.name} of {slot.name}"))
     except BaseException:
         if before is not None and global_key(MY_EVAL) not in env.ns:
             env.ns[global_key(MY_EVAL)] = before
@@ -270,8 +417,9 @@ def current(env: Any) -> Any:
 
 
 def source(slot: EvalSlot) -> Any:
-    """The current my-eval's source as Lisp data."""
-    return read(slot.version().source)
+    """The current my-eval's source as Lisp data (EvaluatorUnreadable if it does not read)."""
+    v = slot.version()
+    return readable(v.source, f"my-eval version {v.seq} of {slot.name}")
 
 
 def _short(x: Any) -> str:
@@ -297,6 +445,19 @@ def extend(env: Any, slot: EvalSlot, name: Any, handler: Any,
     who = "extend-eval!"
     if type(name) is not Symbol:
         raise EvalRefused(f"{who}: the form's name must be a symbol, got {_short(name)}")
+    if isinstance(handler, Procedure):
+        raise EvalRefused(f"{who}: nothing changed: the handler is a procedure value "
+                          f"({_short(handler)}), not its source: quote it: "
+                          f"(extend-eval! '{name.name} '(lambda (expr env) ...))")
+    with budget.host_work():
+        args = _extended(env, slot, name, handler, test, who)
+    return adopt(env, slot, *args)
+
+
+def _extended(env: Any, slot: EvalSlot, name: Symbol, handler: Any,
+              test: tuple[Any, Any] | None, who: str) -> tuple[Any, str, str, str, tuple, str]:
+    """The arguments of `adopt` for extend: my-eval's source with the new clause, and the rest."""
+    canonical(handler, who, "the handler")
     _check_handler(env, handler, who)
     form = source(slot)
     params = to_pylist(form.cdr.car.cdr) if type(form.cdr.car) is Pair else []
@@ -313,7 +474,7 @@ def extend(env: Any, slot: EvalSlot, name: Any, handler: Any,
     body[i] = make_list([S_COND] + kept)
     new = Pair(S_DEFINE, Pair(form.cdr.car, make_list(body)))
     extra = (test,) if test is not None else ()
-    return adopt(env, slot, new, "extend-eval", f"add the special form {name.name}", who, extra)
+    return new, "extend-eval", f"add the special form {name.name}", who, extra, name.name
 
 
 def _clause_name(clause: Any) -> str | None:
@@ -357,7 +518,8 @@ def rollback(env: Any, slot: EvalSlot, seq: Any) -> EvalVersion:
     if old is None:
         raise EvalRefused(f"eval-rollback!: no version {_short(seq)}: versions are 1 to "
                           f"{slot.versions.maxKey() if len(slot.versions) else 0}")
-    return adopt(env, slot, read(old.source), "edit-eval", f"roll back to version {seq}",
+    form = readable(old.source, f"my-eval version {seq}")
+    return adopt(env, slot, form, "edit-eval", f"roll back to version {seq}",
                  "eval-rollback!")
 
 
@@ -374,6 +536,7 @@ def defnative(env: Any, slot: EvalSlot, name: Any, params: Any, body: Any) -> Sy
     if cap is not None and name.name not in slot.natives and len(slot.natives) >= cap:
         raise EvalRefused(f"{who}: refused: this evaluator may have at most {cap} natives")
     form = Pair(S_DEFINE, Pair(Pair(name, params), body))
+    canonical(form, who)
     with _Quiet(env, [name]) as q:
         try:
             _value(env, form, HANDLER_STEPS)

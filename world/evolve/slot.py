@@ -14,8 +14,11 @@ lineage's evaluator is carried into a fresh environment.
 Versions are numbered from 1 (the seed) and never removed: a rollback is a
 new version whose source is an old one's. Every version records the kind of
 change (`seed`, `extend-eval`, `edit-eval`), a note, the special forms its
-source handles, and the history commit that recorded it once history keeps
-commits (None before).
+source handles, the history commit that recorded it once history keeps
+commits (None before), its behaviour table (world/evolve/probes.py) and
+whether it `earns` a step bonus: only a version whose source and behaviour
+are new against every earlier version does. A slot also remembers the
+problems its lineage solved (`remember`): the regression tests of a change.
 """
 from __future__ import annotations
 
@@ -42,6 +45,9 @@ class EvalVersion(Versioned):
     time = 0.0
     forms: tuple[str, ...] = ()
     commit: Any = None
+    behaviour: dict[str, str] | None = None     # probe text -> outcome (None: never probed)
+    probed: tuple[str, ...] = ()                # the names the table covers
+    earns = False                               # new source and new behaviour: a step bonus
 
     def __init__(self, seq: int, kind: str, source: str, note: str,
                  forms: tuple[str, ...], commit: Any = None) -> None:
@@ -81,6 +87,7 @@ class EvalSlot(Versioned):
     name = "world"
     current = 0
     max_natives: int | None = None      # rounds may cap how many natives a lineage has
+    solved: Any = None                  # problem id -> (order, name, call, expected), made on use
 
     def __init__(self, name: str = "world") -> None:
         self.name = name
@@ -94,10 +101,17 @@ class EvalSlot(Versioned):
         return self.versions.get(self.current if seq is None else seq)
 
     def add(self, kind: str, source: str, note: str, forms: tuple[str, ...],
-            commit: Any = None) -> EvalVersion:
+            commit: Any = None, behaviour: dict[str, str] | None = None,
+            probed: tuple[str, ...] = ()) -> EvalVersion:
         """Record a new current version; the special forms it handles first are constructs."""
+        from .probes import new_behaviour
+        earlier = self.history()
         seq = (self.versions.maxKey() if len(self.versions) else 0) + 1
         v = EvalVersion(seq, kind, source, note, forms, commit)
+        v.behaviour, v.probed = behaviour, probed
+        v.earns = (bool(earlier) and behaviour is not None
+                   and all(e.source != source for e in earlier)
+                   and new_behaviour(behaviour, [e.behaviour for e in earlier]))
         self.versions[seq] = v
         self.current = seq
         seed = self.versions[1].forms
@@ -109,6 +123,22 @@ class EvalSlot(Versioned):
     def history(self) -> list[EvalVersion]:
         """Every version, oldest first."""
         return list(self.versions.values())
+
+    def last(self) -> int:
+        """The newest version's number (0 before the seed)."""
+        return self.versions.maxKey() if len(self.versions) else 0
+
+    def earned_since(self, seq: int) -> int:
+        """How many versions newer than `seq` earn a step bonus."""
+        return sum(1 for v in self.versions.values(min=seq + 1) if v.earns) if seq < self.last() else 0
+
+    # ------------------------------------------------------------ solved problems
+    def remember(self, problem: Any, name: str, call: str, expected: str) -> None:
+        """Record a problem the lineage solved: later changes must still solve it."""
+        if self.solved is None:
+            self.solved = OOBTree()
+        if problem not in self.solved:
+            self.solved[problem] = (len(self.solved), name, call, expected)
 
     # ------------------------------------------------------------ natives
     def add_native(self, name: str, source: str, commit: Any = None) -> Native:
