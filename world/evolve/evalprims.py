@@ -18,7 +18,7 @@ from typing import Any
 from ..lisp.analyze import SPECIAL
 from ..lisp import budget
 from ..lisp.calls import call
-from ..lisp.errors import LispTypeError, SandboxError
+from ..lisp.errors import LispError, LispTypeError, SandboxError
 from ..lisp.primitives import primitive
 from ..lisp.reader import read
 from ..lisp.runtime import run
@@ -28,7 +28,7 @@ from ..objects import prims as world_prims
 from ..objects.image import iso
 from . import evaluator as ev
 from .ground import running_env
-from .slot import BOUND, EvalSlot, world_slot
+from .slot import BOUND, SETTINGS_KEY, EvalSlot, world_slot
 
 MODE_KEY = "evolve/mode"
 MODES = ("ground", "my-eval")
@@ -251,3 +251,16 @@ def change_mark(world: Any) -> int:
 def earned(world: Any, mark: int) -> bool:
     """Did a change since `mark` make my-eval do something new (see world/evolve/probes.py)?"""
     return world_slot(world.image.root).earned_since(mark) > 0
+
+
+def evaluator_failure(world: Any, seed: str = "") -> str | None:
+    """Why a lineage's evaluator cannot be used (its seed, its my-eval or a native does not
+    read back), else None: such a lineage is marked failed and the run goes on."""
+    if seed:
+        try:
+            read(seed)
+        except LispError as e:
+            return f"its seed evaluator cannot be read ({e.message})"
+    slot = world.image.root.settings.get(SETTINGS_KEY)
+    why = ev.broken(slot) if slot is not None else None
+    return f"its evaluator cannot be read: {why}" if why else None

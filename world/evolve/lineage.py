@@ -26,6 +26,9 @@ from .scratchpad import Scratchpad
 
 EVOLVE_KEY = "world.evolve"
 MICRO = 1_000_000           # costs are stored as integer micro-dollars
+LINEAGE_TAG = "evolve-lineage"      # transaction extension: whose world it changed
+PAD_TAG = "evolve-pad"              # ... and during which attempt (its scratchpad's token)
+UNDO_SCAN = 256                     # transactions read back at first when settling a lineage
 
 
 class Usage(Versioned):
@@ -99,6 +102,7 @@ class Lineage(Versioned):
     natives = 0
     base: tuple[str, ...] | None = None     # the names the seed evaluator defines
     owner = ""                  # the worker process running it ("" when none)
+    failure = ""                # why it was stopped (an evaluator that cannot be read), if it was
 
     def __init__(self, run_id: str, generation: int, index: int, seed: str) -> None:
         self.run_id, self.generation, self.index, self.seed = run_id, generation, index, seed
@@ -193,15 +197,30 @@ def evolve_root(image: Image, create: bool = True) -> EvolveRoot | None:
 
 
 class LineageImage(Image):
-    """The parent image's database, through a connection of its own, rooted at a lineage's root."""
+    """The parent image's database, through a connection of its own, rooted at a lineage's root.
 
-    def __init__(self, parent: Image, root_oid: bytes, name: str) -> None:  # the parent opened the db
-        self.__dict__.update(parent.__dict__)
+    Every transaction it commits is tagged with the lineage (`LINEAGE_TAG`) and, while an
+    attempt's cells run, with that attempt's scratchpad (`PAD_TAG`), so that `settle` can
+    find and undo the work of an attempt a crash left unfinished."""
+
+    def __init__(self, parent: Image, root_oid: bytes, name: str, key: str = "") -> None:
+        self.__dict__.update(parent.__dict__)       # the parent opened the db
         self.tm = transaction.TransactionManager()
         self.conn = parent.db.open(self.tm)
         self.tm.begin()
         self.root = self.conn.get(root_oid)
         self.where = f"{parent.where}#{name}"
+        self.key = key
+        self.pad_token = ""         # set by a Workspace while its cells run
+
+    def commit(self, note: str, names: Any = ()) -> None:
+        """Commit, tagged with the lineage and the running attempt's scratchpad."""
+        txn = self.tm.get()
+        if self.key:
+            txn.setExtendedInfo(LINEAGE_TAG, self.key)
+        if self.pad_token:
+            txn.setExtendedInfo(PAD_TAG, self.pad_token)
+        super().commit(note, names)
 
     def close(self) -> None:
         """Close this connection; the parent keeps the database open."""
@@ -209,20 +228,73 @@ class LineageImage(Image):
         self.conn.close()
 
 
+def lineage_key(lineage: Lineage) -> str:
+    """The tag of a lineage's own transactions: run id and lineage name."""
+    return f"{lineage.run_id}/{lineage.name}"
+
+
 def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
     """A `World` whose namespace is `lineage`'s own (the lineage must be committed), granted
-    only what model replies may use: no image, host, audit, evaluation mode or ground
-    evaluation (`eval`, `sandbox`); its `eval` is my-eval's (`my-eval/eval`)."""
+    only what model replies may use: no image, host, audit or ground `eval`.
+
+    Every stored definition is bound at once: my-eval looks globals up by name at run
+    time, so a helper committed before a restart must be bound before a cell needs it."""
     from ..lisp.budget import DEFAULT_LIMITS
     from ..lisp.primitives import LINEAGE
-    from ..lisp.types import Primitive, Symbol
     from ..session import World
-    sub = LineageImage(image, lineage.root._p_oid, lineage.name)
+    sub = LineageImage(image, lineage.root._p_oid, lineage.name, lineage_key(lineage))
     try:
         w = World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
+        w.env.ensure_all()
+        return w
     except BaseException:
         sub.close()
         raise
-    if not w.env.is_bound(Symbol("eval")):      # unless the lineage defined an eval of its own
-        w.env.define(Symbol("eval"), Primitive.registry["my-eval/eval"])
-    return w
+
+
+def settled_pads(lineage: Lineage) -> set[str]:
+    """The scratchpad tokens of the lineage's finished attempts and reflections."""
+    out = {a.pad.token for a in lineage.attempts() if a.status != "running"}
+    out |= {r.reflection.pad.token for r in lineage.rounds.values()
+            if r.reflection is not None and r.reflection.status != "running"}
+    return out
+
+
+def stale_transactions(db: Any, lineage: Lineage) -> list[Any]:
+    """Undo ids of the lineage's transactions made by an attempt that never finished, newest
+    first: the lineage's latest ones, back to one that is not an unfinished attempt's."""
+    key, settled = lineage_key(lineage), settled_pads(lineage)
+    stale: list[Any] = []
+    seen, want = 0, UNDO_SCAN
+    while True:
+        chunk = db.undoLog(seen, want)      # newest first; ZEO takes no filter
+        for d in chunk:
+            if d.get(LINEAGE_TAG) != key:
+                continue
+            pad = d.get(PAD_TAG)
+            if not pad or pad in settled:
+                return stale
+            stale.append(d["id"])
+        if len(chunk) < want - seen:
+            return stale
+        seen, want = want, want * 4
+
+
+def settle(image: Image, lineage: Lineage) -> int:
+    """Undo what an attempt left unfinished by a crash did to the lineage's world, so
+    the attempt starts over from the world the last finished one left (the run then
+    goes on exactly as it would have without the crash); return how many transactions
+    were undone. A storage without undo keeps them (the attempt still starts over)."""
+    db = image.db
+    if lineage.status != "running" or not db.supportsUndo():
+        return 0
+    stale = stale_transactions(db, lineage)
+    if not stale:
+        return 0
+    image.tm.begin()
+    txn = image.tm.get()
+    txn.note(f"evolve: {lineage.name} undoes {len(stale)} change(s) of an unfinished attempt")
+    txn.setExtendedInfo(LINEAGE_TAG, lineage_key(lineage))
+    db.undoMultiple(stale, txn)
+    image.tm.commit()
+    return len(stale)

@@ -19,7 +19,8 @@ def lineage_row(lineage: Lineage) -> dict[str, Any]:
     solved = [a.problem for a in attempts if a.solved]
     f = lineage.fitness or {}
     row = {"name": lineage.name, "generation": lineage.generation, "index": lineage.index,
-           "status": lineage.status, "attempted": len(attempts), "solved": len(solved),
+           "status": "failed" if lineage.failure else lineage.status,
+           "failure": lineage.failure, "attempted": len(attempts), "solved": len(solved),
            "solved_ids": sorted(set(solved)), "fitness": f.get("total"),
            "components": {k: f.get(k) for k in COMPONENTS},
            "steps": sum(a.steps for a in attempts), "natives": lineage.natives,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lisp.errors import LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from ..lisp.types import Pair, Symbol, make_list
@@ -64,7 +65,11 @@ def pretty(source: str, width: int = LINE) -> str:
     """`source` pretty-printed: a list too wide for the line puts each element on its own line."""
     if not source.strip():
         return ""
-    return "\n".join(_pp(read(source), 0, width))
+    try:
+        form = read(source)
+    except LispError:           # a damaged record is shown as it is, never a crash
+        return source
+    return "\n".join(_pp(form, 0, width))
 
 
 def pretty_lines(source: str, width: int = LINE) -> int:

@@ -21,12 +21,17 @@ from .agent import Context, reflect, solve
 from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
 from .rounds import CATEGORIES, budget, native_cap, select
 from ..lisp.reader import read
+from ..lisp.errors import LispError
+from .evalprims import evaluator_failure
 from .evaluator import handled_forms
 from .seeding import base_names, evaluator_of, install, pretty_lines, seed_source
 
 def constructs(source: str) -> set[str]:
-    """The special-form names a my-eval source dispatches on."""
-    return set(handled_forms(read(source))) if source.strip() else set()
+    """The special-form names a my-eval source dispatches on (none if it does not read)."""
+    try:
+        return set(handled_forms(read(source))) if source.strip() else set()
+    except LispError:
+        return set()
 
 
 def evaluator_lines(source: str) -> int:
@@ -98,6 +103,9 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
     gen = run.generations[lineage.generation]
     world = lineage_world(image, lineage)
     try:
+        why = evaluator_failure(world, lineage.seed if lineage.status == "pending" else "")
+        if why is not None:
+            return _failed(image, lineage, why, progress)
         if lineage.status == "pending":
             base = install(world, lineage.seed)
             lineage.base = base
@@ -138,10 +146,24 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
         world.close()
 
 
+def _failed(image: Any, lineage: Lineage, why: str,
+            progress: Callable[[dict[str, Any]], Any]) -> dict[str, float]:
+    """Mark `lineage` failed with `why` (done, every fitness component 0): the run goes on."""
+    attempts = list(lineage.attempts())
+    lineage.failure, lineage.status = why, "done"
+    lineage.fitness = {**{k: 0.0 for k in ("solve", "novelty", "efficiency", "diversity",
+                                            "richness", "total")},
+                       "solved": 0, "attempted": len(attempts), "new_constructs": 0}
+    _records_commit(image, f"evolve: {lineage.name} failed: {why}"[:200])
+    progress({"phase": "lineage-failed", "lineage": lineage.name, "why": why})
+    return lineage.fitness
+
+
 def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
-    """Pick the fittest lineage (ties: the lower index), enter it in the hall of fame."""
+    """Pick the fittest lineage (ties: the lower index; a failed one only if all failed),
+    enter it in the hall of fame."""
     lineages = list(gen.lineages.values())
-    best = max(lineages, key=lambda l: (l.fitness["total"], -l.index))
+    best = max(lineages, key=lambda l: (not l.failure, l.fitness["total"], -l.index))
     gen.winner = best.index
     gen.status = "done"
     entry = HallEntry(run.id, gen.number, best.name, best.evaluator, best.fitness)
