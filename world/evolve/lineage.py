@@ -247,7 +247,7 @@ def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
     sub = LineageImage(image, lineage.root._p_oid, lineage.name, lineage_key(lineage))
     try:
         w = World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
-        pass  # w.env.ensure_all()
+        w.env.ensure_all()
         if not w.env.is_bound(Symbol("eval")):      # unless the lineage defined an eval of its own
             w.env.define(Symbol("eval"), Primitive.registry["my-eval/eval"])
         return w
@@ -292,7 +292,7 @@ def settle(image: Image, lineage: Lineage) -> int:
     db = image.db
     if lineage.status != "running" or not db.supportsUndo():
         return 0
-    stale = []
+    stale = stale_transactions(db, lineage)
     if not stale:
         return 0
     image.tm.begin()

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ZODB.POSException import ConflictError
 
 from .agent_errors import EvolveError
-from .lineage import Generation, Run, evolve_root
+from .lineage import Generation, Run, evolve_root, settle
 from .players import make_player
 from .rounds import restrict, settings as make_settings
 from .seeding import seed_source
@@ -103,6 +103,10 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
                 lineage.owner = ""
     run.settings = s
     world.image.tm.commit()
+    for gen in run.generations.values():          # an attempt cut short starts over from
+        for lineage in gen.lineages.values():     # the world its predecessor left
+            settle(world.image, lineage)
+    world.image.begin()
     return _go(world, run, player_for(s), load_problems(s), progress, zeo)
 
 

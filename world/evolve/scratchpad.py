@@ -29,6 +29,7 @@ and hidden cases into a new scratchpad.
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any, Callable
 
 from BTrees.IOBTree import IOBTree
@@ -110,6 +111,7 @@ class Scratchpad(Versioned):
     solved_by = -1              # the DONE cell that solved it
     defined: tuple[str, ...] = ()
     started = 0.0
+    token = ""                  # names this attempt in its lineage's transactions (lineage.settle)
 
     def __init__(self, problem: str = "", goal: str = "", expected: tuple[str, ...] = (),
                  hidden: tuple[tuple[str, str], ...] = (), checker: str = "equal") -> None:
@@ -119,6 +121,7 @@ class Scratchpad(Versioned):
         self.expected, self.hidden, self.checker = tuple(expected), tuple(hidden), checker
         self.cells = IOBTree()
         self.started = time.time()
+        self.token = uuid.uuid4().hex
 
     @classmethod
     def from_problem(cls, problem: Any) -> "Scratchpad":

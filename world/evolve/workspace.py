@@ -55,8 +55,7 @@ class Workspace:
         pad, before = self.pad, len(self.pad)
         note = f"evolve cell {pad.problem}: {' '.join(text.split())[:60]}"
         try:
-            self.world._change(lambda: Meta(self.world.env, pad, budget, self.task).cell(form, text),
-                               note)
+            self._change(lambda: Meta(self.world.env, pad, budget, self.task).cell(form, text), note)
         except Interrupted:             # the owner's Ctrl-C stops the run
             raise
         except Exception as e:          # the pad is full, the value cannot be stored, or a bug:
@@ -79,8 +78,19 @@ class Workspace:
         """Let the lineage's evaluator have at most `cap` natives (None: no cap)."""
         slot = world_slot(self.world.image.root)
         if slot.max_natives != cap:
-            self.world._change(lambda: setattr(slot, "max_natives", cap),
-                               f"evolve: natives capped at {cap}")
+            self._change(lambda: setattr(slot, "max_natives", cap), f"evolve: natives capped at {cap}")
+
+    def _change(self, work: Any, note: str) -> Any:
+        """One transaction of the lineage's world, tagged with this attempt's scratchpad
+        (so that a resume can undo it if the attempt never finishes: lineage.settle)."""
+        image = self.world.image
+        if not hasattr(image, "pad_token"):         # not a lineage's world
+            return self.world._change(work, note)
+        outer, image.pad_token = image.pad_token, self.pad.token
+        try:
+            return self.world._change(work, note)
+        finally:
+            image.pad_token = outer
 
     def natives(self) -> int:
         """How many natives the lineage's evaluator has."""
