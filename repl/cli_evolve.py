@@ -138,9 +138,12 @@ def _setup(run: Any) -> str:
 
 
 def _usage(run: Any) -> None:
+    from world.evolve.report import models_used
     u = run.usage.as_dict()
     print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
           f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
+    if run.endpoints:
+        print(f"endpoint: {', '.join(run.endpoints)}; model(s): {', '.join(models_used(run)) or '-'}")
 
 
 def _ids(text: str | None) -> tuple[int, ...] | None:

@@ -67,6 +67,7 @@ class Run(Versioned):
     format_version = 1
     status = "running"          # running, done
     finished = 0.0
+    endpoints: tuple[str, ...] = ()     # where its replies came from, in order (a resume may move)
 
     def __init__(self, run_id: str, settings: dict[str, Any], agent: str) -> None:
         self.id, self.settings, self.agent = run_id, dict(settings), agent

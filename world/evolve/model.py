@@ -129,6 +129,11 @@ class Model:
     def label(self) -> str:
         return self.name
 
+    @property
+    def endpoint(self) -> str:
+        """The base URL the client talks to (ANTHROPIC_BASE_URL, or the SDK's default)."""
+        return str(self.client.base_url).rstrip("/")
+
     def ask(self, system: str, prompt: str) -> Reply:
         """Send one prompt; retry rate limits, overloads and timeouts; return the reply."""
         a = self.anthropic
@@ -171,6 +176,7 @@ class Model:
                 reply.text = "".join(getattr(b, "text", "") for b in msg.content
                                      if getattr(b, "type", "") == "text")
                 reply.stop_reason = str(getattr(msg, "stop_reason", "") or "")
+                reply.model = str(getattr(msg, "model", "") or self.name)    # the one that answered
                 return reply
             reply.attempts.append(Attempt(status, time.monotonic() - t0, error=status))
             if n == self.retries:

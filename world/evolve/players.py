@@ -20,7 +20,7 @@ from typing import Any
 
 from ..lisp.reader import read_spans
 from .agent_errors import EvolveError, ReplayMissing
-from .model import Attempt, Model, Reply
+from .model import Model, Reply
 
 GAVE_UP = "gave_up"         # a reply's stop reason when the player has nothing more to try
 REFERENCE_LABEL = "reference (the pool's reference solutions; not a model)"
@@ -151,9 +151,8 @@ class ReplayPlayer:
         if r is None:
             raise ReplayMissing(f"{self.path} has no reply for {key}: replay with the settings "
                                 f"of the recorded run")
-        calls = [Attempt(c["status"], 0.0, c.get("tokens_in", 0), c.get("tokens_out", 0),
-                         c.get("cost", 0.0), c.get("error", "")) for c in r.get("calls", [])]
-        return Reply(r["text"], r.get("model", "replay"), calls, r.get("stop_reason", ""))
+        # A replay calls no model: it spends nothing (the recorded usage stays in the file).
+        return Reply(r["text"], r.get("model", "replay"), [], r.get("stop_reason", ""))
 
 
 def make_player(spec: str, model: str, record: str | None = None,

@@ -49,7 +49,22 @@ def summary(run: Run) -> dict[str, Any]:
                      "winner": winner, "problems": {r: list(p) for r, p in gen.problems.items()},
                      "lineages": rows})
     return {"run": run.id, "agent": run.agent, "status": run.status, "created": run.created,
-            "settings": dict(run.settings), "usage": run.usage.as_dict(), "generations": gens}
+            "settings": dict(run.settings), "usage": run.usage.as_dict(),
+            "endpoints": list(run.endpoints), "models": models_used(run), "generations": gens}
+
+
+def models_used(run: Run) -> list[str]:
+    """The models that actually answered the run's prompts (as their replies name them)."""
+    seen: dict[str, None] = {}
+    for gen in run.generations.values():
+        for lineage in gen.lineages.values():
+            for rnd in lineage.rounds.values():
+                atts = list(rnd.attempts.values()) + ([rnd.reflection] if rnd.reflection else [])
+                for att in atts:
+                    for turn in att.turns.values():
+                        if turn.reply:          # a turn that failed names the player, not a model
+                            seen.setdefault(turn.model, None)
+    return list(seen)
 
 
 def table(run: Run) -> list[list[str]]:

@@ -80,6 +80,7 @@ def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = Non
     rid = run_id or time.strftime("run-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
     world.image.begin()
     run = new_run(world.image, rid, s, player.label)
+    note_endpoint(world.image, run, player)
     return _go(world, run, player, pool, progress, zeo)
 
 
@@ -107,7 +108,30 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
         for lineage in gen.lineages.values():     # the world its predecessor left
             settle(world.image, lineage)
     world.image.begin()
-    return _go(world, run, player_for(s), load_problems(s), progress, zeo)
+    player = player_for(s)
+    note_endpoint(world.image, run, player)
+    return _go(world, run, player, load_problems(s), progress, zeo)
+
+
+def endpoint_of(player: Any) -> str:
+    """Where a player's replies come from: the model API's base URL, or the replay file."""
+    inner = getattr(player, "player", player)           # unwrap a Recorded player
+    model = getattr(inner, "model", None)
+    if model is not None and hasattr(model, "endpoint"):
+        return model.endpoint
+    if getattr(inner, "kind", "") == "replay":
+        return f"replay:{inner.path}"
+    return ""                   # the reference player asks nobody
+
+
+def note_endpoint(image: Any, run: Run, player: Any) -> None:
+    """Record with the run the endpoint its replies come from now (if new)."""
+    where = endpoint_of(player)
+    if where and where not in run.endpoints[-1:]:
+        image.begin()
+        run.endpoints = tuple(run.endpoints) + (where,)
+        image.tm.get().note(f"evolve: run {run.id} talks to {where}")
+        image.tm.commit()
 
 
 def _recorded(agent: str | None) -> dict[str, Any]:
