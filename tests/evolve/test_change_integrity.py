@@ -16,7 +16,7 @@ from world.evolve.evaluator import EvalRefused
 from world.evolve.lineage import evolve_root
 from world.evolve.report import lineages_view, summary
 from world.evolve.slot import SETTINGS_KEY, world_slot
-from world.lisp.types import make_list, to_pylist
+from world.lisp.types import Symbol, make_list, to_pylist
 
 TWICE = "(extend-eval! 'twice '(lambda (expr env) (* 2 (my-eval (cadr expr) env))))"
 TWICE_LIVE = "(extend-eval! 'twice (lambda (expr env) (* 2 (my-eval (cadr expr) env))))"
@@ -234,3 +234,17 @@ def test_a_lineage_with_an_unreadable_evaluator_fails_alone_and_the_run_goes_on(
         assert [r["status"] for r in rows] == ["failed", "done"]
         view = world.write(w.eval("(inspect :lineages)"))
         assert "cannot be read" in view and "g1-L1" in view
+
+
+def test_probes_and_regression_tests_leave_the_world_alone(tmp_path: Path) -> None:
+    with world.open(tmp_path / "w.fs") as w:
+        w.eval(FACTORIAL)
+        w.eval("(extend-eval! 'defvar '(lambda (expr env) "
+               "(env-define! '() (cadr expr) (my-eval (caddr expr) env))))")
+        w.eval("(eval-in my-eval '(defvar kept 1))")         # the construct works when used
+        _slot(w).remember(1, "factorial", "(factorial 5)", "120")
+        w.image.tm.commit()
+        names = set(w.names.defs.keys())
+        w.eval(TWICE)       # probes (defvar x y), (defvar 1 2)...: none may define a global
+        assert set(w.names.defs.keys()) == names
+        assert not w.env.is_bound(Symbol("x")) and w.env.is_bound(Symbol("kept"))

@@ -16,9 +16,10 @@ error in the same form, leaves the world as it was.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..lisp import budget
 from ..lisp.errors import EvalError, Interrupted, LispError
@@ -305,9 +306,10 @@ def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
                               f"got {_short(form)}{hint}")
         source = canonical(form, who)
         names = probes.names(form, _current_form(slot), first=[construct] if construct else [])
-        with budget.uncharged():    # observing behaviour is the harness's, and memoised
+        with budget.uncharged(), _sealed(env):  # observing is the harness's, memoised, harmless
             _observe_current(env, slot, names)
-        cases = [c for c in regression_cases(slot) if _passes(env, c) is None]
+        with _sealed(env):
+            cases = [c for c in regression_cases(slot) if _passes(env, c) is None]
     with _Quiet(env, [MY_EVAL]) as q:
         with budget.host_work():
             try:
@@ -321,16 +323,27 @@ def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
                 raise EvalRefused(f"{who}: nothing changed: my-eval would not be a procedure")
             why = sanity(env, extra)
         if why is None:
-            why = next(filter(None, (_passes(env, c, regression=True) for c in cases)), None)
+            with _sealed(env):
+                why = next(filter(None, (_passes(env, c, regression=True) for c in cases)), None)
         if why is not None:
             raise EvalRefused(f"{who}: nothing changed: {why}")
-        with budget.uncharged():
+        with budget.uncharged(), _sealed(env):
             table = probes.table(lambda f, n: _value(env, f, n), names)
         q.keep = True
     with budget.host_work():        # recording the change (history, audit) is the host's
         _define_for_real(env, form, kind)
         commit = record(env, kind, MY_EVAL.name, source, note)
         return slot.add(kind, source, note, handled_forms(form), commit, table, tuple(names))
+
+
+@contextmanager
+def _sealed(env: Any) -> Iterator[None]:
+    """No global define or set! while probes and regression tests run: they observe only."""
+    was, env.sealed = env.sealed, True
+    try:
+        yield
+    finally:
+        env.sealed = was
 
 
 def _current_form(slot: EvalSlot) -> Any:
