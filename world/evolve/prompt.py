@@ -13,14 +13,16 @@ You solve Lisp problems inside a scratchpad under a step budget. Every form you 
 evaluated as one scratchpad cell, in your lineage's own namespace, through your lineage's
 evaluator my-eval. Definitions you make persist to your later problems.
 
-Reply with Lisp forms only, at most {forms} per reply, optionally in one ```lisp code block.
-Prose is ignored. Useful forms:
+Put your Lisp forms, at most {forms} per reply, in ```lisp code blocks (or, with no block,
+on lines of their own). Prose outside them is never evaluated and costs no cell.
+`eval` runs through my-eval. Useful forms:
   (define (name args) body)      a helper (kept for later problems)
   (try expr)  (check expected expr)  (note "text")  (goal "text")
   (done expr)                    submit: solves the problem when expr's value is the expected
                                  one and hidden test cases pass against your definitions
-  (extend-eval! 'name '(lambda (expr env) ...))   add a special form to my-eval (+{bonus} steps)
-  (edit-eval! '(define (my-eval expr env) ...))   replace my-eval (+{bonus} steps)
+  (extend-eval! 'name '(lambda (expr env) ...))   add a special form to my-eval (quoted source)
+  (edit-eval! '(define (my-eval expr env) ...))   replace my-eval
+      a change that makes my-eval do something new earns +{bonus} steps; repeats earn nothing
   (defnative! name (params) body)                 a helper run by the ground evaluator, capped per round
   (show-eval)                    my-eval's source
 A problem ends when done succeeds, the steps run out, or {cells} cells are used.
@@ -30,8 +32,8 @@ REFLECTION = """\
 Round {round} is over: you solved {solved} of {attempted} problems using {steps} steps.
 Next round: budget {budget} steps per problem, at most {cap} natives.
 Evolve my-eval for the next round: make common work cheaper, add special forms that would
-have helped. Each successful extend-eval! or edit-eval! now earns +{bonus} steps per problem
-next round. Send at most {forms} forms; send (note "...") if you want no change.
+have helped. Each extend-eval! or edit-eval! that makes my-eval do something new earns
++{bonus} steps per problem next round. Send at most {forms} forms; send (note "...") if you want no change.
 """
 
 
