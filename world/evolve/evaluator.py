@@ -240,15 +240,23 @@ def sanity(env: Any, extra: tuple[tuple[Any, Any], ...] = ()) -> str | None:
     cases = [(read(src), read(want), src) for src, want in SANITY]
     cases += [(expr, want, write(expr)) for expr, want in extra]
     for expr, want, text in cases:
-        call = make_list([MY_EVAL, make_list([S_QUOTE, expr]), make_list([S_QUOTE, None])])
-        try:
-            got = _value(env, call, SANITY_STEPS)
-        except Interrupted:
-            raise
-        except LispError as e:
-            return f"sanity test {text} failed: {e.kind}: {e.message}"
-        if not equal(got, want):
-            return f"sanity test {text} failed: expected {write(want)}, got {write(got)}"
+        why = _through_my_eval(env, expr, want, SANITY_STEPS, f"sanity test {text}")
+        if why is not None:
+            return why
+    return None
+
+
+def _through_my_eval(env: Any, expr: Any, want: Any, steps: int, what: str) -> str | None:
+    """None if env's my-eval gives `want` for `expr` within `steps`, else why `what` failed."""
+    call = make_list([MY_EVAL, make_list([S_QUOTE, expr]), make_list([S_QUOTE, None])])
+    try:
+        got = _value(env, call, steps)
+    except Interrupted:
+        raise
+    except LispError as e:
+        return f"{what} failed: {e.kind}: {e.message}"
+    if not equal(got, want):
+        return f"{what} failed: expected {_short(want)}, got {_short(got)}"
     return None
 
 
@@ -384,17 +392,8 @@ def _passes(env: Any, case: tuple[Any, str, str, str], regression: bool = False)
         expr, want = read(call_text), read(expect_text)
     except LispError:
         return None if regression else "unreadable"     # a damaged record tests nothing
-    call = make_list([MY_EVAL, make_list([S_QUOTE, expr]), make_list([S_QUOTE, None])])
-    what = f"regression test {call_text} (problem {pid}, {name}, solved before)"
-    try:
-        got = _value(env, call, REGRESSION_STEPS)
-    except Interrupted:
-        raise
-    except LispError as e:
-        return f"{what} failed: {e.kind}: {e.message}"
-    if not equal(got, want):
-        return f"{what} failed: expected {expect_text}, got {_short(got)}"
-    return None
+    return _through_my_eval(env, expr, want, REGRESSION_STEPS,
+                            f"regression test {call_text} (problem {pid}, {name}, solved before)")
 
 
 def install(env: Any, slot: EvalSlot) -> None:
