@@ -20,34 +20,21 @@ from .cli_common import CommandError, image_path
 CHECKS = ("file", "fstest", "fsrefs", "open", "records", "verify")
 
 
-def _verify_rows(root: Any) -> Any:
-    """The history's verdict: a list of findings, a Broken chain, or None."""
-    from world.history import views
-    findings = getattr(views, "findings", None)
-    if findings is not None:
-        return findings(root)
-    hist = getattr(root, "history", None)
-    return None if hist is None else views.verify(hist)
-
-
 def _verify_check(root: Any) -> Any:
-    """The `verify` row, whatever shape the history's verdict has."""
+    """The `verify` row: the history's findings (world/history/views.py)."""
     from world.objects.damage import Check, _one_line
     from world.history.provenance import has_manifest
     if getattr(root, "history", None) is None and not has_manifest(root):   # else: its manifest
         return Check("verify", True, "no history (a production image)")
     try:
-        found = _verify_rows(root)
+        from world.history.views import findings
+        found = findings(root)
     except Exception as e:      # a damaged record the verifier did not turn into a finding
         text = e.message if hasattr(e, "message") else f"{type(e).__name__}: {e}"
         return Check("verify", False, _one_line(f"verify stopped: {text}"))
-    if found is None or found == []:
+    if not found:
         return Check("verify", True, "the history matches every live definition")
-    if not isinstance(found, list):
-        found = [found]
-    lines = [f.line() if hasattr(f, "line") else
-             f"commit {getattr(f, 'seq', '?')} {getattr(f, 'id', '')} "
-             f"({getattr(f, 'symbol', '')}): {getattr(f, 'reason', f)}" for f in found]
+    lines = [f.line() for f in found]
     more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
     return Check("verify", False, _one_line(f"{len(lines)} findings: " + "; ".join(lines[:3])
                                             + more, 600))

@@ -15,16 +15,6 @@ from .fingerprint import ABSENT, state_of
 from . import provenance
 
 
-@dataclass(frozen=True)
-class Broken:
-    """The first commit whose stored hash or parent does not match the chain."""
-
-    seq: int
-    id: str
-    symbol: str
-    reason: str
-
-
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
     """Pause the cycle collector: loading or replaying history makes many objects and frees
@@ -47,31 +37,6 @@ def settle() -> None:
     if not gc.get_freeze_count():
         gc.freeze()
         gc.unfreeze()
-
-
-def verify(hist: History) -> Broken | None:
-    """Recompute the whole chain; None if every commit matches, else the first that does not."""
-    with no_gc():
-        return _verify(hist)
-
-
-def _verify(hist: History) -> Broken | None:
-    parent = GENESIS
-    expected_seq = 1
-    for seq, c in hist.commits.items():
-        c._p_activate()
-        d = c.__dict__
-        if seq != expected_seq or d.get("seq") != seq:
-            return Broken(seq, c.id, c.symbol, f"sequence number {d.get('seq')} out of order")
-        if d.get("parent") != parent:
-            return Broken(seq, c.id, c.symbol, "its parent hash is not the previous commit's hash")
-        if c.compute_hash() != d.get("hash"):
-            return Broken(seq, c.id, c.symbol, "its contents do not match its hash")
-        parent = d["hash"]
-        expected_seq += 1
-    if hist.head != parent:
-        return Broken(hist.count, "", "", "the head does not match the newest commit")
-    return None
 
 
 @dataclass(frozen=True)
