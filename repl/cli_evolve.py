@@ -26,6 +26,20 @@ def register(sub: Any) -> None:
     p = sub.add_parser("evolve", help="run tournaments of evolving lineages (see `world evolve -h`)",
                        description="Run, resume or report tournaments of lineages.")
     add_world_args(p)
+    add_run_args(p)
+    p.add_argument("--resume", nargs="?", const="", metavar="RUN",
+                   help="carry on the last unfinished run (or RUN)")
+    p.set_defaults(func=cmd_evolve)
+    rsub = p.add_subparsers(dest="evolve_command")
+    r = rsub.add_parser("report", help="summary table and a PNG plot of fitness by generation")
+    add_world_args(r)
+    r.add_argument("run", nargs="?", default="", help="the run (default: the last one)")
+    r.add_argument("--png", metavar="PATH", help="where to write the plot (default: RUN-fitness.png)")
+    r.set_defaults(func=cmd_report)
+
+
+def add_run_args(p: Any) -> None:
+    """Every flag that configures a run (shared by `world evolve` and its subcommands)."""
     p.add_argument("--lineages", type=int, help="lineages per generation (default 4)")
     p.add_argument("--rounds", type=int, help="rounds per lineage (default 3)")
     p.add_argument("--generations", type=int, help="generations (default 1)")
@@ -46,15 +60,45 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, help="seed of the problem draw (default 1)")
     p.add_argument("--record", metavar="FILE", help="record every reply to FILE (JSON lines)")
     p.add_argument("--run-id", help="name of the new run (default: run-DATE-TIME-xxxx)")
-    p.add_argument("--resume", nargs="?", const="", metavar="RUN",
-                   help="carry on the last unfinished run (or RUN)")
-    p.set_defaults(func=cmd_evolve)
-    rsub = p.add_subparsers(dest="evolve_command")
-    r = rsub.add_parser("report", help="summary table and a PNG plot of fitness by generation")
-    add_world_args(r)
-    r.add_argument("run", nargs="?", default="", help="the run (default: the last one)")
-    r.add_argument("--png", metavar="PATH", help="where to write the plot (default: RUN-fitness.png)")
-    r.set_defaults(func=cmd_report)
+    p.add_argument("--personalities", metavar="FILE",
+                   help="each lineage's system-prompt addendum: a JSON list of "
+                        "{\"name\", \"prompt\"} or blocks headed `# name`")
+    p.add_argument("--islands", type=int, metavar="K",
+                   help="evolve K populations (default 1: winner takes all)")
+    p.add_argument("--migrate-every", type=int, metavar="G",
+                   help="with islands, the best evaluators migrate every G generations (0: never)")
+    p.add_argument("--no-self-modify", dest="self_modify", action="store_const", const=False,
+                   help="ablation: lineages may not change my-eval or define natives")
+    p.add_argument("--no-reflection", dest="reflection", action="store_const", const=False,
+                   help="ablation: no reflection phase between rounds")
+    p.add_argument("--no-metacognition", dest="metacognition", action="store_const", const=False,
+                   help="ablation: no scratchpad forms beyond plain code and (done ...)")
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="stop (resumably) when the estimated cost reaches USD")
+    p.add_argument("--no-cache", dest="cache", action="store_const", const=False,
+                   help="send no prompt-caching marks")
+    p.add_argument("--adversary", action="store_const", const=True,
+                   help="a model proposes new problems for later rounds")
+    p.add_argument("--from-hall", metavar="ID",
+                   help="start from a hall-of-fame evaluator (see `world evolve hall`)")
+
+
+RUN_FLAGS = ("agent", "lineages", "rounds", "generations", "parallel", "per_round", "seed",
+             "record", "timeout", "mode", "temperature", "islands", "migrate_every",
+             "self_modify", "reflection", "metacognition", "max_cost", "cache", "adversary",
+             "from_hall")
+
+
+def run_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run-configuration flags of `args` as `start()` keyword arguments (None: not given)."""
+    out = {k: getattr(args, k, None) for k in RUN_FLAGS}
+    out["problems"] = _ids(getattr(args, "problems", None))
+    out["model"] = getattr(args, "model", None)
+    path = getattr(args, "personalities", None)
+    if path:
+        from world.evolve.personalities import load_personalities
+        out["personalities"] = load_personalities(path)
+    return out
 
 
 class Status:
@@ -183,13 +227,9 @@ def cmd_evolve(args: argparse.Namespace) -> int:
             if args.resume is not None:
                 run = resume(w, status, zeo, args.resume or None, args.agent, args.parallel)
             else:
-                model = args.model or w.image.root.settings.get(MODEL_SETTING) or ""
-                run = start(w, status, zeo, args.run_id, agent=args.agent, model=model,
-                            lineages=args.lineages, rounds=args.rounds,
-                            generations=args.generations, parallel=args.parallel,
-                            per_round=args.per_round, problems=_ids(args.problems),
-                            seed=args.seed, record=args.record, timeout=args.timeout,
-                            mode=args.mode, temperature=args.temperature)
+                kw = run_settings(args)
+                kw["model"] = kw["model"] or w.image.root.settings.get(MODEL_SETTING) or ""
+                run = start(w, status, zeo, args.run_id, **kw)
             status.end()
             _print_table(table(run), sys.stdout)
             print(_setup(run))

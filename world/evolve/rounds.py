@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "agent": "model", "model": "", "record": None, "parallel": 1,
     "temperature": None,                         # the model's sampling temperature (None: its default)
     "timeout": 120.0, "retries": 6, "backoff": 1.0,   # per model call: seconds, retries, first wait
+    "personalities": None,                       # ((name, text), ...): lineage i gets i % len
+    "islands": 1, "migrate_every": 0,            # K populations; best evaluators migrate every G gens
+    "self_modify": True, "reflection": True, "metacognition": True,    # ablations switch these off
+    "max_cost": None,                            # USD: stop (resumably) when the estimate reaches it
+    "cache": True,                               # prompt caching of the stable prefix
+    "adversary": False,                          # a model proposes problems for later rounds
+    "from_hall": None,                           # hall-of-fame id ("RUN/0001") to start from
     "weights": {"solve": 0.50, "novelty": 0.15, "efficiency": 0.15,
                 "diversity": 0.10, "richness": 0.10},
 }
@@ -66,6 +73,20 @@ def settings(**given: Any) -> dict[str, Any]:
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
                           or not 0.0 <= t <= 1.0):
         raise EvolveError(f"temperature must be a number from 0 to 1, not {t!r}")
+    if not isinstance(s["islands"], int) or isinstance(s["islands"], bool) or s["islands"] < 1:
+        raise EvolveError(f"islands must be a positive whole number, not {s['islands']!r}")
+    if (not isinstance(s["migrate_every"], int) or isinstance(s["migrate_every"], bool)
+            or s["migrate_every"] < 0):
+        raise EvolveError(f"migrate_every must be a whole number of generations (0: never), "
+                          f"not {s['migrate_every']!r}")
+    for k in ("self_modify", "reflection", "metacognition", "cache", "adversary"):
+        if not isinstance(s[k], bool):
+            raise EvolveError(f"{k} must be true or false, not {s[k]!r}")
+    m = s["max_cost"]
+    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0):
+        raise EvolveError(f"max_cost must be a positive number of US dollars, not {m!r}")
+    if s["personalities"] is not None:
+        s["personalities"] = tuple((str(n), str(t)) for n, t in s["personalities"])
     for k in ("budgets", "native_caps"):
         s[k] = tuple(s[k])
     if s["problems"] is not None:
