@@ -3,7 +3,7 @@
     world evolve --lineages M --rounds N --generations G [--agent A] [--parallel P] [--model NAME]
     world evolve --mode single --rounds N [--temperature T]     # one lineage evolving alone
     world evolve --resume [RUN]
-    world evolve report RUN [--png PATH]
+    world evolve report RUN [--png PATH] [--html [PATH]]
 
 Progress is one status line (lineage, round, problem, steps, solved,
 fitness), redrawn in place on a terminal and printed line by line
@@ -35,6 +35,9 @@ def register(sub: Any) -> None:
     add_world_args(r)
     r.add_argument("run", nargs="?", default="", help="the run (default: the last one)")
     r.add_argument("--png", metavar="PATH", help="where to write the plot (default: RUN-fitness.png)")
+    r.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="also write one self-contained HTML page: settings, tables, diffs, hall "
+                        "of fame and plots (default: RUN-report.html)")
     r.set_defaults(func=cmd_report)
 
 
@@ -256,6 +259,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         _usage(run)
         path = plot(run, args.png or f"{run.id}-fitness.png")
         print(f"plot: {path}")
+        if args.html is not None:
+            from world.evolve.html_report import write_html
+            print(f"html: {write_html(w, run, args.html or f'{run.id}-report.html')}")
     finally:
         w.close()
     return 0

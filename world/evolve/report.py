@@ -6,6 +6,7 @@ Agg backend). Nothing here prints.
 from __future__ import annotations
 
 import difflib
+import time
 from typing import Any
 
 from .lineage import Lineage, Run, evolve_root
@@ -125,29 +126,135 @@ def progress(run: Run) -> list[dict[str, Any]]:
     return out
 
 
+PANELS = COMPONENTS + ("total",)         # one subplot each, in this order
+DPI = 100
+
+
+def title(run: Run) -> str:
+    """The run in one line: id, agent and model, mode, lineages x rounds x generations, date."""
+    s = run.settings
+    models = [m for m in models_used(run) if m and m != s.get("agent")]
+    who = run.agent.split(" (")[0] + (f", model {', '.join(models)}" if models else "")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
+    return (f"{run.id} \u2014 {who} \u2014 {s.get('mode', 'tournament')}, {s.get('lineages', '?')} "
+            f"lineages \u00d7 {s.get('rounds', '?')} rounds \u00d7 {s.get('generations', '?')} "
+            f"generations \u2014 {when}")
+
+
+def figure(run: Run) -> Any:
+    """A matplotlib Figure (Agg, no pyplot state): one subplot per fitness component and
+    the total, x the generation, one series per lineage index (nudged sideways so equal
+    values stay visible); the winner of each generation starred, failed lineages crossed."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    gens = summary(run)["generations"]
+    numbers = [g["generation"] for g in gens] or [1]
+    width = max([len(g["lineages"]) for g in gens] or [1])
+    step = min(0.12, 0.6 / width)
+    fig = Figure(figsize=(12, 7.2), dpi=DPI)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 3, sharex=True).flatten()
+    colors = [f"C{i % 10}" for i in range(width)]
+    for ax, comp in zip(axes, PANELS):
+        series: dict[int, list[tuple[float, float]]] = {}
+        for g in gens:
+            for row in g["lineages"]:
+                v = row["fitness"] if comp == "total" else row["components"].get(comp)
+                if v is None:                   # not finished yet: nothing to plot
+                    continue
+                x = g["generation"] + (row["index"] - (width - 1) / 2) * step
+                series.setdefault(row["index"], []).append((x, v))
+                if row["status"] == "failed":
+                    ax.scatter([x], [v], marker="x", s=50, color="red", zorder=4)
+                if row["name"] == g["winner"]:
+                    ax.scatter([x], [v], marker="*", s=170, facecolor="gold",
+                               edgecolor="black", linewidth=0.8, zorder=5)
+        for idx in sorted(series):
+            pts = series[idx]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=4,
+                    linewidth=1, alpha=0.8, color=colors[idx % len(colors)], zorder=3)
+        ax.set_title(comp, fontsize=10)
+        ax.set_ylim(-0.05, 1.05)
+        ax.set_xticks(numbers)
+        ax.set_xlim(min(numbers) - 0.5, max(numbers) + 0.5)
+        ax.grid(True, alpha=0.3)
+        ax.set_ylabel(f"{comp} (0\u20131)", fontsize=9)
+    for ax in axes[3:]:
+        ax.set_xlabel("generation", fontsize=9)
+    for ax in axes[:3]:
+        ax.tick_params(labelbottom=True)
+    handles = [Line2D([], [], color=colors[i], marker="o", markersize=4, label=f"L{i}")
+               for i in range(width)]
+    handles += [Line2D([], [], linestyle="", marker="*", markersize=12, markerfacecolor="gold",
+                       markeredgecolor="black", label="winner"),
+                Line2D([], [], linestyle="", marker="x", markersize=8, color="red",
+                       label="failed")]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 12), fontsize=8,
+               frameon=False)
+    fig.suptitle(title(run), fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    return fig
+
+
+def png_bytes(fig: Any) -> bytes:
+    """`fig` as PNG bytes (no timestamp in the metadata: the same run gives the same bytes)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
 def plot(run: Run, path: str) -> str:
-    """Write a PNG of fitness by generation (every lineage, and the best); return `path`."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
-    gens = [g for g in run.generations.values()]
-    xs_all, ys_all, best = [], [], []
-    for gen in gens:
-        fits = [l.fitness["total"] for l in gen.lineages.values() if l.fitness]
-        xs_all += [gen.number] * len(fits)
-        ys_all += fits
-        best.append((gen.number, max(fits) if fits else 0.0))
-    ax.scatter(xs_all, ys_all, s=18, alpha=0.6, label="lineages")
-    if best:
-        ax.plot([b[0] for b in best], [b[1] for b in best], marker="o", label="winner")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("fitness")
-    ax.set_ylim(0, 1)
-    ax.set_xticks([g.number for g in gens] or [1])
-    ax.set_title(f"{run.id}: fitness by generation ({run.agent})", fontsize=9)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
+    """Write the PNG of `figure(run)` to `path`; return `path`."""
+    return write_file(path, png_bytes(figure(run)))
+
+
+def write_file(path: str, data: bytes) -> str:
+    """Write `data` to `path`; an unwritable path is an EvolveError naming it."""
+    from .agent_errors import EvolveError
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise EvolveError(f"cannot write {path}: {e.strerror or e}") from None
     return path
+
+
+def by_category(run: Run) -> dict[str, dict[int, tuple[int, int]]]:
+    """Category -> generation -> (solved, attempted) over every lineage's attempts."""
+    out: dict[str, dict[int, tuple[int, int]]] = {}
+    for gen in run.generations.values():
+        for lineage in gen.lineages.values():
+            for a in lineage.attempts():
+                solved, tried = out.setdefault(a.category, {}).get(gen.number, (0, 0))
+                out[a.category][gen.number] = (solved + bool(a.solved), tried + 1)
+    return dict(sorted(out.items()))
+
+
+def category_figure(run: Run) -> Any:
+    """A matplotlib Figure: solve rate per category, one bar per generation."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    cats = by_category(run)
+    numbers = [g.number for g in run.generations.values()] or [1]
+    fig = Figure(figsize=(max(6.0, 1.1 * len(cats) + 2), 3.6), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    bar = 0.8 / len(numbers)
+    for j, n in enumerate(numbers):
+        rates = [cats[c].get(n, (0, 0)) for c in cats]
+        xs = [i + (j - (len(numbers) - 1) / 2) * bar for i in range(len(cats))]
+        ax.bar(xs, [s / t if t else 0.0 for s, t in rates], width=bar * 0.95,
+               color=f"C{j % 10}", label=f"generation {n}")
+    ax.set_xticks(range(len(cats)))
+    ax.set_xticklabels(list(cats), fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("problem category", fontsize=9)
+    ax.set_ylabel("solved / attempted", fontsize=9)
+    ax.set_title(f"{run.id}: solve rate per category", fontsize=10)
+    if len(numbers) > 1:
+        ax.legend(fontsize=8, ncol=min(len(numbers), 6))
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
