@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
                    help="also write one self-contained HTML page: settings, tables, diffs, hall "
                         "of fame and plots (default: RUN-report.html)")
     r.set_defaults(func=cmd_report)
+    __import__("repl.cli_evolve_hall", fromlist=["register"]).register(rsub)
 
 
 def add_run_args(p: Any) -> None:

@@ -1,0 +1,301 @@
+"""The hall of fame as a researcher's tool: every entry as data, one entry
+whole, the evaluator a run starts from (`--from-hall ID`), and held-out
+evaluation of an entry on problems its run never showed.
+
+An entry's id is `RUN/0001`: its run and generation. Held-out problems are
+the pool's problems that no lineage of the entry's run (nor of the runs it
+descends from through `--from-hall`) met in any round of any generation. A
+held-out evaluation is a run of its own (one lineage, one generation, the
+entry's evaluator as seed, only held-out problems), kept with the other runs
+so `world evolve report` shows it whole; it is marked `held_out_of` the entry,
+never enters the hall, and its result (solve rate per category beside the
+entry's own) is recorded with the entry. Nothing here prints.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Callable
+
+from .agent_errors import EvolveError
+from .lineage import HallEntry, Lineage, Run, evolve_root, settle
+from .rounds import CATEGORIES
+from .seeding import pretty, pretty_lines
+
+COMPONENTS = ("solve", "novelty", "efficiency", "diversity", "richness")
+SHOWN_IDS = 8               # hall ids an unknown-id error names before it says how to list them
+Progress = Callable[[dict[str, Any]], Any]
+
+# Settings a held-out run never takes from the entry's run: it is one lineage, one
+# generation, alone, on its own problems, and records nothing unless asked.
+HELD_OUT_FIXED = {"lineages": 1, "generations": 1, "parallel": 1, "islands": 1,
+                  "migrate_every": 0, "adversary": False, "record": None, "personalities": None}
+
+
+def hall_id(run_id: str, generation: int) -> str:
+    """The id of a generation's hall-of-fame entry."""
+    return f"{run_id}/{generation:04d}"
+
+
+# ---------------------------------------------------------------- finding entries
+
+def entries(world: Any) -> list[tuple[str, HallEntry]]:
+    """Every hall-of-fame entry with its id, oldest run first."""
+    root = evolve_root(world.image, create=False)
+    if root is None:
+        return []
+    return sorted(root.hall.items(), key=lambda kv: (kv[1].time, kv[0]))
+
+
+def find_entry(world: Any, hid: str) -> HallEntry:
+    """The entry `hid`; EvolveError naming the known ids (or how to list them) if none."""
+    root = evolve_root(world.image, create=False)
+    found = root.hall.get(hid) if root is not None and isinstance(hid, str) else None
+    if found is not None:
+        return found
+    known = [k for k, _ in entries(world)]
+    if not known:
+        raise EvolveError(f"no hall-of-fame entry {hid!r}: the hall of fame of "
+                          f"{world.image.where} is empty (a finished generation enters it)")
+    if len(known) <= SHOWN_IDS:
+        raise EvolveError(f"no hall-of-fame entry {hid!r}: entries are {', '.join(known)}")
+    raise EvolveError(f"no hall-of-fame entry {hid!r}: {len(known)} entries, e.g. "
+                      f"{', '.join(known[-3:])}; list them with `world evolve hall`")
+
+
+def seed_of(entry: HallEntry) -> Any:
+    """What a run seeded from `entry` starts from: its package if it has one, else its my-eval."""
+    package = getattr(entry, "package", None)
+    return package if package is not None else entry.evaluator
+
+
+def parts(entry: HallEntry) -> dict[str, list[tuple[str, str]]]:
+    """The entry's helpers and natives as (name, source) pairs (none for an old entry)."""
+    package = getattr(entry, "package", None)
+    out: dict[str, list[tuple[str, str]]] = {"helpers": [], "natives": []}
+    if package is None:
+        return out
+    for kind in out:
+        got = package.get(kind) if isinstance(package, dict) else getattr(package, kind, None)
+        items = got.items() if isinstance(got, dict) else (got or ())
+        out[kind] = [(str(n), str(s)) for n, s in items]
+    return out
+
+
+# ---------------------------------------------------------------- entries as data
+
+def source_lineage(world: Any, entry: HallEntry) -> Lineage | None:
+    """The lineage that won the entry's generation (None if its run is gone)."""
+    root = evolve_root(world.image, create=False)
+    run = root.runs.get(entry.run_id) if root is not None else None
+    gen = run.generations.get(entry.generation) if run is not None else None
+    if gen is None:
+        return None
+    for lineage in gen.lineages.values():
+        if lineage.name == entry.lineage:
+            return lineage
+    return None
+
+
+def by_category(attempts: Any) -> dict[str, list[int]]:
+    """[solved, attempted] per category of some attempts, categories in the pool's order."""
+    out: dict[str, list[int]] = {}
+    for a in attempts:
+        row = out.setdefault(a.category, [0, 0])
+        row[0] += bool(a.solved)
+        row[1] += 1
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def entry_row(world: Any, hid: str, entry: HallEntry) -> dict[str, Any]:
+    """One entry as plain data: where it won, every fitness component, its size, held-out scores."""
+    f = dict(entry.fitness)
+    p = parts(entry)
+    held = list(getattr(entry, "held_out", ()))
+    return {"id": hid, "run": entry.run_id, "generation": entry.generation,
+            "lineage": entry.lineage, "fitness": f.get("total"),
+            "components": {k: f.get(k) for k in COMPONENTS},
+            "solved": f.get("solved"), "attempted": f.get("attempted"),
+            "new_constructs": f.get("new_constructs"),
+            "evaluator_lines": pretty_lines(entry.evaluator),
+            "helpers": len(p["helpers"]), "natives": len(p["natives"]),
+            "held_out": held[-1] if held else None, "time": entry.time}
+
+
+def hall_rows(world: Any) -> list[dict[str, Any]]:
+    """Every entry as plain data."""
+    return [entry_row(world, hid, e) for hid, e in entries(world)]
+
+
+def entry_view(world: Any, hid: str) -> dict[str, Any]:
+    """One entry whole: its row, evaluator pretty-printed, helpers, natives, per-category
+    solve rate in its run, and every held-out evaluation of it."""
+    entry = find_entry(world, hid)
+    row = entry_row(world, hid, entry)
+    lineage = source_lineage(world, entry)
+    row.update({f"{k}_sources": v for k, v in parts(entry).items()})
+    row["evaluator"] = pretty(entry.evaluator)
+    row["categories"] = by_category(lineage.attempts()) if lineage is not None else {}
+    row["held_out_runs"] = list(getattr(entry, "held_out", ()))
+    return row
+
+
+def table(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Hall rows as text cells, a header row first."""
+    out = [["id", "lineage", "fitness", *COMPONENTS, "solved", "lines", "helpers", "natives",
+            "held-out"]]
+    for r in rows:
+        comps = ["-" if r["components"][k] is None else f"{r['components'][k]:.2f}"
+                 for k in COMPONENTS]
+        h = r["held_out"]
+        out.append([r["id"], r["lineage"], _num(r["fitness"], 3), *comps,
+                    f"{r['solved']}/{r['attempted']}", str(r["evaluator_lines"]),
+                    str(r["helpers"]), str(r["natives"]),
+                    "-" if h is None else f"{h['solved']}/{h['attempted']} ({_pct(h)})"])
+    return out
+
+
+def _num(x: Any, digits: int) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _pct(h: dict[str, Any]) -> str:
+    return f"{100 * h['solved'] / h['attempted']:.0f}%" if h["attempted"] else "-"
+
+
+# ---------------------------------------------------------------- held-out problems
+
+def seen_problems(world: Any, run: Run) -> set[int]:
+    """Every problem shown to any lineage of `run` or of the runs it started from (--from-hall)."""
+    root = evolve_root(world.image, create=False)
+    seen: set[int] = set()
+    visited: set[str] = set()
+    while run is not None and run.id not in visited:
+        visited.add(run.id)
+        for gen in run.generations.values():
+            for ids in dict(gen.problems).values():
+                seen |= set(ids)
+            for lineage in gen.lineages.values():         # whatever a round actually held
+                for rnd in lineage.rounds.values():
+                    seen |= set(rnd.problems)
+        parent = run.settings.get("from_hall")
+        entry = root.hall.get(parent) if parent else None
+        run = root.runs.get(entry.run_id) if entry is not None else None
+    return seen
+
+
+def unseen_problems(world: Any, entry: HallEntry, pool: Any) -> list[int]:
+    """Ids of `pool`'s problems the entry's run never showed, in id order."""
+    root = evolve_root(world.image, create=False)
+    run = root.runs.get(entry.run_id)
+    seen = seen_problems(world, run) if run is not None else set()
+    return sorted(p.id for p in pool if p.id not in seen)
+
+
+def held_out_runs(world: Any, hid: str) -> list[Run]:
+    """The held-out runs of entry `hid`, oldest first."""
+    root = evolve_root(world.image, create=False)
+    if root is None:
+        return []
+    found = [r for r in root.runs.values() if getattr(r, "held_out_of", "") == hid]
+    return sorted(found, key=lambda r: r.created)
+
+
+def evaluate_held_out(world: Any, hid: str, progress: Progress = lambda e: None,
+                      **given: Any) -> dict[str, Any]:
+    """Evaluate entry `hid` on held-out problems (or carry on an unfinished evaluation of it);
+    record the result with the entry and return it. `given` are run settings over the
+    entry's run's own (agent, model, rounds, per_round, budgets, ...)."""
+    from .run import load_problems, note_endpoint, player_for
+    image = world.image
+    image.begin()
+    entry = find_entry(world, hid)
+    root = evolve_root(image)
+    pending = [r for r in held_out_runs(world, hid) if r.status != "done"]
+    if pending:
+        run = pending[-1]
+        for lineage in (l for g in run.generations.values() for l in g.lineages.values()):
+            lineage.owner = ""
+            image.tm.commit()
+            settle(image, lineage)
+        image.begin()
+        player = player_for(run.settings)
+    else:
+        run, player = _new_held_out_run(world, hid, entry, given)
+    note_endpoint(image, run, player)
+    return _finish(world, hid, entry, run, player, load_problems(run.settings), progress)
+
+
+def _new_held_out_run(world: Any, hid: str, entry: HallEntry,
+                      given: dict[str, Any]) -> tuple[Run, Any]:
+    """Create (and commit) a held-out run of `entry`; EvolveError when nothing is held out."""
+    from .pool import load_pool
+    from .rounds import DEFAULTS, restrict, settings as make_settings
+    from .run import player_for
+    image = world.image
+    root = evolve_root(image)
+    src = root.runs.get(entry.run_id)
+    base = dict(src.settings) if src is not None else {}
+    pool = restrict(load_pool(), given.get("problems"))
+    unseen = unseen_problems(world, entry, pool)
+    if not unseen:
+        raise EvolveError(f"no held-out problems for {hid}: run {entry.run_id} showed every "
+                          f"problem{' given' if given.get('problems') else ' of the pool'}")
+    mine = {k: v for k, v in base.items() if k in DEFAULTS and k not in HELD_OUT_FIXED}
+    if str(mine.get("agent", "")).startswith("replay:"):
+        mine["agent"] = "model"             # its recording holds no reply to these prompts
+    mine.update({k: v for k, v in given.items() if v is not None and k != "problems"})
+    mine["mode"] = "single" if mine.get("mode") == "single" else "tournament"
+    mine.update(HELD_OUT_FIXED, problems=tuple(unseen), from_hall=hid)
+    rounds = mine.get("rounds") or DEFAULTS["rounds"]
+    if given.get("per_round") is None:      # as many as its run met, without repeats
+        per = mine.get("per_round") or DEFAULTS["per_round"]
+        mine["per_round"] = max(1, min(per, len(unseen) // rounds))
+    s = make_settings(**mine)
+    player = player_for(s)
+    n = len(held_out_runs(world, hid)) + 1
+    rid = f"{entry.run_id}-g{entry.generation}-held-out-{n}"
+    if rid in root.runs:
+        rid += "-" + uuid.uuid4().hex[:4]
+    image.begin()
+    run = Run(rid, s, player.label)
+    run.held_out_of = hid
+    root.runs[rid] = run                # beside the other runs; last_run stays as it was
+    image.tm.get().note(f"evolve: held-out evaluation {rid} of {hid}")
+    image.tm.commit()
+    return run, player
+
+
+def _finish(world: Any, hid: str, entry: HallEntry, run: Run, player: Any, pool: Any,
+            progress: Progress) -> dict[str, Any]:
+    """Run the held-out run's one lineage to the end; record and return its result."""
+    from .tournament import new_generation, run_lineage
+    image = world.image
+    gen = run.generations.get(1)
+    if gen is None:
+        gen = new_generation(image, run, 1, seed_of(entry), hid, pool)
+    lineage = gen.lineages[0]
+    if lineage.status != "done":
+        progress({"phase": "generation", "generation": 1})
+        run_lineage(image, run, lineage, player, {p.id: p for p in pool}, progress)
+    image.begin()
+    gen.winner, gen.status = 0, "done"
+    run.status, run.finished = "done", time.time()
+    result = _result(world, entry, run, lineage)
+    entry.held_out = tuple(getattr(entry, "held_out", ())) + (result,)
+    image.tm.get().note(f"evolve: {hid} held out: {result['solved']}/{result['attempted']}")
+    image.tm.commit()
+    return result
+
+
+def _result(world: Any, entry: HallEntry, run: Run, lineage: Lineage) -> dict[str, Any]:
+    """A held-out evaluation's outcome as plain data, the entry's own rates beside it."""
+    attempts = list(lineage.attempts())
+    own = source_lineage(world, entry)
+    return {"run": run.id, "agent": run.agent, "time": run.finished,
+            "problems": sorted({a.problem for a in attempts}),
+            "solved": sum(a.solved for a in attempts), "attempted": len(attempts),
+            "categories": by_category(attempts),
+            "own_categories": by_category(own.attempts()) if own is not None else {},
+            "failure": lineage.failure, "fitness": dict(lineage.fitness or {})}
