@@ -22,6 +22,11 @@ current my-eval. Steps are the evaluator's exact counts, also for a form
 that fails (a budget overrun costs its whole budget); GOAL and NOTE cost 1,
 and so does a malformed metacognitive form. `sub` records no cell of its
 own: each form of its body is a cell, with the sub's label.
+
+A run without metacognition (`--no-metacognition`, world/evolve/ablations.py)
+makes a `Meta(..., metacognition=False)`: every form above but `done` is then
+refused with one line (an ERROR cell costing 1 step); plain code and `done`
+run as usual.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from ..lisp.runtime import _run_in, on_big_stack
 from ..lisp.types import Keyword, LispMap, Pair, Symbol, make_list, to_pylist
 from . import evalprims
 from .evaluator import MY_EVAL, defined_name
+from .ablations import metacognition_refusal
 from .agent_errors import cell_error
 from .scratchpad import CHECKERS, RESULT_CHARS, Scratchpad
 
@@ -91,8 +97,10 @@ def metered(env: Any, work: Callable[[], Any], steps: int, spent: int = 0) -> tu
 class Meta:
     """Evaluates cells into `pad` in `env` through env's my-eval, within a step budget."""
 
-    def __init__(self, env: Any, pad: Scratchpad, steps: int | None = None, task: Any = None) -> None:
+    def __init__(self, env: Any, pad: Scratchpad, steps: int | None = None, task: Any = None,
+                 metacognition: bool = True) -> None:
         self.env, self.pad, self.task = env, pad, task
+        self.metacognition = metacognition
         self.budget = env.limits.steps if steps is None else steps
         self.label = ""
         evalprims.ensure(env)
@@ -118,6 +126,8 @@ class Meta:
         handler = getattr(self, "_" + name.replace("-", "_"), None) if name in FORMS else None
         try:
             if handler is not None:
+                if not self.metacognition and name != "done":
+                    raise Failed(metacognition_refusal(name), 0)
                 return handler(form, text, limit)
             value, used = self.code(form, limit)
         except Failed as f:

@@ -86,7 +86,8 @@ def settings(**given: Any) -> dict[str, Any]:
     if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0):
         raise EvolveError(f"max_cost must be a positive number of US dollars, not {m!r}")
     if s["personalities"] is not None:
-        s["personalities"] = tuple((str(n), str(t)) for n, t in s["personalities"])
+        from .personalities import normalize        # names and texts checked as a file's are
+        s["personalities"] = normalize(s["personalities"])
     for k in ("budgets", "native_caps"):
         s[k] = tuple(s[k])
     if s["problems"] is not None:

@@ -10,6 +10,11 @@ evaluator's exact counts, so the same cell costs the same on every run.
 
 Each cell is one transaction of the lineage's world: its definitions (and
 evaluator changes) are committed as it finishes.
+
+Given the run's settings, a workspace applies its ablations
+(world/evolve/ablations.py): without self-modification the evaluator's
+changing forms are refused, without metacognition so are the metacognitive
+forms.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from typing import Any
 
 from ..lisp.errors import Interrupted
 from ..lisp.types import Pair, Symbol
+from . import ablations
 from .agent_errors import cell_error
 from .meta import Meta
 from .scratchpad import Scratchpad, clip
@@ -47,15 +53,19 @@ def head(form: Any) -> str:
 class Workspace:
     """One lineage's world and one attempt's scratchpad."""
 
-    def __init__(self, world: Any, pad: Scratchpad, task: Any = None) -> None:
+    def __init__(self, world: Any, pad: Scratchpad, task: Any = None,
+                 settings: dict[str, Any] | None = None) -> None:
         self.world, self.pad, self.task = world, pad, task
+        self.metacognition = ablations.on(settings, "metacognition")
+        ablations.apply(world, settings)
 
     def run_cell(self, form: Any, text: str, budget: int) -> CellOutcome:
         """Evaluate one form as a cell (or several, for `sub`) within the attempt's `budget`."""
         pad, before = self.pad, len(self.pad)
         note = f"evolve cell {pad.problem}: {' '.join(text.split())[:60]}"
         try:
-            self._change(lambda: Meta(self.world.env, pad, budget, self.task).cell(form, text), note)
+            self._change(lambda: Meta(self.world.env, pad, budget, self.task,
+                                              self.metacognition).cell(form, text), note)
         except Interrupted:             # the owner's Ctrl-C stops the run
             raise
         except Exception as e:          # the pad is full, the value cannot be stored, or a bug:
