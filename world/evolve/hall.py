@@ -69,6 +69,13 @@ def seed_of(entry: HallEntry) -> Any:
     return package if package is not None else entry.evaluator
 
 
+def start_from_hall(world: Any, run: Run, hid: str, pool: Any) -> Any:
+    """Create `run`'s generation 1 seeded from hall entry `hid` (`--from-hall`)."""
+    from .tournament import new_generation
+    entry = find_entry(world, hid)
+    return new_generation(world.image, run, 1, seed_of(entry), f"hall {hid}", pool)
+
+
 def parts(entry: HallEntry) -> dict[str, list[tuple[str, str]]]:
     """The entry's helpers and natives as (name, source) pairs (none for an old entry)."""
     package = getattr(entry, "package", None)
