@@ -40,6 +40,7 @@ def register(sub: Any) -> None:
                         "of fame and plots (default: RUN-report.html)")
     r.set_defaults(func=cmd_report)
     __import__("repl.cli_evolve_hall", fromlist=["register"]).register(rsub)
+    __import__("repl.cli_evolve_batch", fromlist=["register"]).register(rsub)
 
 
 def add_run_args(p: Any) -> None:
