@@ -181,6 +181,23 @@ def diffs_section(run: Run) -> str:
     return "<h2>Evaluator changes (diff against each lineage's seed)</h2>" + "".join(parts)
 
 
+def attempts_section(run: Run) -> str:
+    """Each lineage's problem attempts: round, problem, category, outcome, steps of budget."""
+    parts = []
+    for gen in run.generations.values():
+        for lineage in gen.lineages.values():
+            rows = [("" if a.solved else "failed",
+                     [e(rnd.number), e(a.problem), e(a.name), e(a.category), e(a.status),
+                      e(a.why), f"{a.steps}/{a.budget}", e(a.changes)])
+                    for rnd in lineage.rounds.values() for a in rnd.attempts.values()]
+            solved = sum(1 for cls, _ in rows if not cls)
+            parts.append(f"<details><summary>{e(lineage.name)}: {solved}/{len(rows)} solved"
+                         "</summary>" + table(["round", "problem", "name", "category", "status",
+                                               "how it ended", "steps/budget", "changes"], rows)
+                         + "</details>")
+    return "<h2>Problem attempts</h2>" + "".join(parts)
+
+
 def hall_entries(world: Any, run: Run) -> list[tuple[str, HallEntry]]:
     """The run's hall-of-fame entries, by key."""
     root = evolve_root(world.image, create=False)
@@ -230,7 +247,7 @@ def page(world: Any, run: Run) -> str:
             f"<h1>{e(title(run))}</h1><p>Run {e(run.id)}, started {made}, status "
             f"{e(run.status)}.</p><h2>Plots</h2>{imgs}"
             + settings_section(run, s) + generations_section(s) + lineages_section(run, s)
-            + categories_section(run) + hall_section(hall_entries(world, run))
+            + categories_section(run) + attempts_section(run) + hall_section(hall_entries(world, run))
             + diffs_section(run) + "</body></html>\n")
 
 

@@ -166,10 +166,10 @@ def figure(run: Run) -> Any:
                 x = g["generation"] + (row["index"] - (width - 1) / 2) * step
                 series.setdefault(row["index"], []).append((x, v))
                 if row["status"] == "failed":
-                    ax.scatter([x], [v], marker="x", s=50, color="red", zorder=4)
+                    ax.scatter([x], [v], marker="x", s=50, color="red", zorder=4, gid="failed")
                 if row["name"] == g["winner"]:
                     ax.scatter([x], [v], marker="*", s=170, facecolor="gold",
-                               edgecolor="black", linewidth=0.8, zorder=5)
+                               edgecolor="black", linewidth=0.8, zorder=5, gid="winner")
         for idx in sorted(series):
             pts = series[idx]
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=4,

@@ -1,0 +1,75 @@
+"""`world evolve report RUN --html [PATH]`: one self-contained page (plots as PNG data
+URIs, inline CSS, nothing fetched) with every setting the run holds, usage, every
+fitness component per generation and lineage, solve rate per category, evaluator
+diffs, the run's hall of fame; every string from the run escaped."""
+from __future__ import annotations
+
+import base64
+import html
+import re
+
+import pytest
+
+import world
+from agent_support import world_cli
+from report_runs import SCRIPT, failed_run, reference_run
+from world.evolve.agent_errors import EvolveError
+from world.evolve.html_report import page, write_html
+from world.evolve.lineage import evolve_root
+from world.evolve.report import PANELS
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def self_contained(text: str) -> None:
+    """Nothing in `text` is fetched or run: no script, link, remote src or href."""
+    low = text.lower()
+    assert "<script" not in low and "<link" not in low and "href=" not in low
+    assert "src=\"http" not in low and "url(" not in low and "@import" not in low
+    srcs = re.findall(r'src="([^"]*)"', text)
+    assert len(srcs) == 2 and all(s.startswith("data:image/png;base64,") for s in srcs)
+    for s in srcs:
+        assert base64.b64decode(s.split(",", 1)[1])[:8] == PNG
+
+
+def test_the_cli_writes_one_self_contained_page(tmp_path):
+    path = tmp_path / "w.fs"
+    reference_run(path, "pub", temperature=0.5)
+    out = world_cli("evolve", "report", "pub", "--world", str(path), "--html", cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "html: pub-report.html"
+    text = (tmp_path / "pub-report.html").read_text("utf-8")
+    self_contained(text)
+    for comp in PANELS:
+        assert f"<th>{comp}</th>" in text and f"<th>mean {comp}</th>" in text
+    with world.open(path) as w:
+        run = evolve_root(w.image).runs["pub"]
+        for key in run.settings:                            # every setting the run holds
+            assert f"<td>{key}</td>" in text, key
+        rows = [l.name for g in run.generations.values() for l in g.lineages.values()]
+        cats = {a.category for g in run.generations.values() for l in g.lineages.values()
+                for a in l.attempts()}
+    assert all(f"<td>{name}" in text for name in rows)
+    assert all(f"<td>{c}</td>" in text for c in cats)
+    assert "pub/0001" in text and "pub/0002" in text         # the run's hall of fame
+    assert "temperature</td><td class=\"n\">0.5" in text
+    assert "pub \u2014 reference \u2014 tournament, 2 lineages" in text
+    with world.open(path) as w, pytest.raises(EvolveError, match="cannot write .*nowhere"):
+        write_html(w, evolve_root(w.image).runs["pub"], str(tmp_path / "nowhere" / "r.html"))
+
+def test_every_string_from_the_run_is_escaped(tmp_path):
+    path = tmp_path / "w.fs"
+    failed_run(path)
+    with world.open(path) as w:                  # a setting added later shows up, escaped
+        run = evolve_root(w.image).runs["bad"]
+        run.settings = {**run.settings, "future_knob": "<b>bold</b>", "model": SCRIPT}
+        w.image.tm.commit()
+    with world.open(path) as w:
+        text = page(w, evolve_root(w.image).runs["bad"])
+    self_contained(text)
+    assert SCRIPT not in text and "<b>bold</b>" not in text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<td>future_knob</td>" in text
+    quoted = html.escape(SCRIPT)
+    assert text.count(quoted) >= 3          # the model setting, the problem name, the evaluator diff
+    assert '<tr class="failed"><td class="n">1</td><td>g1-L0</td><td>failed</td>' in text
+    assert "cannot be read" in text
