@@ -6,6 +6,14 @@ It answers `POST /v1/messages` with scripted replies, in order:
 `slow(seconds, text)`. When the script runs out it answers with `default`
 (a callable from the request body to a reply, or None for a 500). Tests
 point the real `anthropic` SDK at it through `ANTHROPIC_BASE_URL`.
+
+Prompt caching as the API does it: when a request marks blocks with
+`cache_control`, the prefix up to the last marked block is a cache entry
+(keyed by model and text; prefixes under `cache_min` tokens are not cached).
+The first request with it reports `cache_creation_input_tokens`, later ones
+`cache_read_input_tokens`, and `input_tokens` counts only the rest. A request
+with no mark is answered exactly as before. `system_text(body)` is a request's
+system prompt as text, whether it was sent as a string or as blocks.
 """
 from __future__ import annotations
 
@@ -45,13 +53,44 @@ def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    """A system prompt or message content as a list of blocks."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """A request's system prompt as text (sent as a string or as text blocks)."""
+    return "".join(b.get("text", "") for b in _blocks(body.get("system", "")))
+
+
+def cache_split(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(the text up to the last block marked cache_control, the text after it), or None if no
+    block is marked; a top-level cache_control marks the last block."""
+    blocks = _blocks(body.get("system", ""))
+    for m in body.get("messages") or []:
+        blocks += _blocks(m.get("content", ""))
+    marked = [i for i, b in enumerate(blocks) if b.get("cache_control")]
+    if body.get("cache_control") and blocks:
+        marked.append(len(blocks) - 1)
+    if not marked:
+        return None
+    text = [json.dumps(b.get("text", b), sort_keys=True) for b in blocks]
+    end = max(marked) + 1
+    return "".join(text[:end]), "".join(text[end:])
+
+
 class MessagesServer:
     """The server, listening on a free loopback port in a thread of this process."""
 
     def __init__(self, script: list[dict[str, Any]] | None = None,
-                 default: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+                 default: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 cache_min: int = 0) -> None:
         self.script = list(script or [])
         self.default = default
+        self.cache_min = cache_min          # the shortest prefix (tokens) the cache takes
+        self.cached: set[tuple[str, str]] = set()   # (model, prefix) entries written so far
         self.requests: list[dict[str, Any]] = []     # bodies, with "_headers"
         self.lock = threading.Lock()
         server = self
@@ -108,12 +147,31 @@ class MessagesServer:
         if kind == "slow":
             time.sleep(r["seconds"])
         prompt = json.dumps(body.get("messages", "")) + str(body.get("system", ""))
+        usage = {"input_tokens": _tokens(prompt), "output_tokens": _tokens(r["text"])}
+        usage.update(self._cache_usage(body))
         self._send(h, 200, {
             "id": f"msg_{len(self.requests):06d}", "type": "message", "role": "assistant",
             "model": body.get("model", "unknown"),
             "content": [{"type": "text", "text": r["text"]}],
-            "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": _tokens(prompt), "output_tokens": _tokens(r["text"])}})
+            "stop_reason": "end_turn", "stop_sequence": None, "usage": usage})
+
+    def _cache_usage(self, body: dict[str, Any]) -> dict[str, int]:
+        """The cache fields of a reply's usage (none for a request that marks no block)."""
+        split = cache_split(body)
+        if split is None:
+            return {}
+        prefix, rest = split
+        n = _tokens(prefix)
+        if n < self.cache_min:
+            return {"input_tokens": _tokens(prefix + rest), "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 0}
+        key = (str(body.get("model", "")), prefix)
+        with self.lock:
+            hit = key in self.cached
+            self.cached.add(key)
+        return {"input_tokens": _tokens(rest) if rest else 0,
+                "cache_creation_input_tokens": 0 if hit else n,
+                "cache_read_input_tokens": n if hit else 0}
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, code: int, payload: dict[str, Any],

@@ -9,7 +9,7 @@ import pytest
 
 import world
 from agent_support import solving
-from messages_server import good, malformed, overloaded, rate_limited
+from messages_server import good, malformed, overloaded, rate_limited, system_text
 from world.evolve import run as R
 from world.evolve.agent_errors import EvolveError, ReplayMissing
 from world.evolve.lineage import evolve_root
@@ -239,4 +239,4 @@ def test_prompts_carry_evaluator_helpers_steps_and_failure_notes(tmp_path, serve
     assert "Problem 2 (" in second
     assert "sq: (define (sq x)" in second                      # the helper persisted
     assert "problem 1 (factorial) failed: turns used up" in second  # the failure note
-    assert server.requests[0]["system"].startswith("You are an agent in World")
+    assert system_text(server.requests[0]).startswith("You are an agent in World")

@@ -28,7 +28,8 @@ def test_a_replay_costs_nothing_new_and_names_its_endpoint(tmp_path, monkeypatch
     with world.open(str(path)) as w:          # the server is gone: a replay must not need it
         replay = start(w, run_id="again", agent=f"replay:{record}")
         assert table(replay) == live_table
-        assert replay.usage.as_dict() == {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost": 0.0}
+        assert replay.usage.as_dict() == {"calls": 0, "tokens_in": 0, "tokens_out": 0, "cost": 0.0,
+                                          "cache_write": 0, "cache_read": 0}
         assert list(replay.endpoints) == [f"replay:{record}"]
         assert models_used(replay) == ["claude-sonnet-4-6"]     # the model that answered then
     out = world_cli("evolve", "report", "again", "--world", str(path), "--png",

@@ -23,6 +23,7 @@ from .players import GAVE_UP
 from .prompt import problem_prompt, reflection_prompt, system_prompt
 from .seeding import evaluator_of, helpers_of
 from .scratchpad import Scratchpad
+from .spend import check as check_cost
 from .workspace import CHANGES, Workspace
 
 FAILURE_NOTES = 6           # notes from earlier failed attempts shown in a prompt
@@ -59,13 +60,15 @@ class Context:
 def _count(ctx: Context, att: Attempt, reply: Reply) -> None:
     calls = len(reply.attempts)
     for usage in (att.usage, ctx.lineage.usage, ctx.run.usage):
-        usage.add(calls, reply.tokens_in, reply.tokens_out, reply.cost)
+        usage.add(calls, reply.tokens_in, reply.tokens_out, reply.cost,
+                  reply.cache_write, reply.cache_read)
 
 
 def _ask(ctx: Context, att: Attempt, key: str, prompt: str, context: dict[str, Any]) -> Reply | str:
     """The player's reply, recorded as a turn; or why there is none."""
     system = system_prompt(ctx.settings)
     n = len(att.turns)
+    check_cost(ctx.run)         # --max-cost: stop before a call, the attempt starts over on resume
     try:
         reply = ctx.player.reply(key, system, prompt, context)
     except ModelError as e:

@@ -34,20 +34,44 @@ UNDO_SCAN = 256                     # transactions read back at first when settl
 class Usage(Versioned):
     """Tokens and estimated cost, summed; safe to bump from several processes."""
 
+    # Prompt-cache tokens (written, read); None in a record made before prompt caching,
+    # until `ensure_cache` gives it counters.
+    cache_write: Length | None = None
+    cache_read: Length | None = None
+
     def __init__(self) -> None:
         self.calls, self.tokens_in, self.tokens_out, self.micro = Length(), Length(), Length(), Length()
+        self.cache_write, self.cache_read = Length(), Length()
 
-    def add(self, calls: int, tokens_in: int, tokens_out: int, cost: float) -> None:
+    def ensure_cache(self) -> None:
+        """Give a record made before prompt caching its cache counters (changes it only then)."""
+        if self.cache_write is None:
+            self.cache_write = Length()
+        if self.cache_read is None:
+            self.cache_read = Length()
+
+    def add(self, calls: int, tokens_in: int, tokens_out: int, cost: float,
+            cache_write: int = 0, cache_read: int = 0) -> None:
         """Count one model reply (of `calls` HTTP attempts)."""
         self.calls.change(calls)
         self.tokens_in.change(tokens_in)
         self.tokens_out.change(tokens_out)
         self.micro.change(round(cost * MICRO))
+        if cache_write or cache_read:
+            self.ensure_cache()
+            self.cache_write.change(cache_write)
+            self.cache_read.change(cache_read)
+
+    def cost(self) -> float:
+        """The estimated dollars so far."""
+        return self.micro() / MICRO
 
     def as_dict(self) -> dict[str, Any]:
         """The sums as plain data."""
         return {"calls": self.calls(), "tokens_in": self.tokens_in(),
-                "tokens_out": self.tokens_out(), "cost": self.micro() / MICRO}
+                "tokens_out": self.tokens_out(), "cost": self.micro() / MICRO,
+                "cache_write": self.cache_write() if self.cache_write is not None else 0,
+                "cache_read": self.cache_read() if self.cache_read is not None else 0}
 
 
 class EvolveRoot(Versioned):

@@ -7,7 +7,10 @@ with exponential backoff that honours `retry-after`; the SDK's own retries
 are off so that each attempt is recorded. The key comes from
 `ANTHROPIC_API_KEY`, the endpoint from `ANTHROPIC_BASE_URL` (the SDK reads
 it), the model name from the caller (the CLI's --model or the world's
-settings).
+settings). With `cache` on, the system prompt (the stable prefix of every
+prompt of a lineage) is sent as a text block marked `cache_control:
+ephemeral`, and the tokens the API wrote to or read from its prompt cache
+are recorded and priced (writes 1.25x, reads 0.1x the input price).
 """
 from __future__ import annotations
 
@@ -37,6 +40,9 @@ PRICES: list[tuple[str, float, float]] = [
     ("claude-3-5-haiku", 0.8, 4.0), ("claude-3-haiku", 0.25, 1.25),
 ]
 UNKNOWN_PRICE = (3.0, 15.0)
+CACHE_WRITE = 1.25          # a prompt-cache write (5-minute cache), times the input price
+CACHE_READ = 0.1            # a prompt-cache read, times the input price
+CACHE_CONTROL = {"type": "ephemeral"}
 NO_KEY = ("ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=sk-ant-... to use a model, "
           "or run offline with --agent reference (or --agent replay:FILE)")
 
@@ -49,10 +55,12 @@ def price(model: str) -> tuple[float, float]:
     return UNKNOWN_PRICE
 
 
-def cost(model: str, tokens_in: int, tokens_out: int) -> float:
-    """The estimated dollars of one call."""
+def cost(model: str, tokens_in: int, tokens_out: int, cache_write: int = 0,
+         cache_read: int = 0) -> float:
+    """The estimated dollars of one call (`tokens_in` excludes the cached tokens, as the API counts)."""
     pin, pout = price(model)
-    return (tokens_in * pin + tokens_out * pout) / 1_000_000
+    return (tokens_in * pin + cache_write * pin * CACHE_WRITE + cache_read * pin * CACHE_READ
+            + tokens_out * pout) / 1_000_000
 
 
 @dataclass
@@ -65,11 +73,14 @@ class Attempt:
     tokens_out: int = 0
     cost: float = 0.0
     error: str = ""
+    cache_write: int = 0        # input tokens written to the prompt cache
+    cache_read: int = 0         # input tokens read from it
 
     def as_dict(self) -> dict[str, Any]:
         """The attempt as plain data."""
         return {"status": self.status, "seconds": round(self.seconds, 4), "tokens_in": self.tokens_in,
-                "tokens_out": self.tokens_out, "cost": self.cost, "error": self.error}
+                "tokens_out": self.tokens_out, "cost": self.cost, "error": self.error,
+                "cache_write": self.cache_write, "cache_read": self.cache_read}
 
 
 @dataclass
@@ -88,6 +99,14 @@ class Reply:
     @property
     def tokens_out(self) -> int:
         return sum(a.tokens_out for a in self.attempts)
+
+    @property
+    def cache_write(self) -> int:
+        return sum(a.cache_write for a in self.attempts)
+
+    @property
+    def cache_read(self) -> int:
+        return sum(a.cache_read for a in self.attempts)
 
     @property
     def cost(self) -> float:
@@ -112,7 +131,7 @@ class Model:
     def __init__(self, model: str = DEFAULT_MODEL, api_key: str | None = None,
                  base_url: str | None = None, timeout: float = TIMEOUT, retries: int = RETRIES,
                  backoff: float = BACKOFF, max_tokens: int = MAX_TOKENS,
-                 temperature: float | None = None,
+                 temperature: float | None = None, cache: bool = False,
                  sleep: Callable[[float], Any] = time.sleep) -> None:
         import anthropic
         key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
@@ -121,6 +140,7 @@ class Model:
         self.name = model
         self.retries, self.backoff, self.max_tokens, self.sleep = retries, backoff, max_tokens, sleep
         self.temperature = temperature          # None: the API's default, and none is sent
+        self.cache = cache                      # mark the system prompt for the prompt cache
         self.client = anthropic.Anthropic(api_key=key, base_url=base_url, timeout=timeout,
                                           max_retries=0)
         self.anthropic = anthropic
@@ -143,7 +163,7 @@ class Model:
             wait = None
             try:
                 msg = self.client.messages.create(
-                    model=self.name, max_tokens=self.max_tokens, system=system,
+                    model=self.name, max_tokens=self.max_tokens, system=self._system(system),
                     **self._sampling(),
                     messages=[{"role": "user", "content": prompt}])
             except a.RateLimitError as e:
@@ -169,10 +189,12 @@ class Model:
                 self.sleep(self._delay(n, None))
                 continue
             else:
-                tin = int(getattr(msg.usage, "input_tokens", 0) or 0)
-                tout = int(getattr(msg.usage, "output_tokens", 0) or 0)
+                tin, tout, cw, cr = (_count(msg.usage, k) for k in (
+                    "input_tokens", "output_tokens", "cache_creation_input_tokens",
+                    "cache_read_input_tokens"))
                 reply.attempts.append(Attempt("ok", time.monotonic() - t0, tin, tout,
-                                              cost(self.name, tin, tout)))
+                                              cost(self.name, tin, tout, cw, cr),
+                                              cache_write=cw, cache_read=cr))
                 reply.text = "".join(getattr(b, "text", "") for b in msg.content
                                      if getattr(b, "type", "") == "text")
                 reply.stop_reason = str(getattr(msg, "stop_reason", "") or "")
@@ -184,6 +206,12 @@ class Model:
             self.sleep(self._delay(n, wait))
         raise ModelError(f"the model API gave up after {len(reply.attempts)} attempts "
                          f"(last: {reply.attempts[-1].status})", reply)
+
+    def _system(self, system: str) -> Any:
+        """The system prompt as sent: plain text, or one text block marked for the prompt cache."""
+        if not self.cache or not system:
+            return system
+        return [{"type": "text", "text": system, "cache_control": dict(CACHE_CONTROL)}]
 
     def _sampling(self) -> dict[str, Any]:
         """The request's sampling options: none, or the temperature under the API version taking it."""
@@ -199,6 +227,14 @@ class Model:
         if asked is not None:
             return min(asked, BACKOFF_CAP)
         return min(BACKOFF_CAP, self.backoff * 2 ** n) * random.uniform(0.5, 1.0)
+
+
+def _count(usage: Any, name: str) -> int:
+    """A token count of a response's usage (0 when absent, null or not a number)."""
+    try:
+        return max(0, int(getattr(usage, name, 0) or 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _message(e: Any) -> str:

@@ -25,6 +25,7 @@ from .lineage import Generation, Run, evolve_root, settle
 from .players import make_player
 from .rounds import restrict, settings as make_settings
 from .seeding import seed_source
+from .spend import CostLimit, check as check_cost
 from .tournament import new_run, run_generations, run_lineage
 
 POLL = 0.25                 # seconds between looks at the records while workers run
@@ -46,9 +47,12 @@ def player_for(s: dict[str, Any], header: dict[str, Any] | None = None) -> Any:
 
 
 def _model_options(s: dict[str, Any]) -> dict[str, Any]:
-    """Sampling options for a model player (runs recorded before them have none)."""
+    """Sampling and caching options for a model player (runs recorded before them have none)."""
     t = s.get("temperature")
-    return {} if t is None else {"temperature": t}
+    out: dict[str, Any] = {"cache": bool(s.get("cache", True))}
+    if t is not None:
+        out["temperature"] = t
+    return out
 
 
 def find_run(world: Any, run_id: str | None = None, unfinished: bool = False) -> Run:
@@ -85,21 +89,26 @@ def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = Non
 
 
 def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = None,
-           run_id: str | None = None, agent: str | None = None, parallel: int | None = None) -> Run:
-    """Carry on an unfinished run where it stopped."""
+           run_id: str | None = None, agent: str | None = None, parallel: int | None = None,
+           max_cost: float | None = None) -> Run:
+    """Carry on an unfinished run where it stopped (`max_cost`: its new cost limit)."""
     world.image.begin()
     run = find_run(world, run_id, unfinished=True)
     s = dict(run.settings)
     if agent:
         s["agent"] = agent
+    if max_cost is not None:
+        s["max_cost"] = make_settings(max_cost=max_cost)["max_cost"]      # validated
     if parallel:
         s["parallel"] = parallel
     elif zeo is None:
         s["parallel"] = 1           # resumed alone: the lineages left run in this process
     if s["parallel"] > 1 and zeo is None:
         raise EvolveError("--parallel needs the world on a ZEO server (the CLI starts one)")
+    run.usage.ensure_cache()                      # before workers bump them at once
     for gen in run.generations.values():          # nobody is working on it now
         for lineage in gen.lineages.values():
+            lineage.usage.ensure_cache()
             if lineage.owner:
                 lineage.owner = ""
     run.settings = s
@@ -154,7 +163,11 @@ def _go(world: Any, run: Run, player: Any, pool: Any, progress: Progress, zeo: s
     fan_out = None
     if s["parallel"] > 1:
         fan_out = lambda gen: run_workers(world, run, gen, zeo, progress)   # noqa: E731
-    return run_generations(world.image, run, player, pool, fan_out, progress, seed_source())
+    try:
+        return run_generations(world.image, run, player, pool, fan_out, progress, seed_source())
+    except CostLimit:
+        world.image.abort()         # the attempt not yet asked about is not recorded
+        raise
 
 
 # ---------------------------------------------------------------- workers
@@ -229,9 +242,11 @@ def run_workers(world: Any, run: Run, gen: Generation, zeo: str, progress: Progr
         if p.returncode != 0:
             errors.append(lines[-1] if lines else f"a worker exited with status {p.returncode}")
     world.image.tm.begin()
+    left = [l.name for l in gen.lineages.values() if l.status != "done"]
+    if left:
+        check_cost(run)         # the workers stopped at the cost limit
     if errors:
         raise EvolveError(f"{len(errors)} of {n} workers failed: {errors[-1]}")
-    left = [l.name for l in gen.lineages.values() if l.status != "done"]
     if left:
         raise EvolveError(f"the workers stopped with {', '.join(left)} unfinished: "
                           f"run `world evolve --resume`")
