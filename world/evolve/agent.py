@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .agent_errors import ModelError
 from .evalprims import change_mark, earned, remember_solved
+from . import ablations, personalities
 from .extract import extract
 from .lineage import Attempt, Lineage, Round, Run, Turn
 from .model import Reply
@@ -66,7 +67,9 @@ def _count(ctx: Context, att: Attempt, reply: Reply) -> None:
 
 def _ask(ctx: Context, att: Attempt, key: str, prompt: str, context: dict[str, Any]) -> Reply | str:
     """The player's reply, recorded as a turn; or why there is none."""
-    system = system_prompt(ctx.settings)
+    system = personalities.system_text(ablations.system_text(system_prompt(ctx.settings),
+                                                             ctx.settings),
+                                       ctx.settings, ctx.lineage.index)
     n = len(att.turns)
     check_cost(ctx.run)         # --max-cost: stop before a call, the attempt starts over on resume
     try:
@@ -89,9 +92,9 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     budget = rnd.budget + rnd.bonus
     att = Attempt(task.id, task.name, task.category, budget, Scratchpad.from_problem(task))
     rnd.attempts[pos] = att         # committed with its first turn
-    ws = Workspace(ctx.world, att.pad, task)
+    ws = Workspace(ctx.world, att.pad, task, s)
     ws.cap_natives(rnd.native_cap)
-    used, feedback, why = 0, "", ""
+    used, feedback, why, since = 0, "", "", 0     # since: the last reply's first cell
     while True:
         if att.solved:
             why = "solved"
@@ -109,9 +112,12 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         ctx.event(phase="problem", round=rnd.number, problem=task.id, steps=used,
                   budget=att.budget, turn=turn)
         prompt = problem_prompt(task, att.budget - used, att.budget, s["max_cells"] - len(att.cells),
-                                evaluator_of(ctx.world, ctx.base), att.cells.values(),
-                                helpers_of(ctx.world, ctx.base), ctx.failures[-FAILURE_NOTES:],
+                                evaluator_of(ctx.world, ctx.base),
+                                ablations.shown_cells(att.cells.values(), s, since),
+                                helpers_of(ctx.world, ctx.base),
+                                ablations.shown_failures(ctx.failures[-FAILURE_NOTES:], s),
                                 feedback, ctx.lineage.natives, rnd.native_cap)
+        prompt = ablations.problem_text(prompt, s)
         key = f"{ctx.lineage.name}/r{rnd.number}/{pos}-{task.id}/t{turn}"
         reply = _ask(ctx, att, key, prompt, {"task": task, "turn": turn})
         if isinstance(reply, str):
@@ -123,6 +129,7 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
         ex = extract(reply.text, s["max_forms"])
         feedback = ex.feedback()
         att.turns[len(att.turns) - 1].notes = feedback     # shown next turn; costs no cell
+        since = len(att.cells)
         for form, text in ex.forms:
             if len(att.cells) >= s["max_cells"] or used >= att.budget:
                 break
@@ -156,7 +163,7 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
     s = ctx.settings
     att = Attempt(0, "reflection", "reflection", 0, Scratchpad("reflection"))
     rnd.reflection = att            # committed with its first turn
-    ws = Workspace(ctx.world, att.pad)
+    ws = Workspace(ctx.world, att.pad, settings=s)
     ws.cap_natives(next_cap)
     attempts = list(rnd.attempts.values())
     solved = sum(a.solved for a in attempts)
@@ -169,6 +176,7 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
                                    next_cap, evaluator_of(ctx.world, ctx.base),
                                    helpers_of(ctx.world, ctx.base), failed, att.cells.values(),
                                    feedback)
+        prompt = ablations.reflection_text(prompt, s, next_budget)
         key = f"{ctx.lineage.name}/r{rnd.number}/reflect/t{turn}"
         reply = _ask(ctx, att, key, prompt, {"task": None, "turn": turn})
         if isinstance(reply, str):

@@ -93,7 +93,8 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
     """The comparison as rows of text cells, a header row first."""
     cols = data["columns"]
     out = [[""] + [c["name"] for c in cols],
-           ["kind"] + [f"{c['kind']} ({c['runs']} run(s), {c['status']})" for c in cols]]
+           ["kind"] + [f"batch, {c['runs']} runs done" if c["kind"] == "batch"
+                       else f"run, {c['status']}" for c in cols]]
     for k, vals in data["differences"].items():
         out.append([f"setting {k}"] + [_setting(v) for v in vals])
     for k in COMPONENTS:

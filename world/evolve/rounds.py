@@ -108,11 +108,15 @@ def native_cap(s: dict[str, Any], round_no: int) -> int | None:
 
 
 def select(pool: Any, s: dict[str, Any], generation: int, round_no: int,
-           used: set[int] = frozenset()) -> tuple[int, ...]:
-    """The problem ids of a round: the pool's draw for it, deterministic in the run's seed."""
+           used: set[int] = frozenset(), extra: Sequence[Any] = ()) -> tuple[int, ...]:
+    """The problem ids of a round: the pool's draw for it, deterministic in the run's seed;
+    from round 2, some of the `extra` (adversarial) problems not yet drawn mixed in."""
     chosen = pool.select(round_no, count=s["per_round"], seed=f"{s['seed']}/{generation}",
                          tournament=s["tournament"], exclude=used,
                          weighted=s.get("mode") == "single")   # runs before modes had none
+    if extra and round_no >= 2:
+        from .adversary import mix
+        chosen = mix(chosen, extra, s["per_round"], f"{s['seed']}/{generation}/{round_no}", used)
     if not chosen:
         raise EvolveError(f"the problem pool has nothing for round {round_no}")
     return tuple(p.id for p in chosen)

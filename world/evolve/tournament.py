@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from .agent import Context, reflect, solve
 from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
+from .prompt import failure_note
+from .personalities import name_for
 from .rounds import CATEGORIES, budget, native_cap, select
 from ..lisp.reader import read
 from ..lisp.errors import LispError
@@ -110,12 +112,12 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
             base = install(world, lineage.seed)
             lineage.base = base
             lineage.status = "running"
+            lineage.personality = name_for(s, lineage.index)     # recorded with the lineage
             lineage.evaluator = evaluator_of(world, base)
             _records_commit(image, f"evolve: {lineage.name} installs its seed evaluator")
         base = lineage.base if lineage.base is not None else base_names()
         ctx = Context(image, run, lineage, world, player, tasks, base, progress)
-        ctx.failures = [f"problem {a.problem} ({a.name}) failed: {a.why}"
-                        for a in lineage.attempts() if a.status == "failed"]
+        ctx.failures = [failure_note(a) for a in lineage.attempts() if a.status == "failed"]
         for r in range(1, s["rounds"] + 1):
             rnd = lineage.rounds.get(r)
             if rnd is None:
@@ -131,7 +133,8 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
                 if att is not None and att.status != "running":
                     continue
                 solve(ctx, rnd, pos, tasks[pid])          # a running one is started over
-            if r < s["rounds"] and (rnd.reflection is None or rnd.reflection.status == "running"):
+            if r < s["rounds"] and s.get("reflection", True) and (   # --no-reflection: none
+                    rnd.reflection is None or rnd.reflection.status == "running"):
                 reflect(ctx, rnd, budget(s, r + 1), native_cap(s, r + 1))
             rnd.status = "done"
             _records_commit(image, f"evolve: {lineage.name} round {r} done")
