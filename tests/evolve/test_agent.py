@@ -234,7 +234,7 @@ def test_prompts_carry_evaluator_helpers_steps_and_failure_notes(tmp_path, serve
         R.start(w, agent="model", run_id="p", lineages=1, rounds=1, per_round=2,
                 problems=(1, 2), max_turns=1)
     first, second = [r["messages"][0]["content"] for r in server.requests]
-    assert "Problem 1 (factorial" in first and "(define (my-eval expr env)" in first
+    assert "Problem 1 (factorial" in first and "(define\n  (my-eval expr env)" in first
     assert "1500 of 1500 steps left; 25 cells left" in first and "(none yet)" in first
     assert "Problem 2 (" in second
     assert "sq: (define (sq x)" in second                      # the helper persisted

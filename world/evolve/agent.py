@@ -1,7 +1,8 @@
 """The agent loop: one problem attempt, and the reflection phase.
 
 An attempt builds the prompt (problem, steps left, my-eval's source, the
-scratchpad, persistent helpers, notes from earlier failures), asks the
+scratchpad, persistent helpers, notes from earlier failures: how each ended,
+its steps, its last error), asks the
 player, extracts at most five forms, and evaluates each as one scratchpad
 cell, until `(done ...)` succeeds, the steps run out, or the cells do. A crash
 loses at most the attempt in flight: a resumed run starts it over.
@@ -21,9 +22,10 @@ from .extract import extract
 from .lineage import Attempt, Lineage, Round, Run, Turn
 from .model import Reply
 from .players import GAVE_UP
-from .prompt import problem_prompt, reflection_prompt, system_prompt
+from .prompt import failure_note, outcome_line, problem_prompt, reflection_prompt, system_prompt
 from .seeding import evaluator_of, helpers_of
 from .scratchpad import Scratchpad
+from .slot import world_slot
 from .spend import check as check_cost
 from .workspace import CHANGES, Workspace
 
@@ -116,7 +118,7 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
                                 ablations.shown_cells(att.cells.values(), s, since),
                                 helpers_of(ctx.world, ctx.base),
                                 ablations.shown_failures(ctx.failures[-FAILURE_NOTES:], s),
-                                feedback, ctx.lineage.natives, rnd.native_cap)
+                                feedback, ctx.lineage.natives, rnd.native_cap, native_names(ctx))
         prompt = ablations.problem_text(prompt, s)
         key = f"{ctx.lineage.name}/r{rnd.number}/{pos}-{task.id}/t{turn}"
         reply = _ask(ctx, att, key, prompt, {"task": task, "turn": turn})
@@ -150,7 +152,7 @@ def solve(ctx: Context, rnd: Round, pos: int, task: Any) -> Attempt:
     att.steps, att.why, att.finished = used, why, time.time()
     att.status = "solved" if att.solved else "failed"
     if not att.solved:
-        ctx.failures.append(f"problem {task.id} ({task.name}) failed: {why}")
+        ctx.failures.append(failure_note(att))     # the same note a resume rebuilds
     ctx.lineage.evaluator = evaluator_of(ctx.world, ctx.base)
     ctx.commit(f"evolve: {ctx.lineage.name} problem {task.id} {att.status}")
     ctx.event(phase="problem-done", round=rnd.number, problem=task.id, steps=used,
@@ -168,14 +170,14 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
     attempts = list(rnd.attempts.values())
     solved = sum(a.solved for a in attempts)
     steps = sum(a.steps for a in attempts)
-    failed = [f"problem {a.problem} ({a.name}): {a.why}" for a in attempts if not a.solved]
+    outcomes = [outcome_line(a) for a in attempts]      # every problem: steps, cells, last error
     feedback = ""
     for turn in range(s["reflection_turns"]):
         ctx.event(phase="reflection", round=rnd.number, turn=turn)
         prompt = reflection_prompt(s, rnd.number, solved, len(attempts), steps, next_budget,
                                    next_cap, evaluator_of(ctx.world, ctx.base),
-                                   helpers_of(ctx.world, ctx.base), failed, att.cells.values(),
-                                   feedback)
+                                   helpers_of(ctx.world, ctx.base), outcomes, att.cells.values(),
+                                   feedback, native_names(ctx))
         prompt = ablations.reflection_text(prompt, s, next_budget)
         key = f"{ctx.lineage.name}/r{rnd.number}/reflect/t{turn}"
         reply = _ask(ctx, att, key, prompt, {"task": None, "turn": turn})
@@ -204,6 +206,11 @@ def reflect(ctx: Context, rnd: Round, next_budget: int, next_cap: int | None) ->
     ctx.lineage.evaluator = evaluator_of(ctx.world, ctx.base)
     ctx.commit(f"evolve: {ctx.lineage.name} reflection on round {rnd.number} done")
     return att
+
+
+def native_names(ctx: Context) -> frozenset[str]:
+    """The names of the lineage's natives (marked in the prompt's helper list)."""
+    return frozenset(world_slot(ctx.world.image.root).natives.keys())
 
 
 def head_is_note(form: Any) -> bool:

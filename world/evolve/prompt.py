@@ -1,11 +1,20 @@
-"""The text the agent is shown: the rules (system prompt), one problem's
-state (description, steps left, the lineage's my-eval, the scratchpad so
-far, persistent helpers, notes from earlier failures), and the reflection
-prompt between rounds. Plain functions from data to text.
+"""The text the agent is shown: the rules (system prompt, with the handler
+API of world/evolve/handler_api.py), one problem's state (description, steps
+left, the lineage's my-eval pretty-printed, the scratchpad so far, persistent
+helpers with natives marked, notes from earlier failures), and the reflection
+prompt between rounds, with every problem of the round. Plain functions from
+data to text, deterministic (no times), since a replay is keyed by the prompt.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from functools import lru_cache
+from typing import Any, Collection, Iterable
+
+from . import handler_api
+from .seeding import pretty
+
+NOTE_CHARS = 160            # each line of a failure note is clipped to this
+EXPR_CHARS = 70             # a failing cell's expression, in a note
 
 SYSTEM = """\
 You are an agent in World, a persistent Lisp (a Scheme with keywords, maps and vectors).
@@ -20,10 +29,15 @@ on lines of their own). Prose outside them is never evaluated and costs no cell.
   (try expr)  (check expected expr)  (note "text")  (goal "text")
   (done expr)                    submit: solves the problem when expr's value is the expected
                                  one and hidden test cases pass against your definitions
+  (sub "label" form...)          each form a cell of its own, labelled, within the same budget
+  (with-limit steps form)        form (any of these) with at most `steps` steps
+  (show-env)                     what this problem defined, your natives, my-eval's forms
   (extend-eval! 'name '(lambda (expr env) ...))   add a special form to my-eval (quoted source)
   (edit-eval! '(define (my-eval expr env) ...))   replace my-eval
       a change that makes my-eval do something new earns +{bonus} steps; repeats earn nothing
-  (defnative! name (params) body)                 a helper run by the ground evaluator, capped per round
+  (defnative! name (params) body)                 a helper run by the ground evaluator (cheaper
+                                                  than through my-eval), capped per round;
+                                                  marked [native] in your helper list
   (show-eval)                    my-eval's source
 A problem ends when done succeeds, the steps run out, or {cells} cells are used.
 """
@@ -38,13 +52,20 @@ have helped. Each extend-eval! or edit-eval! that makes my-eval do something new
 
 
 def system_prompt(settings: dict[str, Any]) -> str:
-    """The rules of the game, from the run's settings."""
-    return SYSTEM.format(forms=settings["max_forms"], bonus=settings["change_bonus"],
-                         cells=settings["max_cells"])
+    """The rules of the game, from the run's settings, and the handler API."""
+    rules = SYSTEM.format(forms=settings["max_forms"], bonus=settings["change_bonus"],
+                          cells=settings["max_cells"])
+    return f"{rules}\n{handler_api.text()}\n"
 
 
 def _section(title: str, body: str) -> str:
     return f"## {title}\n{body.rstrip()}\n"
+
+
+def clip(text: str, n: int) -> str:
+    """`text` on one line, cut to `n` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n - 3] + "..."
 
 
 def scratchpad_text(cells: Iterable[Any]) -> str:
@@ -61,18 +82,78 @@ def cap_text(cap: int | None) -> str:
     return "no limit on" if cap is None else str(cap)
 
 
+@lru_cache(maxsize=64)
+def evaluator_text(source: str) -> str:
+    """my-eval's source pretty-printed, and which forms the seed lacked it now handles."""
+    if not source.strip():
+        return "(the ground evaluator)"
+    added = handler_api.added_forms(source)
+    tail = f"\n(of the forms the seed lacks, it now handles: {' '.join(added)})" if added else ""
+    return pretty(source) + tail
+
+
+def helpers_text(helpers: list[tuple[str, str]], natives: Collection[str] = ()) -> str:
+    """The lineage's helpers, one a line, natives marked."""
+    return "\n".join(f"{name}{' [native]' if name in natives else ''}: {src}"
+                     for name, src in helpers) or "(none yet)"
+
+
+# ---------------------------------------------------------------- outcomes of attempts
+
+def _failed_cell(c: Any) -> bool:
+    """An ERROR cell, a DONE whose check failed, or a CHECK that failed."""
+    return (c.kind == "ERROR" or c.kind == "DONE" and not c.result.startswith("solved")
+            or c.kind == "CHECK" and c.result.startswith("fail"))
+
+
+def last_error(cells: Iterable[Any]) -> str:
+    """The last failing cell as `form => message` ('' if none failed); a failed done's
+    message names the failing case (a hidden case's expression stays hidden)."""
+    last = None
+    for c in cells:
+        if _failed_cell(c):
+            last = c
+    if last is None:
+        return ""
+    return f"{clip(last.expr, EXPR_CHARS)} => {last.result}"
+
+
+def _usage(att: Any) -> str:
+    return f"{att.steps} of {att.budget} steps, {len(att.cells)} cells"
+
+
+def failure_note(att: Any) -> str:
+    """A failed attempt in one or two clipped lines: how it ended, the steps and cells it
+    used, and its last error with the failing case."""
+    head = clip(f"problem {att.problem} ({att.name}) failed: {att.why}; {_usage(att)}", NOTE_CHARS)
+    err = last_error(att.cells.values())
+    return head + (f"\n  last error: {clip(err, NOTE_CHARS - 14)}" if err else "")
+
+
+def outcome_line(att: Any) -> str:
+    """One problem of a round for reflection: id, name, category, outcome, steps, cells."""
+    what = f"problem {att.problem} ({att.name}; {att.category}): "
+    if att.solved:
+        return clip(what + f"solved, {_usage(att)}", NOTE_CHARS)
+    err = last_error(att.cells.values())
+    line = clip(what + f"failed ({att.why}), {_usage(att)}", NOTE_CHARS)
+    return line + (f"\n  last error: {clip(err, NOTE_CHARS - 14)}" if err else "")
+
+
+# ---------------------------------------------------------------- the prompts
+
 def problem_prompt(task: Any, steps_left: int, budget: int, cells_left: int, evaluator: str,
                    cells: Iterable[Any], helpers: list[tuple[str, str]], failures: list[str],
-                   feedback: str, natives: int, cap: int | None) -> str:
+                   feedback: str, natives: int, cap: int | None,
+                   native_names: Collection[str] = ()) -> str:
     """The prompt for one turn of one problem."""
     parts = [
         _section("Problem", task.brief()),
         _section("Budget", f"{steps_left} of {budget} steps left; {cells_left} cells left; "
                            f"natives: {natives} used, {cap_text(cap)} allowed."),
-        _section("Your evaluator (my-eval)", evaluator or "(the ground evaluator)"),
+        _section("Your evaluator (my-eval)", evaluator_text(evaluator)),
         _section("Scratchpad so far", scratchpad_text(cells)),
-        _section("Your helpers (persistent)",
-                 "\n".join(f"{name}: {src}" for name, src in helpers) or "(none yet)"),
+        _section("Your helpers (persistent)", helpers_text(helpers, native_names)),
     ]
     if failures:
         parts.append(_section("Notes from earlier attempts", "\n".join(f"- {f}" for f in failures)))
@@ -84,17 +165,17 @@ def problem_prompt(task: Any, steps_left: int, budget: int, cells_left: int, eva
 
 def reflection_prompt(settings: dict[str, Any], round_no: int, solved: int, attempted: int,
                       steps: int, budget: int, cap: int | None, evaluator: str,
-                      helpers: list[tuple[str, str]], failures: list[str], cells: Iterable[Any],
-                      feedback: str) -> str:
-    """The prompt of the reflection phase after round `round_no`."""
+                      helpers: list[tuple[str, str]], problems: list[str], cells: Iterable[Any],
+                      feedback: str, native_names: Collection[str] = ()) -> str:
+    """The prompt of the reflection phase after round `round_no`; `problems` holds one
+    `outcome_line` for each problem of the round."""
     head = REFLECTION.format(round=round_no, solved=solved, attempted=attempted, steps=steps,
                              budget=budget, cap=cap_text(cap), bonus=settings["reflection_bonus"],
                              forms=settings["max_forms"])
-    parts = [head, _section("Your evaluator (my-eval)", evaluator or "(the ground evaluator)"),
-             _section("Your helpers (persistent)",
-                      "\n".join(f"{name}: {src}" for name, src in helpers) or "(none yet)")]
-    if failures:
-        parts.append(_section("Problems that failed", "\n".join(f"- {f}" for f in failures)))
+    parts = [head, _section("Your evaluator (my-eval)", evaluator_text(evaluator)),
+             _section("Your helpers (persistent)", helpers_text(helpers, native_names))]
+    if problems:
+        parts.append(_section("Problems of this round", "\n".join(f"- {p}" for p in problems)))
     parts.append(_section("Reflection so far", scratchpad_text(cells)))
     if feedback:
         parts.append(_section("About your last reply", feedback))
