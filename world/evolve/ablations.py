@@ -89,3 +89,90 @@ def apply(world: Any, settings: dict[str, Any] | None) -> None:
         # only the granted primitive: a lineage's own definition of the name is its business
         if env.is_bound(sym) and env.lookup(sym) is Primitive.registry[name]:
             env.define(sym, Primitive.registry[REFUSED + name])
+
+
+# ---------------------------------------------------------------- what the prompts say
+
+SELF_MODIFY_HEADS = ("(extend-eval!", "(edit-eval!", "(eval-rollback!", "(defnative!")
+META_HEADS = tuple(f"({f}" for f in METACOGNITIVE)
+SCRATCHPAD_HEADER = "## Scratchpad so far\n"
+LAST_REPLY_HEADER = "## Results of your last reply\n"
+NO_CHANGE_NOTE = 'send (note "...") if you want no change.'
+
+
+def system_text(text: str, settings: dict[str, Any] | None) -> str:
+    """The system prompt's rules without the forms this run switched off, and a line saying
+    which are off. An entry is an indented line starting with `(`; its continuation lines
+    (indented further, not starting with `(`) go with it."""
+    drop: tuple[str, ...] = ()
+    if not on(settings, "self_modify"):
+        drop += SELF_MODIFY_HEADS
+        text = text.replace(_handler_api(), "")     # how to write handlers: moot
+    if not on(settings, "metacognition"):
+        drop += META_HEADS
+    if not drop:
+        return text
+    out, dropping = [], False
+    for line in text.split("\n"):
+        body = line.lstrip()
+        if line.startswith("  ") and body.startswith("("):
+            dropping = body.startswith(drop)
+        elif not line.startswith("  ") or not body:
+            dropping = False
+        if not dropping:
+            out.append(line)
+    notes = []
+    if not on(settings, "self_modify"):
+        notes.append("my-eval cannot be changed in this run: extend-eval!, edit-eval!, "
+                     "eval-rollback! and defnative! are refused.")
+    if not on(settings, "metacognition"):
+        notes.append("Only plain code and (done expr) are evaluated in this run: "
+                     + ", ".join(METACOGNITIVE) + " are refused.")
+    return "\n".join(out).rstrip("\n") + "\n" + "\n".join(notes) + "\n"
+
+
+def _handler_api() -> str:
+    try:
+        from . import handler_api
+    except ImportError:         # a release without it
+        return "\0"
+    return handler_api.text()
+
+
+def shown_cells(cells: Any, settings: dict[str, Any] | None, since: int) -> list[Any]:
+    """The cells a problem prompt shows: all of them, or without metacognition only those
+    the previous reply made (from number `since` on)."""
+    cells = list(cells)
+    return cells if on(settings, "metacognition") else cells[since:]
+
+
+def shown_failures(failures: list[str], settings: dict[str, Any] | None) -> list[str]:
+    """Notes from earlier failed attempts, unless the run has no metacognition."""
+    return failures if on(settings, "metacognition") else []
+
+
+def problem_text(prompt: str, settings: dict[str, Any] | None) -> str:
+    """A problem prompt, its scratchpad section renamed when it holds only the last reply's cells."""
+    if on(settings, "metacognition"):
+        return prompt
+    return prompt.replace(SCRATCHPAD_HEADER, LAST_REPLY_HEADER, 1)
+
+
+def reflection_text(prompt: str, settings: dict[str, Any] | None, budget: int) -> str:
+    """A reflection prompt as the run's ablations have it: without self-modification its
+    head (up to the first section) says to define helpers instead of evolving my-eval;
+    without metacognition, no change is sent as no forms rather than a note."""
+    if on(settings, "self_modify") and on(settings, "metacognition"):
+        return prompt
+    cut = prompt.find("\n## ")
+    head, rest = (prompt, "") if cut < 0 else (prompt[:cut + 1], prompt[cut + 1:])
+    if not on(settings, "self_modify"):
+        forms = (settings or {}).get("max_forms", 5)
+        head = (head.split("\n", 1)[0] + "\n"
+                f"Next round: budget {budget} steps per problem.\n"
+                "Changing my-eval is off in this run (extend-eval!, edit-eval!, eval-rollback! and "
+                "defnative! are refused): you may define helpers for the next round.\n"
+                f"Send at most {forms} forms; {NO_CHANGE_NOTE}\n")
+    if not on(settings, "metacognition"):
+        head = head.replace(NO_CHANGE_NOTE, "send no forms if you want no change.")
+    return head + rest

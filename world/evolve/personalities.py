@@ -197,3 +197,11 @@ def name_for(settings: dict[str, Any] | None, index: int) -> str:
     """The name of lineage `index`'s personality ('' when the run has none)."""
     found = for_lineage(settings, index)
     return found[0] if found else ""
+
+
+def system_text(text: str, settings: dict[str, Any] | None, index: int) -> str:
+    """A system prompt with lineage `index`'s personality appended (as it is without one)."""
+    found = for_lineage(settings, index)
+    if found is None:
+        return text
+    return f"{text.rstrip()}\n\n## Your personality\n{found[1]}\n"
