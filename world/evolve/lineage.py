@@ -111,9 +111,13 @@ class Generation(Versioned):
     winner = -1
     status = "running"
     problems: dict[int, tuple[int, ...]] = {}      # round -> problem ids, set once
+    seed_package: dict[str, Any] | None = None      # the seed whole (world/evolve/package.py)
+    islands: tuple[dict[str, Any], ...] = ()        # per island: its seed, whence, migrated?
 
-    def __init__(self, number: int, seed: str, seed_from: str) -> None:
+    def __init__(self, number: int, seed: str, seed_from: str,
+                 package: dict[str, Any] | None = None) -> None:
         self.number, self.seed, self.seed_from = number, seed, seed_from
+        self.seed_package = package
         self.lineages = IOBTree()       # index -> Lineage
 
 
@@ -128,9 +132,15 @@ class Lineage(Versioned):
     base: tuple[str, ...] | None = None     # the names the seed evaluator defines
     owner = ""                  # the worker process running it ("" when none)
     failure = ""                # why it was stopped (an evaluator that cannot be read), if it was
+    seed_package: dict[str, Any] | None = None      # its seed whole (world/evolve/package.py)
+    package: dict[str, Any] | None = None           # its evaluator whole, when it finished
+    island = 0                  # which island (population) it belongs to
+    novel: tuple[str, ...] = ()     # constructs it handles that the original seed does not
 
-    def __init__(self, run_id: str, generation: int, index: int, seed: str) -> None:
+    def __init__(self, run_id: str, generation: int, index: int, seed: str,
+                 package: dict[str, Any] | None = None, island: int = 0) -> None:
         self.run_id, self.generation, self.index, self.seed = run_id, generation, index, seed
+        self.seed_package, self.island = package, island
         self.name = f"g{generation}-L{index}"
         self.root = WorldRoot()
         self.rounds = IOBTree()         # number -> Round
@@ -201,14 +211,16 @@ class Turn(Versioned):
 
 
 class HallEntry(Versioned):
-    """A generation's winner: its evaluator and fitness."""
+    """A generation's winner: its evaluator (my-eval's source, and `package`: my-eval with
+    the helpers and natives it uses, None in entries made before packages) and fitness."""
 
     format_version = 1
+    package: dict[str, Any] | None = None
 
     def __init__(self, run_id: str, generation: int, lineage: str, evaluator: str,
-                 fitness: dict[str, float]) -> None:
+                 fitness: dict[str, float], package: dict[str, Any] | None = None) -> None:
         self.run_id, self.generation, self.lineage = run_id, generation, lineage
-        self.evaluator, self.fitness = evaluator, dict(fitness)
+        self.evaluator, self.fitness, self.package = evaluator, dict(fitness), package
         self.time = time.time()
 
 

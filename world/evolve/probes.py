@@ -114,3 +114,22 @@ def new_behaviour(new: Mapping[str, str], earlier: Iterable[Mapping[str, str] | 
         if not any(not out.startswith(ERROR) and old.get(probe) != out for probe, out in new.items()):
             return False
     return True
+
+
+def handles(evaluate: Callable[[Any, int], Any], name: str) -> bool:
+    """Does some probe shape of the form `name` give a value (not an error) through my-eval?"""
+    for shape in SHAPES:
+        try:
+            form = read(shape.replace("N", name))
+        except LispError:
+            return False            # a name that does not read back as itself
+        call = make_list([Symbol("my-eval"), make_list([S_QUOTE, form]),
+                          make_list([S_QUOTE, _env()])])
+        try:
+            evaluate(call, PROBE_STEPS)
+            return True
+        except Interrupted:
+            raise
+        except LispError:
+            continue
+    return False

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from .lineage import Lineage, Run, evolve_root
+from .seeding import pretty_lines
 
 COMPONENTS = ("solve", "novelty", "efficiency", "diversity", "richness")
 
@@ -27,7 +28,7 @@ def lineage_row(lineage: Lineage) -> dict[str, Any]:
            "steps": sum(a.steps for a in attempts), "natives": lineage.natives,
            "changes": sum(a.changes for a in attempts)
            + sum(r.reflection.changes for r in lineage.rounds.values() if r.reflection),
-           "usage": lineage.usage.as_dict()}
+           "usage": lineage.usage.as_dict(), "island": lineage.island}
     return row
 
 
@@ -48,7 +49,7 @@ def summary(run: Run) -> dict[str, Any]:
         winner = gen.lineages[gen.winner].name if gen.winner >= 0 else None
         gens.append({"generation": gen.number, "seed_from": gen.seed_from, "status": gen.status,
                      "winner": winner, "problems": {r: list(p) for r, p in gen.problems.items()},
-                     "lineages": rows})
+                     "lineages": rows, "islands": [dict(d) for d in gen.islands]})
     return {"run": run.id, "agent": run.agent, "status": run.status, "created": run.created,
             "settings": dict(run.settings), "usage": run.usage.as_dict(),
             "endpoints": list(run.endpoints), "models": models_used(run), "generations": gens}
@@ -79,7 +80,20 @@ def table(run: Run) -> list[list[str]]:
             rows.append([str(g["generation"]), l["name"], l["status"],
                          f"{l['solved']}/{l['attempted']}", fit, *comps, str(l["steps"]),
                          "*" if l["name"] == g["winner"] else ""])
+            if run.settings.get("islands", 1) > 1:      # which island, seeded by whom
+                rows[-1] += _island_cells(g, l)
+    if run.settings.get("islands", 1) > 1:
+        rows[0] += ["island", "seeded by"]
     return rows
+
+
+def _island_cells(g: dict[str, Any], l: dict[str, Any]) -> list[str]:
+    """The island of a lineage row and whose winner seeded it (marked when it migrated)."""
+    seeded = next((d for d in g.get("islands", ()) if d["island"] == l["island"]), None)
+    if seeded is None:
+        return [str(l["island"]), "-"]
+    moved = seeded["migrated_from"]
+    return [str(l["island"]), seeded["seed_from"] + ("" if moved is None else f" (from island {moved})")]
 
 
 def lineages_view(world: Any) -> dict[str, Any]:
@@ -96,13 +110,16 @@ def lineages_view(world: Any) -> dict[str, Any]:
                 row["constructs"] = sorted(_constructs(lineage))
         runs.append(s)
     hall = [{"run": e.run_id, "generation": e.generation, "lineage": e.lineage,
-             "fitness": dict(e.fitness), "evaluator_lines": len(e.evaluator.splitlines())}
+             "fitness": dict(e.fitness), "evaluator_lines": pretty_lines(e.evaluator)}
             for e in root.hall.values()]
     return {"runs": runs, "hall_of_fame": hall}
 
 
 def _constructs(lineage: Lineage) -> set[str]:
-    from .tournament import constructs
+    """What the lineage handles that the original seed does not (by probes, once finished)."""
+    if lineage.package is not None:
+        return set(lineage.novel)
+    from .tournament import constructs      # finished before novelty was probed
     return constructs(lineage.evaluator) - constructs(lineage.seed)
 
 

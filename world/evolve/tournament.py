@@ -1,8 +1,14 @@
 """Tournaments: lineages run their rounds, are scored, and the fittest
 evaluator enters the hall of fame and seeds the next generation.
 
-Fitness = 0.50 x solve rate + 0.15 x novelty (distinct new constructs / 10,
-capped at 1) + 0.15 x efficiency (the share of the budget that solved
+A seed is an evaluator package (world/evolve/package.py): the winner's
+my-eval with the helpers and natives it uses, installed whole. With islands
+(world/evolve/islands.py) each island's winner seeds its own island.
+
+Fitness = 0.50 x solve rate + 0.15 x novelty (constructs my-eval handles
+that the original seed does not, found by running probes through it
+(world/evolve/novelty.py), / 10, capped at 1) + 0.15 x efficiency (the
+share of the budget that solved
 problems left unspent) + 0.10 x diversity (categories solved / 9) + 0.10 x
 evaluator richness (my-eval lines / 120, capped at 1). The weights are run
 settings; every component is stored with the lineage, not only the sum.
@@ -26,7 +32,10 @@ from ..lisp.reader import read
 from ..lisp.errors import LispError
 from .evalprims import evaluator_failure
 from .evaluator import handled_forms
-from .seeding import base_names, evaluator_of, install, pretty_lines, seed_source
+from .islands import island_count, island_seeds, record_islands
+from .novelty import novel_constructs
+from .package import as_package, install_package, package_of, seed_of
+from .seeding import base_names, evaluator_of, pretty_lines, seed_source
 
 def constructs(source: str) -> set[str]:
     """The special-form names a my-eval source dispatches on (none if it does not read)."""
@@ -41,11 +50,13 @@ def evaluator_lines(source: str) -> int:
     return pretty_lines(source)
 
 
-def fitness(lineage: Lineage, weights: dict[str, float]) -> dict[str, float]:
-    """The fitness components of a finished lineage, their weights and their sum."""
+def fitness(lineage: Lineage, weights: dict[str, float],
+            novel: Any = None) -> dict[str, float]:
+    """The fitness components of a finished lineage, their weights and their sum; `novel`:
+    the constructs it handles that the original seed does not (default: `lineage.novel`)."""
     attempts = list(lineage.attempts())
     solved = [a for a in attempts if a.solved]
-    new = constructs(lineage.evaluator) - constructs(lineage.seed)
+    new = set(lineage.novel if novel is None else novel)
     parts = {
         "solve": len(solved) / len(attempts) if attempts else 0.0,
         "novelty": min(1.0, len(new) / 10),
@@ -80,11 +91,19 @@ def new_run(image: Any, run_id: str, settings: dict[str, Any], agent: str) -> Ru
     return run
 
 
-def new_generation(image: Any, run: Run, number: int, seed: str, seed_from: str,
-                   tasks: Any) -> Generation:
-    """Create generation `number`: its lineages and the problems of every round."""
+def new_generation(image: Any, run: Run, number: int, seed: Any, seed_from: str,
+                   tasks: Any, islands: list[dict[str, Any]] | None = None) -> Generation:
+    """Create generation `number`: its lineages and the problems of every round. `seed` is a
+    package or a my-eval source; `islands` (world/evolve/islands.py), if given, seeds each
+    island apart (lineage i is on island i % K), else every lineage gets `seed`."""
     s = run.settings
-    gen = Generation(number, seed, seed_from)
+    k = island_count(s)
+    if islands is None:
+        islands = [{"island": i, "package": as_package(seed), "seed_from": seed_from,
+                    "migrated_from": None} for i in range(k)]
+    first = islands[0]["package"]
+    gen = Generation(number, first["evaluator"], islands[0]["seed_from"], first)
+    record_islands(gen, islands)
     used: set[int] = set()
     problems = {}
     for r in range(1, s["rounds"] + 1):
@@ -92,7 +111,8 @@ def new_generation(image: Any, run: Run, number: int, seed: str, seed_from: str,
         used |= set(problems[r])
     gen.problems = problems
     for i in range(s["lineages"]):
-        gen.lineages[i] = Lineage(run.id, number, i, seed)
+        pkg = islands[i % k]["package"]
+        gen.lineages[i] = Lineage(run.id, number, i, pkg["evaluator"], pkg, i % k)
     run.generations[number] = gen
     _records_commit(image, f"evolve: run {run.id} generation {number}")
     return gen
@@ -106,10 +126,14 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
     world = lineage_world(image, lineage)
     try:
         why = evaluator_failure(world, lineage.seed if lineage.status == "pending" else "")
+        if why is None and lineage.status == "pending":
+            try:
+                base = install_package(world, seed_of(lineage))
+            except LispError as e:
+                why = f"its seed evaluator cannot be installed: {e.message}"
         if why is not None:
             return _failed(image, lineage, why, progress)
         if lineage.status == "pending":
-            base = install(world, lineage.seed)
             lineage.base = base
             lineage.status = "running"
             lineage.personality = name_for(s, lineage.index)     # recorded with the lineage
@@ -139,6 +163,8 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
             rnd.status = "done"
             _records_commit(image, f"evolve: {lineage.name} round {r} done")
         lineage.evaluator = evaluator_of(world, base)
+        lineage.package = package_of(world)
+        lineage.novel = novel_constructs(world, lineage.package)
         lineage.fitness = fitness(lineage, s["weights"])
         lineage.status = "done"
         _records_commit(image, f"evolve: {lineage.name} done")
@@ -169,7 +195,8 @@ def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
     best = max(lineages, key=lambda l: (not l.failure, l.fitness["total"], -l.index))
     gen.winner = best.index
     gen.status = "done"
-    entry = HallEntry(run.id, gen.number, best.name, best.evaluator, best.fitness)
+    entry = HallEntry(run.id, gen.number, best.name, best.evaluator, best.fitness,
+                      best.package)
     evolve_root(image).hall[f"{run.id}/{gen.number:04d}"] = entry
     _records_commit(image, f"evolve: generation {gen.number} of {run.id} won by {best.name}")
     return entry
@@ -178,8 +205,11 @@ def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
 def run_generations(image: Any, run: Run, player: Any, tasks: Any,
                     run_lineages: Callable[[Generation], None] | None = None,
                     progress: Callable[[dict[str, Any]], Any] = lambda e: None,
-                    seed: str = "") -> Run:
-    """Run (or resume) every generation of `run`; lineages in turn unless `run_lineages` is given."""
+                    seed: Any = "") -> Run:
+    """Run (or resume) every generation of `run`; lineages in turn unless `run_lineages` is given.
+
+    Generation 1 starts from `seed` (a package or a my-eval source; the seed my-eval by
+    default); each later one from the previous one's island winners (world/evolve/islands.py)."""
     by_id = {t.id: t for t in tasks}
     s = run.settings
     for g in range(1, s["generations"] + 1):
@@ -189,8 +219,7 @@ def run_generations(image: Any, run: Run, player: Any, tasks: Any,
             if prev is None:
                 gen = new_generation(image, run, g, seed or seed_source(), "seed-eval.lisp", tasks)
             else:
-                winner = prev.lineages[prev.winner]
-                gen = new_generation(image, run, g, winner.evaluator, winner.name, tasks)
+                gen = new_generation(image, run, g, "", "", tasks, island_seeds(run, prev, g))
         if gen.status == "done":
             continue
         progress({"phase": "generation", "generation": g})
