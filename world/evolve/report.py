@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from .lineage import Lineage, Run, evolve_root
+from .personalities import name_for
 from .seeding import pretty_lines
 
 COMPONENTS = ("solve", "novelty", "efficiency", "diversity", "richness")
@@ -28,7 +29,8 @@ def lineage_row(lineage: Lineage) -> dict[str, Any]:
            "steps": sum(a.steps for a in attempts), "natives": lineage.natives,
            "changes": sum(a.changes for a in attempts)
            + sum(r.reflection.changes for r in lineage.rounds.values() if r.reflection),
-           "usage": lineage.usage.as_dict(), "island": lineage.island}
+           "usage": lineage.usage.as_dict(), "island": lineage.island,
+           "personality": getattr(lineage, "personality", "")}     # '' without personalities
     return row
 
 
@@ -82,8 +84,12 @@ def table(run: Run) -> list[list[str]]:
                          "*" if l["name"] == g["winner"] else ""])
             if run.settings.get("islands", 1) > 1:      # which island, seeded by whom
                 rows[-1] += _island_cells(g, l)
+            if run.settings.get("personalities"):       # a pending lineage's is its future one
+                rows[-1].append(l["personality"] or name_for(run.settings, l["index"]))
     if run.settings.get("islands", 1) > 1:
         rows[0] += ["island", "seeded by"]
+    if run.settings.get("personalities"):
+        rows[0].append("personality")
     return rows
 
 
