@@ -181,9 +181,13 @@ def _setup(run: Any) -> str:
     """The run's mode and sampling temperature, as recorded with it."""
     s = run.settings
     t = s.get("temperature")
+    from world.evolve.ablations import off
+    found = s.get("personalities") or ()
     return (f"mode: {s.get('mode', 'tournament')}, {s['lineages']} lineage(s), {s['rounds']} "
             f"round(s), {s['generations']} generation(s), temperature: "
-            f"{'the API default' if t is None else t}")
+            f"{'the API default' if t is None else t}"
+            f"; ablations: {' '.join(off(s)) or 'none'}"
+            + (f"; personalities: {', '.join(n for n, _ in found)}" if found else ""))
 
 
 def _usage(run: Any) -> None:
