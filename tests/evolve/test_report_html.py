@@ -70,6 +70,6 @@ def test_every_string_from_the_run_is_escaped(tmp_path):
     assert SCRIPT not in text and "<b>bold</b>" not in text
     assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<td>future_knob</td>" in text
     quoted = html.escape(SCRIPT)
-    assert text.count(quoted) >= 3          # the model setting, the problem name, the evaluator diff
+    assert text.count(quoted) >= 3      # the model setting, the problem name, the evaluator diff
     assert '<tr class="failed"><td class="n">1</td><td>g1-L0</td><td>failed</td>' in text
     assert "cannot be read" in text

@@ -43,7 +43,8 @@ def test_every_component_has_a_subplot_with_a_series_per_lineage(runs):
         assert {ax.get_xlabel() for ax in axes[3:]} == {"generation"}
         title = fig.get_suptitle()
         when = time.strftime("%Y-%m-%d", time.gmtime(run.created))
-        for part in ("two", "reference", "tournament", "2 lineages", "1 rounds", "2 generations", when):
+        for part in ("two", "reference", "tournament",
+                     "2 lineages \u00d7 1 round \u00d7 2 generations", when):
             assert part in title, (part, title)
         assert "winner" in [t.get_text() for t in fig.legends[0].get_texts()]
         assert png_bytes(fig) == png_bytes(figure(run))         # deterministic
@@ -54,8 +55,9 @@ def test_one_lineage_one_generation(runs, tmp_path):
     with w:
         fig = figure(run)
         assert len(fig.axes) == len(PANELS)
-        assert all(len([ln for ln in ax.get_lines() if len(ln.get_xdata())]) == 1 for ax in fig.axes)
-        assert "single, 1 lineages" in fig.get_suptitle()
+        for ax in fig.axes:
+            assert len([ln for ln in ax.get_lines() if len(ln.get_xdata())]) == 1
+        assert "single, 1 lineage \u00d7 1 round \u00d7 1 generation \u2014" in fig.get_suptitle()
         out = plot(run, str(tmp_path / "one.png"))
     data = open(out, "rb").read()
     assert data[:8] == PNG and len(data) > 5000

@@ -119,12 +119,14 @@ def lineages_section(run: Run, s: dict[str, Any]) -> str:
     rows = []
     for g in s["generations"]:
         for r in g["lineages"]:
-            cls = "failed" if r["status"] == "failed" else "winner" if r["name"] == g["winner"] else ""
+            cls = ("failed" if r["status"] == "failed"
+                   else "winner" if r["name"] == g["winner"] else "")
             cells = [e(g["generation"]), e(r["name"]) + (" &#9733;" if cls == "winner" else ""),
                      e(r["status"])]
             if pers:
                 cells.append(e(pers[r["index"] % len(pers)][0]))
-            cells += [f"{r['solved']}/{r['attempted']}", *[num(r["components"][k]) for k in COMPONENTS],
+            cells += [f"{r['solved']}/{r['attempted']}",
+                      *[num(r["components"][k]) for k in COMPONENTS],
                       num(r["fitness"]), e(r["steps"]), e(r["changes"]), e(r["natives"]),
                       e(r["usage"].get("calls", 0)), num(r["usage"].get("cost", 0.0), 4),
                       *[num(r.get(k)) for k in extra], e(r["failure"] or "")]
@@ -247,7 +249,8 @@ def page(world: Any, run: Run) -> str:
             f"<h1>{e(title(run))}</h1><p>Run {e(run.id)}, started {made}, status "
             f"{e(run.status)}.</p><h2>Plots</h2>{imgs}"
             + settings_section(run, s) + generations_section(s) + lineages_section(run, s)
-            + categories_section(run) + attempts_section(run) + hall_section(hall_entries(world, run))
+            + categories_section(run) + attempts_section(run)
+            + hall_section(hall_entries(world, run))
             + diffs_section(run) + "</body></html>\n")
 
 

@@ -154,14 +154,23 @@ DPI = 100
 
 
 def title(run: Run) -> str:
-    """The run in one line: id, agent and model, mode, lineages x rounds x generations, date."""
+    """The run in one line: id, agent and model, mode, lineages x rounds x generations
+    (and islands), date, and its status unless done."""
     s = run.settings
     models = [m for m in models_used(run) if m and m != s.get("agent")]
     who = run.agent.split(" (")[0] + (f", model {', '.join(models)}" if models else "")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
-    return (f"{run.id} \u2014 {who} \u2014 {s.get('mode', 'tournament')}, {s.get('lineages', '?')} "
-            f"lineages \u00d7 {s.get('rounds', '?')} rounds \u00d7 {s.get('generations', '?')} "
-            f"generations \u2014 {when}")
+    size = " \u00d7 ".join(_count(s.get(k), k) for k in ("lineages", "rounds", "generations"))
+    if (s.get("islands") or 1) > 1:
+        size += f" on {s['islands']} islands"
+    status = "" if run.status == "done" else f" ({run.status})"
+    mode = s.get("mode", "tournament")
+    return f"{run.id} \u2014 {who} \u2014 {mode}, {size} \u2014 {when}{status}"
+
+
+def _count(n: Any, noun: str) -> str:
+    """'1 round', '3 rounds'."""
+    return f"{'?' if n is None else n} {noun[:-1] if n == 1 else noun}"
 
 
 def figure(run: Run) -> Any:
@@ -179,6 +188,7 @@ def figure(run: Run) -> Any:
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 3, sharex=True).flatten()
     colors = [f"C{i % 10}" for i in range(width)]
+    marks = ["osD^v"[(i // 10) % 5] for i in range(width)]     # past 10 lineages colours repeat
     for ax, comp in zip(axes, PANELS):
         series: dict[int, list[tuple[float, float]]] = {}
         for g in gens:
@@ -195,8 +205,8 @@ def figure(run: Run) -> Any:
                                edgecolor="black", linewidth=0.8, zorder=5, gid="winner")
         for idx in sorted(series):
             pts = series[idx]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=4,
-                    linewidth=1, alpha=0.8, color=colors[idx % len(colors)], zorder=3)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marks[idx % width],
+                    markersize=4, linewidth=1, alpha=0.8, color=colors[idx % width], zorder=3)
         ax.set_title(comp, fontsize=10)
         ax.set_ylim(-0.05, 1.05)
         ax.set_xticks(numbers)
@@ -207,7 +217,7 @@ def figure(run: Run) -> Any:
         ax.set_xlabel("generation", fontsize=9)
     for ax in axes[:3]:
         ax.tick_params(labelbottom=True)
-    handles = [Line2D([], [], color=colors[i], marker="o", markersize=4, label=f"L{i}")
+    handles = [Line2D([], [], color=colors[i], marker=marks[i], markersize=4, label=f"L{i}")
                for i in range(width)]
     handles += [Line2D([], [], linestyle="", marker="*", markersize=12, markerfacecolor="gold",
                        markeredgecolor="black", label="winner"),
