@@ -20,6 +20,8 @@ from typing import Any, TextIO
 
 from world.objects.cli_support import add_world_args, image_path, open_from_args
 
+EXIT_COST = 4               # the run stopped at its --max-cost: not an error, and resumable
+
 
 def register(sub: Any) -> None:
     """Add `evolve` to the `world` command's subparsers."""
@@ -193,8 +195,12 @@ def _setup(run: Any) -> str:
 def _usage(run: Any) -> None:
     from world.evolve.report import models_used
     u = run.usage.as_dict()
+    limit = run.settings.get("max_cost")
+    cache = (f"cached prompt tokens: {u['cache_write']} written, {u['cache_read']} read"
+             if run.settings.get("cache", True) else "prompt caching off")
     print(f"run {run.id} ({run.agent}): {u['calls']} model calls, {u['tokens_in']} tokens in, "
-          f"{u['tokens_out']} out, estimated ${u['cost']:.4f}")
+          f"{u['tokens_out']} out, estimated ${u['cost']:.4f}"
+          f"{'' if limit is None else f' (limit ${limit:.4f})'}; {cache}")
     if run.endpoints:
         print(f"endpoint: {', '.join(run.endpoints)}; model(s): {', '.join(models_used(run)) or '-'}")
 
@@ -215,6 +221,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     from world.evolve.model import MODEL_SETTING
     from world.evolve.report import table
     from world.evolve.run import resume, start
+    from world.evolve.spend import CostLimit
     if args.parallel and args.parallel > 1 and args.memory:
         raise EvolveError("--parallel needs a world image or --zeo, not --memory")
     server = None
@@ -234,11 +241,17 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         status = Status(sys.stdout)
         try:
             if args.resume is not None:
-                run = resume(w, status, zeo, args.resume or None, args.agent, args.parallel)
+                run = resume(w, status, zeo, args.resume or None, args.agent, args.parallel,
+                             getattr(args, "max_cost", None))
             else:
                 kw = run_settings(args)
                 kw["model"] = kw["model"] or w.image.root.settings.get(MODEL_SETTING) or ""
                 run = start(w, status, zeo, args.run_id, **kw)
+        except CostLimit as e:          # a requested stop, not an error: one line, resumable
+            status.end()
+            print(str(e))
+            return EXIT_COST
+        else:
             status.end()
             _print_table(table(run), sys.stdout)
             print(_setup(run))

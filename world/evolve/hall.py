@@ -63,29 +63,24 @@ def find_entry(world: Any, hid: str) -> HallEntry:
                       f"{', '.join(known[-3:])}; list them with `world evolve hall`")
 
 
-def seed_of(entry: HallEntry) -> Any:
-    """What a run seeded from `entry` starts from: its package if it has one, else its my-eval."""
-    package = getattr(entry, "package", None)
-    return package if package is not None else entry.evaluator
-
-
-def start_from_hall(world: Any, run: Run, hid: str, pool: Any) -> Any:
-    """Create `run`'s generation 1 seeded from hall entry `hid` (`--from-hall`)."""
-    from .tournament import new_generation
-    entry = find_entry(world, hid)
-    return new_generation(world.image, run, 1, seed_of(entry), f"hall {hid}", pool)
+def hall_seed(world: Any, hid: str) -> dict[str, Any]:
+    """The evaluator package a run seeded from entry `hid` starts from (`--from-hall`),
+    checked: a damaged one is an EvolveError in one line before anything runs."""
+    from .package import check, stored
+    return check(stored(find_entry(world, hid)), f"the evaluator package of {hid}")
 
 
 def parts(entry: HallEntry) -> dict[str, list[tuple[str, str]]]:
     """The entry's helpers and natives as (name, source) pairs (none for an old entry)."""
-    package = getattr(entry, "package", None)
-    out: dict[str, list[tuple[str, str]]] = {"helpers": [], "natives": []}
-    if package is None:
-        return out
-    for kind in out:
-        got = package.get(kind) if isinstance(package, dict) else getattr(package, kind, None)
-        items = got.items() if isinstance(got, dict) else (got or ())
-        out[kind] = [(str(n), str(s)) for n, s in items]
+    from .package import KINDS, stored
+    package = stored(entry)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for kind in KINDS:
+        got = package.get(kind) if isinstance(package, dict) else None
+        try:
+            out[kind] = [(str(n), str(src)) for n, src in got or ()]
+        except (TypeError, ValueError):         # a damaged record is shown as empty, never a crash
+            out[kind] = []
     return out
 
 
@@ -281,7 +276,7 @@ def _finish(world: Any, hid: str, entry: HallEntry, run: Run, player: Any, pool:
     image = world.image
     gen = run.generations.get(1)
     if gen is None:
-        gen = new_generation(image, run, 1, seed_of(entry), hid, pool)
+        gen = new_generation(image, run, 1, hall_seed(world, hid), f"hall {hid}", pool)
     lineage = gen.lineages[0]
     if lineage.status != "done":
         progress({"phase": "generation", "generation": 1})

@@ -79,6 +79,9 @@ def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = Non
                          **{k: v for k, v in given.items() if v is not None}})
     if s["parallel"] > 1 and zeo is None:
         raise EvolveError("--parallel needs the world on a ZEO server (the CLI starts one)")
+    if s.get("from_hall") is not None:
+        from .hall import hall_seed
+        hall_seed(world, s["from_hall"])            # an unknown id stops here, before the run
     pool = load_problems(s)
     player = player_for(s, {"settings": _plain(s)})
     rid = run_id or time.strftime("run-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
@@ -94,6 +97,9 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
     """Carry on an unfinished run where it stopped (`max_cost`: its new cost limit)."""
     world.image.begin()
     run = find_run(world, run_id, unfinished=True)
+    if getattr(run, "held_out_of", ""):
+        raise EvolveError(f"run {run.id} is a held-out evaluation: carry it on with "
+                          f"`world evolve hall {run.held_out_of} --held-out`")
     s = dict(run.settings)
     if agent:
         s["agent"] = agent
@@ -158,13 +164,22 @@ def _plain(s: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.items()}
 
 
+def _seed(world: Any, s: dict[str, Any]) -> tuple[Any, str]:
+    """Generation 1's seed and where it came from: the seed my-eval, or a hall entry's package."""
+    if not s.get("from_hall"):
+        return seed_source(), "seed-eval.lisp"
+    from .hall import hall_seed
+    return hall_seed(world, s["from_hall"]), f"hall {s['from_hall']}"
+
+
 def _go(world: Any, run: Run, player: Any, pool: Any, progress: Progress, zeo: str | None) -> Run:
     s = run.settings
     fan_out = None
     if s["parallel"] > 1:
         fan_out = lambda gen: run_workers(world, run, gen, zeo, progress)   # noqa: E731
     try:
-        return run_generations(world.image, run, player, pool, fan_out, progress, seed_source())
+        return run_generations(world.image, run, player, pool, fan_out, progress,
+                               *_seed(world, s))
     except CostLimit:
         world.image.abort()         # the attempt not yet asked about is not recorded
         raise

@@ -21,8 +21,8 @@ class CostLimit(EvolveError):
 
     def __init__(self, run_id: str, spent: float, limit: float) -> None:
         self.run_id, self.spent, self.limit = run_id, spent, limit
-        super().__init__(f"cost limit reached: run {run_id} spent an estimated ${spent:.4f} of "
-                         f"its ${limit:.4f}; it stopped between model calls and can go on with "
+        super().__init__(f"run {run_id} reached its ${limit:.4f} limit with an estimated "
+                         f"${spent:.4f} spent and stopped between model calls; go on with "
                          f"`world evolve --resume {run_id} --max-cost MORE`")
 
 

@@ -205,11 +205,11 @@ def finish_generation(image: Any, run: Run, gen: Generation) -> HallEntry:
 def run_generations(image: Any, run: Run, player: Any, tasks: Any,
                     run_lineages: Callable[[Generation], None] | None = None,
                     progress: Callable[[dict[str, Any]], Any] = lambda e: None,
-                    seed: Any = "") -> Run:
+                    seed: Any = "", seed_from: str = "seed-eval.lisp") -> Run:
     """Run (or resume) every generation of `run`; lineages in turn unless `run_lineages` is given.
 
     Generation 1 starts from `seed` (a package or a my-eval source; the seed my-eval by
-    default); each later one from the previous one's island winners (world/evolve/islands.py)."""
+    default), which came from `seed_from`; each later one from the previous one's island winners (world/evolve/islands.py)."""
     by_id = {t.id: t for t in tasks}
     s = run.settings
     for g in range(1, s["generations"] + 1):
@@ -217,7 +217,7 @@ def run_generations(image: Any, run: Run, player: Any, tasks: Any,
         if gen is None:
             prev = run.generations.get(g - 1)
             if prev is None:
-                gen = new_generation(image, run, g, seed or seed_source(), "seed-eval.lisp", tasks)
+                gen = new_generation(image, run, g, seed or seed_source(), seed_from, tasks)
             else:
                 gen = new_generation(image, run, g, "", "", tasks, island_seeds(run, prev, g))
         if gen.status == "done":
