@@ -164,3 +164,30 @@ def test_bad_batch_requests_are_one_line_errors(tmp_path):
         assert find_batch(w, "bad") is None              # nothing stored for a refused batch
     finally:
         w.close()
+
+
+def test_a_cost_limit_stops_the_batch_and_a_higher_one_carries_it_on(tmp_path, server):
+    from agent_support import solving
+    server.default = solving
+    cfg = dict(agent="model", model="claude-sonnet-4-6", lineages=1, rounds=1, per_round=2,
+               problems=(1, 2, 3))
+    w = world.open(str(tmp_path / "w.fs"))
+    try:
+        batch = open_batch(w, "m", {**cfg, "max_cost": 1e-6}, (1, 2))
+        with pytest.raises(EvolveError, match=r"batch m stopped: run m-s1 .* --batch-id m --max-cost"):
+            run_batch(w, batch, operational={"max_cost": 1e-6})
+        events = []
+        batch = open_batch(w, "m", {**cfg, "max_cost": 5.0}, None)   # a limit is no conflict
+        run_batch(w, batch, lambda e: events.append(e["phase"]), operational={"max_cost": 5.0})
+        assert [p for p in events if p.startswith("batch-")] == ["batch-resume", "batch-run"]
+        w.image.begin()
+        st = batch_stats(w, batch)
+        runs = evolve_root(w.image).runs
+        assert st["status"] == "done" and st["usage"]["calls"] > 0
+        assert st["usage"]["calls"] == sum(runs[r].usage.as_dict()["calls"] for r in ("m-s1", "m-s2"))
+        assert st["usage"]["cost"] == pytest.approx(sum(runs[r].usage.as_dict()["cost"]
+                                                        for r in ("m-s1", "m-s2")))
+        assert st["endpoints"] == [server.url] and st["models"]
+        assert [runs[r].settings["max_cost"] for r in ("m-s1", "m-s2")] == [5.0, 5.0]
+    finally:
+        w.close()

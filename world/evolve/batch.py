@@ -30,6 +30,7 @@ from ..objects.format import Versioned
 from .agent_errors import EvolveError
 from .lineage import Run, evolve_root
 from .rounds import CATEGORIES, settings as make_settings
+from .spend import CostLimit
 
 COMPONENTS = ("solve", "novelty", "efficiency", "diversity", "richness", "total")
 # Settings that do not change what a run computes: a batch re-run may give other values.
@@ -177,8 +178,9 @@ def run_batch(world: Any, batch: Batch, progress: Progress = lambda e: None,
               zeo: str | None = None, operational: dict[str, Any] | None = None) -> Batch:
     """Run every seed of `batch` not finished yet (resuming an interrupted one), in order.
 
-    `operational` settings (parallel, record, timeout, ...) apply to this invocation only.
-    A run that stops short (its cost limit reached) stops the batch, resumable as it is."""
+    `operational` settings (parallel, record, timeout, max_cost, ...) apply to this invocation
+    only; a cost limit is each run's. A run that stops short (its cost limit reached) stops
+    the batch, with an EvolveError saying how to carry it on."""
     from .run import resume, start
     ops = {k: v for k, v in (operational or {}).items() if k in OPERATIONAL and v is not None}
     runs = evolve_root(world.image).runs
@@ -192,13 +194,20 @@ def run_batch(world: Any, batch: Batch, progress: Progress = lambda e: None,
         if run is None:
             progress({"phase": "batch-run", "batch": batch.id, "run": rid, "seed": seed})
             s = {**batch.given, **ops, "seed": seed, "record": record_path(ops.get("record"), seed)}
-            run = start(world, progress, zeo, rid, **s)
+            try:
+                run = start(world, progress, zeo, rid, **s)
+            except CostLimit as e:
+                raise _stopped(batch, e) from None
         else:
             if run.settings.get("seed") != seed:
                 raise EvolveError(f"run {rid} has seed {run.settings.get('seed')}, not {seed}: "
                                   f"it is not batch {batch.id}'s")
             progress({"phase": "batch-resume", "batch": batch.id, "run": rid, "seed": seed})
-            run = resume(world, progress, zeo, rid, batch.given.get("agent"), ops.get("parallel"))
+            try:
+                run = resume(world, progress, zeo, rid, batch.given.get("agent"),
+                             ops.get("parallel"), ops.get("max_cost"))
+            except CostLimit as e:
+                raise _stopped(batch, e) from None
         if run.status != "done":
             progress({"phase": "batch-stopped", "batch": batch.id, "run": rid, "seed": seed})
             return batch
@@ -206,6 +215,14 @@ def run_batch(world: Any, batch: Batch, progress: Progress = lambda e: None,
     batch.status, batch.finished = "done", time.time()
     _commit(world.image, f"evolve: batch {batch.id} done")
     return batch
+
+
+def _stopped(batch: Batch, e: Any) -> EvolveError:
+    """A run's cost limit, as the batch's: carried on by re-running the batch."""
+    return EvolveError(f"batch {batch.id} stopped: run {e.run_id} reached its ${e.limit:.4f} "
+                       f"limit (each run has its own) with an estimated ${e.spent:.4f} spent; "
+                       f"carry the batch on with `world evolve batch --batch-id {batch.id} "
+                       f"--max-cost MORE`")
 
 
 # ---------------------------------------------------------------- statistics
