@@ -114,3 +114,21 @@ def test_the_owner_keeps_ground_eval_sandbox_and_the_mode_switch(tmp_path):
         assert world.write(w.eval("(sandbox '(* 6 7))")) == "42"
         assert world.write(w.eval("(set-eval-mode! 'ground)")) == "ground"
         assert world.write(w.eval("(my-eval/eval '(+ 2 3))")) == "5"
+
+
+def test_ground_code_cannot_rebind_the_evaluator(cell):
+    """A native or a handler runs on the ground; it still cannot replace my-eval or its helpers."""
+    assert cell("(defnative! hack () (set! my-eval (lambda (expr env) 42)))")[0] == "CODE"
+    kind, result, _ = cell("(hack)")
+    assert kind == "ERROR" and "my-eval is part of the evaluator" in result
+    assert cell("(+ 1 2)")[:2] == ("CODE", "3")
+    kind, result, _ = cell("(defnative! my-apply (f args) 0)")
+    assert kind == "ERROR" and "part of the evaluator" in result
+    handler = "'(lambda (expr env) (begin (set! my-eval (lambda (e n) 42)) 1))"
+    assert cell(f"(extend-eval! 'hijack {handler})")[0] == "CODE"    # adopted: sanity never calls it
+    kind, result, _ = cell("(hijack)")
+    assert kind == "ERROR" and "part of the evaluator" in result
+    assert cell("(+ 1 2)")[:2] == ("CODE", "3")
+    # the evaluator's own machinery still changes it
+    assert cell("(extend-eval! 'twice '(lambda (expr env) (* 2 (my-eval (cadr expr) env))))")[0] == "CODE"
+    assert cell("(twice 21)")[:2] == ("CODE", "42")

@@ -321,7 +321,8 @@ def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
     with _Quiet(env, [MY_EVAL]) as q:
         with budget.host_work():
             try:
-                _value(env, form, HANDLER_STEPS)
+                with _lifted(env):
+                    _value(env, form, HANDLER_STEPS)
             except Interrupted:
                 raise
             except LispError as e:
@@ -338,10 +339,20 @@ def adopt(env: Any, slot: EvalSlot, form: Any, kind: str, note: str, who: str,
         with budget.uncharged(), _sealed(env):
             table = probes.table(lambda f, n: _value(env, f, n), names)
         q.keep = True
-    with budget.host_work():        # recording the change (history, audit) is the host's
+    with budget.host_work(), _lifted(env):   # recording the change (history, audit) is the host's
         _define_for_real(env, form, kind)
         commit = record(env, kind, MY_EVAL.name, source, note)
         return slot.add(kind, source, note, handled_forms(form), commit, table, tuple(names))
+
+
+@contextmanager
+def _lifted(env: Any) -> Iterator[None]:
+    """The evaluator's own machinery rebinds the guarded evaluator names (see lineage_world)."""
+    env.unguarded += 1
+    try:
+        yield
+    finally:
+        env.unguarded -= 1
 
 
 @contextmanager
@@ -402,25 +413,30 @@ def install(env: Any, slot: EvalSlot) -> None:
     # Unbound first, so its recursion compiles as a global call (is_bound: stored ones too).
     before = env.ns.pop(global_key(MY_EVAL), None) if env.is_bound(MY_EVAL) else None
     try:
-        if slot.current == 0:
-            for form in forms:
-                _value(env, form)
-            seed = next(f for f in forms if defines(f, MY_EVAL))
-            slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed),
-                     record(env, "define", MY_EVAL.name, write(seed), "the seed evaluator"))
-            return
-        for form in forms:
-            sym = defined_name(form)
-            if sym is not MY_EVAL and not (env.is_bound(sym) and type(env.lookup(sym)) is Closure):
-                _value(env, form)
-        v = slot.version()
-        _value(env, readable(v.source, f"my-eval version {v.seq} of {slot.name}"))
-        for native in slot.natives.values():
+        with _lifted(env):
+            _install(env, slot, forms)
+        for native in slot.natives.values():     # not evaluator names: never lifted
             _value(env, readable(native.source, f"the native {native.name} of {slot.name}"))
     except BaseException:
         if before is not None and global_key(MY_EVAL) not in env.ns:
             env.ns[global_key(MY_EVAL)] = before
         raise
+
+
+def _install(env: Any, slot: EvalSlot, forms: list[Any]) -> None:
+    if slot.current == 0:
+        for form in forms:
+            _value(env, form)
+        seed = next(f for f in forms if defines(f, MY_EVAL))
+        slot.add("seed", write(seed), "the seed evaluator", handled_forms(seed),
+                 record(env, "define", MY_EVAL.name, write(seed), "the seed evaluator"))
+        return
+    for form in forms:
+        sym = defined_name(form)
+        if sym is not MY_EVAL and not (env.is_bound(sym) and type(env.lookup(sym)) is Closure):
+            _value(env, form)
+    v = slot.version()
+    _value(env, readable(v.source, f"my-eval version {v.seq} of {slot.name}"))
 
 
 def current(env: Any) -> Any:

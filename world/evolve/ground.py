@@ -43,12 +43,15 @@ def evaluator_names() -> frozenset[str]:
     return _EVALUATOR
 
 
+GUARD_REASON = ("is part of the evaluator: change it with edit-eval! or extend-eval!, "
+                "which test a change before keeping it")
+
+
 def _not_the_evaluator(who: str, sym: Symbol) -> None:
     """Refuse a plain define or set! of one of the evaluator's own globals."""
     if sym.name in evaluator_names():
         from .evaluator import EvalRefused
-        raise EvalRefused(f"{who}: {sym.name} is part of the evaluator: change it with "
-                          f"edit-eval! or extend-eval!, which test a change before keeping it")
+        raise EvalRefused(f"{who}: {sym.name} {GUARD_REASON}")
 
 
 def global_key(sym: Symbol) -> str:

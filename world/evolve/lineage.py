@@ -279,11 +279,14 @@ def lineage_world(image: Image, lineage: Lineage, limits: Any = None) -> Any:
     time, so a helper committed before a restart must be bound before a cell needs it."""
     from ..lisp.budget import DEFAULT_LIMITS
     from ..lisp.primitives import LINEAGE
+    from .ground import GUARD_REASON, evaluator_names
     from ..lisp.types import Primitive, Symbol
     from ..session import World
     sub = LineageImage(image, lineage.root._p_oid, lineage.name, lineage_key(lineage))
     try:
         w = World(limits=limits or DEFAULT_LIMITS, image=sub, caps=LINEAGE)
+        w.env.guarded = evaluator_names()          # a native's or handler's ground set! too
+        w.env.guard_reason = GUARD_REASON
         w.env.ensure_all()
         if not w.env.is_bound(Symbol("eval")):      # unless the lineage defined an eval of its own
             w.env.define(Symbol("eval"), Primitive.registry["my-eval/eval"])

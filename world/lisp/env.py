@@ -50,6 +50,9 @@ class Environment:
 
     registry: "weakref.WeakValueDictionary[str, Environment]" = weakref.WeakValueDictionary()
     sealed = False      # a sealed environment's globals cannot be defined or set (audit rules)
+    guarded: frozenset[str] = frozenset()   # globals only trusted host code may rebind ...
+    guard_reason = ""                       # ... (e.g. a lineage's evaluator), and why
+    unguarded = 0                           # > 0 while that host code rebinds them
 
     def __init__(self, caps: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
                  uid: str | None = None) -> None:
@@ -130,6 +133,8 @@ class Environment:
     def _define(self, sym: Symbol, value: Any, form: Any, kind: str, doc: str | None) -> Symbol:
         if self.sealed:
             raise SandboxError(f"define: this environment's globals are sealed ({sym.name})")
+        if sym.name in self.guarded and not self.unguarded:
+            raise SandboxError(f"define: {sym.name} {self.guard_reason}")
         if sym in SPECIAL:
             raise SandboxError(f"cannot redefine the special form {sym.name}")
         inlined = self.inlinable(sym) is not None
@@ -154,6 +159,8 @@ class Environment:
     def _setg(self, sym: Symbol, value: Any) -> None:
         if self.sealed:
             raise SandboxError(f"set!: this environment's globals are sealed ({sym.name})")
+        if sym.name in self.guarded and not self.unguarded:
+            raise SandboxError(f"set!: {sym.name} {self.guard_reason}")
         key = "g_" + mangle(sym.name)
         if key not in self.ns:
             raise UnboundVariable(f"set!: {write(sym)} is not defined")
