@@ -34,7 +34,8 @@ def self_contained(text: str) -> None:
 
 def test_the_cli_writes_one_self_contained_page(tmp_path):
     path = tmp_path / "w.fs"
-    reference_run(path, "pub", temperature=0.5)
+    reference_run(path, "pub", temperature=0.5, islands=2, migrate_every=1,
+                  personalities=(("minimalist", "Keep <it> small."), ("builder", "Abstract.")))
     out = world_cli("evolve", "report", "pub", "--world", str(path), "--html", cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "html: pub-report.html"
@@ -53,6 +54,9 @@ def test_the_cli_writes_one_self_contained_page(tmp_path):
     assert all(f"<td>{c}</td>" in text for c in cats)
     assert "pub/0001" in text and "pub/0002" in text         # the run's hall of fame
     assert "temperature</td><td class=\"n\">0.5" in text
+    assert "<b>minimalist</b>: Keep &lt;it&gt; small." in text      # the settings, escaped
+    assert "<th>island</th><th>personality</th>" in text             # columns the rows carry
+    assert "island 1, seed from g1-L0, migrated from 0" in text
     assert "pub \u2014 reference \u2014 tournament, 2 lineages" in text
     with world.open(path) as w, pytest.raises(EvolveError, match="cannot write .*nowhere"):
         write_html(w, evolve_root(w.image).runs["pub"], str(tmp_path / "nowhere" / "r.html"))

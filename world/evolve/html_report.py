@@ -101,7 +101,12 @@ def generations_section(s: dict[str, Any]) -> str:
             vals = [v for v in vals if v is not None]
             return num(sum(vals) / len(vals)) if vals else "-"
         best = max((r["fitness"] for r in done), default=None)
-        rows.append(("", [e(g["generation"]), e(g["seed_from"]), e(g["status"]),
+        seeds = e(g["seed_from"])
+        if len(g.get("islands") or ()) > 1:        # each island's seed, and where it came from
+            seeds = "<br>".join(e(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in d.items()
+                                           if v is not None))
+                                for d in g["islands"])
+        rows.append(("", [e(g["generation"]), seeds, e(g["status"]),
                           e(g["winner"] or "-"), e(len(ls)),
                           e(sum(r["status"] == "failed" for r in ls)),
                           f"{sum(r['solved'] for r in ls)}/{sum(r['attempted'] for r in ls)}",
@@ -111,29 +116,28 @@ def generations_section(s: dict[str, Any]) -> str:
     return "<h2>Generations</h2>" + table(header, rows)
 
 
-def lineages_section(run: Run, s: dict[str, Any]) -> str:
-    """One row per lineage: every fitness component, steps, changes, cost, failure."""
-    pers = run.settings.get("personalities") or ()
-    extra = sorted({k for g in s["generations"] for r in g["lineages"] for k, v in r.items()
-                    if k not in KNOWN_ROW and (v is None or isinstance(v, (str, int, float)))})
+def lineages_section(s: dict[str, Any]) -> str:
+    """One row per lineage: every fitness component, steps, changes, cost, failure, and
+    whatever else the rows hold (island, personality, ...) where some lineage has it."""
+    rows_in = [r for g in s["generations"] for r in g["lineages"]]
+    extra = [k for k in dict.fromkeys(k for r in rows_in for k in r)
+             if k not in KNOWN_ROW and any(r.get(k) for r in rows_in)
+             and all(r.get(k) is None or isinstance(r.get(k), (str, int, float)) for r in rows_in)]
     rows = []
     for g in s["generations"]:
         for r in g["lineages"]:
             cls = ("failed" if r["status"] == "failed"
                    else "winner" if r["name"] == g["winner"] else "")
             cells = [e(g["generation"]), e(r["name"]) + (" &#9733;" if cls == "winner" else ""),
-                     e(r["status"])]
-            if pers:
-                cells.append(e(pers[r["index"] % len(pers)][0]))
-            cells += [f"{r['solved']}/{r['attempted']}",
-                      *[num(r["components"][k]) for k in COMPONENTS],
-                      num(r["fitness"]), e(r["steps"]), e(r["changes"]), e(r["natives"]),
-                      e(r["usage"].get("calls", 0)), num(r["usage"].get("cost", 0.0), 4),
-                      *[num(r.get(k)) for k in extra], e(r["failure"] or "")]
+                     e(r["status"]), *[num(r.get(k)) for k in extra],
+                     f"{r['solved']}/{r['attempted']}",
+                     *[num(r["components"][k]) for k in COMPONENTS],
+                     num(r["fitness"]), e(r["steps"]), e(r["changes"]), e(r["natives"]),
+                     e(r["usage"].get("calls", 0)), num(r["usage"].get("cost", 0.0), 4),
+                     e(r["failure"] or "")]
             rows.append((cls, cells))
-    header = ["gen", "lineage", "status", *(["personality"] if pers else []), "solved",
-              *COMPONENTS, "total", "steps", "changes", "natives", "calls", "cost $", *extra,
-              "failure"]
+    header = ["gen", "lineage", "status", *extra, "solved", *COMPONENTS, "total", "steps",
+              "changes", "natives", "calls", "cost $", "failure"]
     return ("<h2>Lineages</h2><p>&#9733; the generation's winner; failed lineages in red.</p>"
             + table(header, rows))
 
@@ -248,7 +252,7 @@ def page(world: Any, run: Run) -> str:
             f"<title>{e(run.id)}: evolution report</title><style>{CSS}</style></head><body>"
             f"<h1>{e(title(run))}</h1><p>Run {e(run.id)}, started {made}, status "
             f"{e(run.status)}.</p><h2>Plots</h2>{imgs}"
-            + settings_section(run, s) + generations_section(s) + lineages_section(run, s)
+            + settings_section(run, s) + generations_section(s) + lineages_section(s)
             + categories_section(run) + attempts_section(run)
             + hall_section(hall_entries(world, run))
             + diffs_section(run) + "</body></html>\n")
