@@ -146,6 +146,8 @@ def test_the_cli_prints_json_and_text_and_refuses_another_configuration(tmp_path
     assert "--batch-id" in capsys.readouterr().err
     assert main(["evolve", "batch", "--world", image, "--batch-id", "nope"]) == 1
     assert "give --seeds" in capsys.readouterr().err
+    assert main(["evolve", "batch", "--world", image]) == 1
+    assert "(batches: cfg)" in capsys.readouterr().err
 
 
 def test_bad_batch_requests_are_one_line_errors(tmp_path):

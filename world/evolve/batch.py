@@ -112,6 +112,10 @@ def open_batch(world: Any, batch_id: str | None, given: dict[str, Any],
                seeds: tuple[int, ...] | None) -> Batch:
     """The batch `batch_id` (checked against `given` and `seeds`), or a new one, committed."""
     given = {k: v for k, v in given.items() if v is not None and k != "seed"}
+    if batch_id is None and seeds is None:
+        known = list((batches_of(world.image) or {}).keys())
+        raise EvolveError("give --seeds N to start a batch, or --batch-id NAME to carry one on"
+                          + (f" (batches: {', '.join(known[-10:])})" if known else ""))
     bid = batch_id or new_batch_id()
     if not BATCH_ID.match(bid):
         raise EvolveError(f"batch id {bid[:80]!r} must be letters, digits, '.', '_' or '-' "
