@@ -117,3 +117,13 @@ def test_the_system_prompt_is_the_same_in_every_process() -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout == system_prompt(DEFAULTS)
     assert not re.search(r"\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d", out.stdout)
+
+
+def test_a_deeply_nested_evaluator_is_shown_on_one_line_not_blown_up() -> None:
+    inner = "x"
+    for _ in range(400):
+        inner = f"({'a' * 70} {inner})"
+    source = f"(define (my-eval expr env) (cond ((form? expr 'zz) '{inner}) (else 1)))"
+    shown = evaluator_text(source)
+    assert shown == source                  # pretty-printed it would be ~40 times longer
+    assert evaluator_text("(define (my-eval expr env) (cond (else 1) ").startswith("(define")

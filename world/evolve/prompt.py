@@ -15,6 +15,7 @@ from .seeding import pretty
 
 NOTE_CHARS = 160            # each line of a failure note is clipped to this
 EXPR_CHARS = 70             # a failing cell's expression, in a note
+PRETTY_DEPTH = 40           # an evaluator nested deeper is shown on one line
 
 SYSTEM = """\
 You are an agent in World, a persistent Lisp (a Scheme with keywords, maps and vectors).
@@ -89,7 +90,29 @@ def evaluator_text(source: str) -> str:
         return "(the ground evaluator)"
     added = handler_api.added_forms(source)
     tail = f"\n(of the forms the seed lacks, it now handles: {' '.join(added)})" if added else ""
-    return pretty(source) + tail
+    # Indentation grows with nesting: a deeply nested evaluator is shown on one line, so a
+    # hostile one cannot blow a prompt (and its cost) up quadratically.
+    shown = pretty(source) if _nesting(source) <= PRETTY_DEPTH else source
+    return shown + tail
+
+
+def _nesting(source: str) -> int:
+    """How deep the parentheses of `source` nest (outside strings; a display heuristic)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in source:
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped, in_string = ch == "\\", ch != '"'
+        elif ch == '"':
+            in_string = True
+        elif ch in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]":
+            depth -= 1
+    return deepest
 
 
 def helpers_text(helpers: list[tuple[str, str]], natives: Collection[str] = ()) -> str:
