@@ -8,7 +8,8 @@ run replays deterministically even when its lineages ran in parallel.
 - `ModelPlayer` asks a `Model`; each reply can be recorded to a JSON-lines
   file (`Recorder`), one object per reply, after a header naming the run.
 - `ReferencePlayer` plays the pool's reference solutions: it exercises the
-  harness, it is not a model, and its label says so.
+  harness, it is not a model, and its label says so. Asked for adversarial
+  problems it proposes ones derived from pool problems (world/evolve/adversary.py).
 - `ReplayPlayer` answers from a recorded file, by key.
 """
 from __future__ import annotations
@@ -99,6 +100,9 @@ class ReferencePlayer:
     def reply(self, key: str, system: str, prompt: str, context: dict[str, Any]) -> Reply:
         """The reference solution then `(done call)`, a few forms a turn; then a note."""
         task = context.get("task")
+        if context.get("adversary"):            # a deterministic stand-in for a proposing model
+            from .adversary import reference_reply
+            return Reply(reference_reply(context), "reference", [], "end_turn")
         if task is None:
             text = '(note "the reference player leaves the evaluator as it is")'
         else:

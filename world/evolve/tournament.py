@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from .adversary import accepted, ask, with_accepted
 from .agent import Context, reflect, solve
 from .lineage import Generation, HallEntry, Lineage, Round, Run, evolve_root, lineage_world
 from .prompt import failure_note
@@ -106,8 +107,9 @@ def new_generation(image: Any, run: Run, number: int, seed: Any, seed_from: str,
     record_islands(gen, islands)
     used: set[int] = set()
     problems = {}
+    extra = accepted(run, number)       # the adversary's problems, for rounds 2 and later
     for r in range(1, s["rounds"] + 1):
-        problems[r] = select(tasks, s, number, r, used)
+        problems[r] = select(tasks, s, number, r, used, extra)
         used |= set(problems[r])
     gen.problems = problems
     for i in range(s["lineages"]):
@@ -123,6 +125,7 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
     """Run (or resume) every round of `lineage`; store and return its fitness."""
     s = run.settings
     gen = run.generations[lineage.generation]
+    tasks = with_accepted(run, tasks)
     world = lineage_world(image, lineage)
     try:
         why = evaluator_failure(world, lineage.seed if lineage.status == "pending" else "")
@@ -215,6 +218,7 @@ def run_generations(image: Any, run: Run, player: Any, tasks: Any,
     for g in range(1, s["generations"] + 1):
         gen = run.generations.get(g)
         if gen is None:
+            ask(image, run, g, player, tasks, progress)     # the adversary's problems, if any
             prev = run.generations.get(g - 1)
             if prev is None:
                 gen = new_generation(image, run, g, seed or seed_source(), seed_from, tasks)
