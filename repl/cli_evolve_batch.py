@@ -52,6 +52,8 @@ def register(rsub: Any) -> None:
 def _world_for(args: argparse.Namespace) -> Iterator[tuple[Any, str | None]]:
     """The world to run in, and the ZEO address workers dial (one started here with --parallel)."""
     from world.evolve.agent_errors import EvolveError
+    if getattr(args, "read_only", False):
+        raise EvolveError("a batch stores its runs in the world: drop --read-only")
     parallel = args.parallel and args.parallel > 1
     if parallel and args.memory:
         raise EvolveError("--parallel needs a world image or --zeo, not --memory")

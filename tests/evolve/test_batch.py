@@ -148,6 +148,8 @@ def test_the_cli_prints_json_and_text_and_refuses_another_configuration(tmp_path
     assert "give --seeds" in capsys.readouterr().err
     assert main(["evolve", "batch", "--world", image]) == 1
     assert "(batches: cfg)" in capsys.readouterr().err
+    assert main(["evolve", "batch", "--world", image, "--read-only", "--batch-id", "cfg"]) == 1
+    assert "drop --read-only" in capsys.readouterr().err
 
 
 def test_bad_batch_requests_are_one_line_errors(tmp_path):
