@@ -103,7 +103,8 @@ class BatchStatus:
 
 
 def _settings(args: argparse.Namespace, world: Any) -> dict[str, Any]:
-    """The run configuration the flags give (None: not given), model resolved as `world evolve` does."""
+    """The run configuration the flags give (None: not given); a new batch's model defaults to
+    the world's evolve.model setting, as `world evolve`'s does (a stored batch keeps its own)."""
     from repl.cli_evolve import run_settings
     from world.evolve.agent_errors import EvolveError
     from world.evolve.model import MODEL_SETTING
@@ -111,7 +112,9 @@ def _settings(args: argparse.Namespace, world: Any) -> dict[str, Any]:
         raise EvolveError("a batch names its runs NAME-s1, NAME-s2, ...: give --batch-id, "
                           "not --run-id")
     kw = run_settings(args)
-    if kw.get("model") is None and (kw.get("agent") or "model") == "model":
+    from world.evolve.batch import find_batch
+    fresh = not args.batch_id or find_batch(world, args.batch_id) is None
+    if fresh and kw.get("model") is None and (kw.get("agent") or "model") == "model":
         kw["model"] = world.image.root.settings.get(MODEL_SETTING) or None
     kw.pop("seed", None)
     return kw
