@@ -14,6 +14,7 @@ run replays deterministically even when its lineages ran in parallel.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -25,6 +26,11 @@ from .model import Model, Reply
 
 GAVE_UP = "gave_up"         # a reply's stop reason when the player has nothing more to try
 REFERENCE_LABEL = "reference (the pool's reference solutions; not a model)"
+
+
+def prompt_hash(system: str, prompt: str) -> str:
+    """What a recorded reply answered: a hash of the system prompt and the prompt."""
+    return hashlib.sha256(f"{system}\0{prompt}".encode("utf-8")).hexdigest()
 
 
 class Recorder:
@@ -47,9 +53,9 @@ class Recorder:
             self.f.flush()
             os.fsync(self.f.fileno())
 
-    def record(self, key: str, reply: Reply) -> None:
-        """Append one reply under `key`."""
-        self._write({"key": key, "model": reply.model, "text": reply.text,
+    def record(self, key: str, reply: Reply, prompt_hash: str = "") -> None:
+        """Append one reply under `key`, with the hash of the prompt it answers."""
+        self._write({"key": key, "prompt": prompt_hash, "model": reply.model, "text": reply.text,
                      "stop_reason": reply.stop_reason,
                      "calls": [a.as_dict() for a in reply.attempts]})
 
@@ -84,7 +90,7 @@ class Recorded:
     def reply(self, key: str, system: str, prompt: str, context: dict[str, Any]) -> Reply:
         """The player's reply, recorded."""
         reply = self.player.reply(key, system, prompt, context)
-        self.recorder.record(key, reply)
+        self.recorder.record(key, reply, prompt_hash(system, prompt))
         return reply
 
 
@@ -127,6 +133,7 @@ class ReplayPlayer:
         self.path = path
         self.header: dict[str, Any] = {}
         self.replies: dict[str, dict[str, Any]] = {}
+        self.by_prompt: dict[str, list[dict[str, Any]]] = {}
         try:
             with open(path, encoding="utf-8") as f:
                 lines = f.readlines()
@@ -145,16 +152,28 @@ class ReplayPlayer:
                 self.header = obj["header"]
             elif "key" in obj:
                 self.replies[obj["key"]] = obj
+                if obj.get("prompt"):
+                    self.by_prompt.setdefault(obj["prompt"], []).append(obj)
         if not self.replies:
             raise EvolveError(f"{path} holds no recorded replies")
         self.label = f"replay of {os.path.basename(path)} ({self.header.get('agent', 'unknown')})"
 
     def reply(self, key: str, system: str, prompt: str, context: dict[str, Any]) -> Reply:
-        """The reply recorded under `key`."""
+        """The reply recorded for this prompt under `key` (or, if the keys were renamed, the
+        one recorded for this very prompt); a different prompt under `key` is a diverged run."""
         r = self.replies.get(key)
-        if r is None:
-            raise ReplayMissing(f"{self.path} has no reply for {key}: replay with the settings "
-                                f"of the recorded run")
+        h = prompt_hash(system, prompt)
+        if r is None or r.get("prompt", h) != h:
+            same = self.by_prompt.get(h, [])
+            if same:            # the same prompt may come twice: each recorded reply once, in order
+                r = same.pop(0) if len(same) > 1 else same[0]
+            elif r is None:
+                raise ReplayMissing(f"{self.path} has no reply for {key}: replay with the "
+                                    f"settings of the recorded run")
+            else:
+                raise ReplayMissing(f"{self.path}: the prompt for {key} differs from the "
+                                    f"recorded one: the run diverged (other settings, problems "
+                                    f"or code); replay with the settings of the recorded run")
         # A replay calls no model: it spends nothing (the recorded usage stays in the file).
         return Reply(r["text"], r.get("model", "replay"), [], r.get("stop_reason", ""))
 
