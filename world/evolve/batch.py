@@ -122,6 +122,14 @@ def open_batch(world: Any, batch_id: str | None, given: dict[str, Any],
                           f"(at most 80, starting with a letter or digit)")
     image = world.image
     image.begin()
+    try:
+        return _open(image, bid, given, seeds)
+    except BaseException:
+        image.tm.abort()            # nothing of a refused request stays in the transaction
+        raise
+
+
+def _open(image: Any, bid: str, given: dict[str, Any], seeds: tuple[int, ...] | None) -> Batch:
     batches = batches_of(image, create=True)
     batch = batches.get(bid)
     if batch is None:
