@@ -67,6 +67,9 @@ def test_every_string_from_the_run_is_escaped(tmp_path):
     with world.open(path) as w:                  # a setting added later shows up, escaped
         run = evolve_root(w.image).runs["bad"]
         run.settings = {**run.settings, "future_knob": "<b>bold</b>", "model": SCRIPT}
+        entry = evolve_root(w.image).hall["bad/0001"]         # a winner that needs a helper
+        entry.package = {"format": 1, "evaluator": entry.evaluator, "natives": (),
+                         "helpers": (("twice", f'(define (twice x) "{SCRIPT}" (* 2 x))'),)}
         w.image.tm.commit()
     with world.open(path) as w:
         text = page(w, evolve_root(w.image).runs["bad"])
@@ -75,5 +78,7 @@ def test_every_string_from_the_run_is_escaped(tmp_path):
     assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<td>future_knob</td>" in text
     quoted = html.escape(SCRIPT)
     assert text.count(quoted) >= 3      # the model setting, the problem name, the evaluator diff
+    assert "my-eval with 1 helper and 0 natives" in text      # the hall entry's helper
+    assert "<h4>helper twice</h4><pre>(define (twice x) &quot;&lt;/pre&gt;&lt;script&gt;" in text
     assert '<tr class="failed"><td class="n">1</td><td>g1-L0</td><td>failed</td>' in text
     assert "cannot be read" in text

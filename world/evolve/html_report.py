@@ -30,7 +30,7 @@ img { max-width: 100%; } .muted { color: #777; }
 """
 KNOWN_ROW = {"name", "generation", "index", "status", "failure", "attempted", "solved",
              "solved_ids", "fitness", "components", "steps", "natives", "changes", "usage"}
-HALL_FIELDS = ("run_id", "generation", "lineage", "evaluator", "fitness", "time")
+HALL_FIELDS = ("run_id", "generation", "lineage", "evaluator", "fitness", "time", "package")
 
 
 def e(value: Any) -> str:
@@ -213,21 +213,28 @@ def hall_entries(world: Any, run: Run) -> list[tuple[str, HallEntry]]:
 
 
 def hall_section(entries: list[tuple[str, HallEntry]]) -> str:
-    """Each entry: its key, lineage, fitness components, evaluator, and whatever else it holds."""
+    """Each entry: its key, lineage, fitness components, its evaluator package (my-eval, the
+    helpers and natives it uses), and whatever else it holds."""
+    from .package import describe, stored
     if not entries:
         return "<h2>Hall of fame</h2><p>No entry from this run.</p>"
     rows, details = [], []
     for key, h in entries:
         f = dict(getattr(h, "fitness", {}) or {})
-        src = pretty(getattr(h, "evaluator", "") or "")
+        package = stored(h)
+        src = pretty(package.get("evaluator") or "")
         rows.append(("", [e(key), e(h.generation), e(h.lineage),
-                          *[num(f.get(k)) for k in PANELS], e(len(src.splitlines()))]))
+                          *[num(f.get(k)) for k in PANELS], e(len(src.splitlines())),
+                          e(describe(package))]))
+        parts = "".join(f"<h4>{e(kind[:-1])} {e(name)}</h4><pre>{e(pretty(text))}</pre>"
+                        for kind in ("helpers", "natives")
+                        for name, text in package.get(kind) or ())
         h._p_activate()
         more = "".join(f"<h4>{e(k)}</h4><pre>{e(_plain(v))}</pre>" for k, v in vars(h).items()
                        if not k.startswith("_") and k not in HALL_FIELDS)
         details.append(f"<details><summary>{e(key)}: {e(h.lineage)}'s evaluator</summary>"
-                       f"<pre>{e(src)}</pre>{more}</details>")
-    header = ["id", "gen", "lineage", *PANELS, "evaluator lines"]
+                       f"<pre>{e(src)}</pre>{parts}{more}</details>")
+    header = ["id", "gen", "lineage", *PANELS, "evaluator lines", "package"]
     return "<h2>Hall of fame</h2>" + table(header, rows) + "".join(details)
 
 
