@@ -4,7 +4,9 @@ Each lineage world has its own evaluator slot (world/evolve/slot.py), so
 `extend-eval!`, `edit-eval!` and `defnative!` typed there change that
 lineage's my-eval and nobody else's. A lineage starts from a seed: the seed
 my-eval (seed-eval.lisp) in the first generation, the previous winner's
-my-eval after that, adopted with `edit-eval!` under the usual sanity tests.
+evaluator package after that (world/evolve/package.py: its my-eval with the
+helpers and natives it uses), its my-eval adopted with `edit-eval!` under the
+usual sanity tests.
 The names seed-eval.lisp defines are the evaluator; every other definition
 the lineage makes is a helper.
 """
