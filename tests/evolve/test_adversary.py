@@ -13,6 +13,7 @@ import pytest
 import world
 from messages_server import good
 from world.evolve import adversary as A
+from world.evolve.proposals import MAX_SOURCE
 from world.evolve.lineage import evolve_root
 from world.evolve.pool import load_pool
 from world.evolve.players import make_player
@@ -232,5 +233,22 @@ def test_oversized_and_surplus_proposals_are_refused():
     assert verdicts[0]["why"].startswith("too large")
     assert verdicts[1]["status"] == "accepted"
     assert verdicts[2]["why"].startswith("duplicate: the name 'sum-of-squares'")
-    assert verdicts[3]["why"].startswith("over the limit of 3 proposals")
-    assert len(verdicts) == 5 and all(len(v["source"]) <= A.MAX_SOURCE for v in verdicts)
+    assert verdicts[3]["why"] == "2 proposal(s) over the limit of 3 a generation, not judged"
+    assert len(verdicts) == 4 and all(len(v["source"]) <= MAX_SOURCE for v in verdicts)
+
+
+@pytest.mark.parametrize("name", ["my-eval", "car", "env-bind"])
+def test_a_solution_redefining_a_name_lineages_have_is_refused(name):
+    text = problem("clash", f"({name} 3)", "9", f"(({name} 0) 0) (({name} 2) 4)",
+                   f"(define ({name} n) (if (= n 0) 0 (* n n)))")
+    [verdict] = A.judge(block(text), settings(adversary=True), A.Known(POOL), 1, 1001)
+    assert verdict["why"] == (f"not a valid problem: the solution redefines {name}, which every "
+                              f"lineage's world already has")
+
+
+def test_a_deeply_nested_or_hostile_reply_is_a_verdict_not_a_crash():
+    deep = "(" * 20_000 + ")" * 20_000
+    for text in (deep, block(problem("deep", "(deep 1)", deep[:5000] + deep[-5000:], "", "")),
+                 block("(problem " + "(problem) " * 2000 + ")"), "\x00" * 100):
+        verdicts = A.judge(text, settings(adversary=True), A.Known(POOL), 1, 1001)
+        assert verdicts and all(v["status"] == "rejected" and v["why"] for v in verdicts)
