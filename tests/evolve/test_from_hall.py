@@ -95,3 +95,30 @@ def test_from_hall_with_an_empty_hall(tmp_path: Path, capsys: pytest.CaptureFixt
                  "--from-hall", "x/0001"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "hall of fame" in err and "empty" in err
+
+
+@pytest.mark.parametrize("damage", [
+    {"format": 1, "evaluator": "(define (my-eval expr env)", "helpers": (), "natives": ()},
+    {"format": 1, "evaluator": "(define (other x) x)", "helpers": (), "natives": ()},
+    {"format": 1, "evaluator": "(define (my-eval e n) 1)", "helpers": (("x", 5),), "natives": ()},
+    42,
+])
+def test_a_damaged_hall_package_is_one_line_and_starts_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture, damage: Any) -> None:
+    path = tmp_path / "w.fs"
+    assert main(["evolve", "--world", str(path), "--agent", "reference", "--lineages", "1",
+                 "--rounds", "1", "--per-round", "1", "--problems", PROBLEMS,
+                 "--run-id", "a"]) == 0
+    with world.open(path) as w:
+        evolve_root(w.image).hall["a/0001"].package = damage
+        w.image.tm.commit()
+    capsys.readouterr()
+    for argv in (["evolve", "--world", str(path), "--agent", "reference", "--from-hall", "a/0001"],
+                 ["evolve", "hall", "--world", str(path), "a/0001", "--held-out",
+                  "--agent", "reference"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "a/0001" in err and "internal" not in err, err
+    assert main(["evolve", "hall", "--world", str(path), "a/0001"]) == 0     # still shown
+    with world.open(path) as w:
+        assert list(evolve_root(w.image).runs.keys()) == ["a"]

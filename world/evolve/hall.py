@@ -114,7 +114,7 @@ def entry_row(world: Any, hid: str, entry: HallEntry) -> dict[str, Any]:
     """One entry as plain data: where it won, every fitness component, its size, held-out scores."""
     f = dict(entry.fitness)
     p = parts(entry)
-    held = list(getattr(entry, "held_out", ()))
+    held = held_outs(entry)
     return {"id": hid, "run": entry.run_id, "generation": entry.generation,
             "lineage": entry.lineage, "fitness": f.get("total"),
             "components": {k: f.get(k) for k in COMPONENTS},
@@ -123,6 +123,14 @@ def entry_row(world: Any, hid: str, entry: HallEntry) -> dict[str, Any]:
             "evaluator_lines": pretty_lines(entry.evaluator),
             "helpers": len(p["helpers"]), "natives": len(p["natives"]),
             "held_out": held[-1] if held else None, "time": entry.time}
+
+
+def held_outs(entry: HallEntry) -> list[dict[str, Any]]:
+    """The entry's held-out results, oldest first (a damaged record gives none)."""
+    held = entry.held_out
+    if not isinstance(held, tuple):
+        return []
+    return [h for h in held if isinstance(h, dict) and {"solved", "attempted", "run"} <= set(h)]
 
 
 def hall_rows(world: Any) -> list[dict[str, Any]]:
@@ -139,7 +147,7 @@ def entry_view(world: Any, hid: str) -> dict[str, Any]:
     row.update({f"{k}_sources": v for k, v in parts(entry).items()})
     row["evaluator"] = pretty(entry.evaluator)
     row["categories"] = by_category(lineage.attempts()) if lineage is not None else {}
-    row["held_out_runs"] = list(getattr(entry, "held_out", ()))
+    row["held_out_runs"] = held_outs(entry)
     return row
 
 
@@ -215,11 +223,15 @@ def evaluate_held_out(world: Any, hid: str, progress: Progress = lambda e: None,
     entry = find_entry(world, hid)
     root = evolve_root(image)
     pending = [r for r in held_out_runs(world, hid) if r.status != "done"]
-    if pending:
+    if pending:                             # cut short: carry it on, as `--resume` would
         run = pending[-1]
-        for lineage in (l for g in run.generations.values() for l in g.lineages.values()):
+        if given.get("agent"):
+            run.settings = {**run.settings, "agent": given["agent"]}
+        lineages = [l for g in run.generations.values() for l in g.lineages.values()]
+        for lineage in lineages:
             lineage.owner = ""
-            image.tm.commit()
+        image.tm.commit()
+        for lineage in lineages:
             settle(image, lineage)
         image.begin()
         player = player_for(run.settings)
@@ -239,6 +251,7 @@ def _new_held_out_run(world: Any, hid: str, entry: HallEntry,
     root = evolve_root(image)
     src = root.runs.get(entry.run_id)
     base = dict(src.settings) if src is not None else {}
+    hall_seed(world, hid)                   # a damaged package stops here, before any run
     pool = restrict(load_pool(), given.get("problems"))
     unseen = unseen_problems(world, entry, pool)
     if not unseen:
@@ -285,7 +298,7 @@ def _finish(world: Any, hid: str, entry: HallEntry, run: Run, player: Any, pool:
     gen.winner, gen.status = 0, "done"
     run.status, run.finished = "done", time.time()
     result = _result(world, entry, run, lineage)
-    entry.held_out = tuple(getattr(entry, "held_out", ())) + (result,)
+    entry.held_out = tuple(held_outs(entry)) + (result,)
     image.tm.get().note(f"evolve: {hid} held out: {result['solved']}/{result['attempted']}")
     image.tm.commit()
     return result

@@ -92,6 +92,7 @@ class Run(Versioned):
     status = "running"          # running, done
     finished = 0.0
     endpoints: tuple[str, ...] = ()     # where its replies came from, in order (a resume may move)
+    held_out_of = ""            # the hall entry it evaluates on held-out problems (world/evolve/hall.py)
 
     def __init__(self, run_id: str, settings: dict[str, Any], agent: str) -> None:
         self.id, self.settings, self.agent = run_id, dict(settings), agent
@@ -216,6 +217,7 @@ class HallEntry(Versioned):
 
     format_version = 1
     package: dict[str, Any] | None = None
+    held_out: tuple[dict[str, Any], ...] = ()      # its held-out evaluations (world/evolve/hall.py)
 
     def __init__(self, run_id: str, generation: int, lineage: str, evaluator: str,
                  fitness: dict[str, float], package: dict[str, Any] | None = None) -> None:
