@@ -52,6 +52,8 @@ def test_every_documented_procedure_is_bound_with_its_documented_arity(lineage) 
     names = [n for n, _ in entries]
     assert {"env-bind", "env-extend", "env-lookup", "env-define!", "env-set!", "form?", "eval",
             "my-eval", "my-eval/body", "my-apply"} <= set(names)
+    for name in ("extend-eval!", "edit-eval!", "show-eval", "eval-history", "eval-rollback!"):
+        assert f"({name}" in system_prompt(DEFAULTS) and lineage.env.is_bound(Symbol(name)), name
     for name, params in entries:
         assert lineage.env.is_bound(Symbol(name)), name
         required = [p for p in params if not p.startswith("[") and not p.endswith("...")]
