@@ -40,7 +40,7 @@ on lines of their own). Prose outside them is never evaluated and costs no cell.
                                                   than through my-eval), capped per round;
                                                   marked [native] in your helper list
   (show-eval)                    my-eval's source
-  (eval-history)  (eval-rollback! n)   my-eval's versions; make version n current again
+  (eval-rollback! n)  (eval-history)   make my-eval's version n current again; its versions
 A problem ends when done succeeds, the steps run out, or {cells} cells are used.
 """
 
