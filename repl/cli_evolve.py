@@ -271,6 +271,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from world.evolve.run import find_run
     w = open_from_args(args)
     try:
+        if args.run and __import__("repl.cli_evolve_batch", fromlist=["report"]).report(w, args):
+            return 0                    # a batch: its statistics
         run = find_run(w, args.run or None)
         print(f"run {run.id} ({run.status}), agent: {run.agent}")
         _print_table(table(run), sys.stdout)

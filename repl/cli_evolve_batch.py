@@ -160,6 +160,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def report(world: Any, args: argparse.Namespace) -> bool:
+    """`world evolve report BATCH`: print the batch's statistics; False if `args.run` names a run."""
+    from world.evolve.agent_errors import EvolveError
+    from world.evolve.batch import batch_stats, find_batch
+    from world.evolve.lineage import evolve_root
+    root = evolve_root(world.image, create=False)
+    batch = find_batch(world, args.run)
+    if batch is None or (root is not None and args.run in root.runs):
+        return False
+    if args.png or args.html is not None:
+        raise EvolveError(f"{args.run} is a batch: `world evolve report {args.run}` prints its "
+                          f"statistics; --png and --html draw one run (e.g. "
+                          f"{batch.run_id(batch.seeds[0])})")
+    print_stats(batch_stats(world, batch), sys.stdout)
+    return True
+
+
 def _seeds(seeds: Any) -> str:
     return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
 

@@ -138,6 +138,10 @@ def test_the_cli_prints_json_and_text_and_refuses_another_configuration(tmp_path
     text = capsys.readouterr().out
     assert "cfg-s6 (seed 6) is done already" in text
     assert "winners   total" in text and "standard" in text
+    assert main(["evolve", "report", "--world", image, "cfg"]) == 0      # the report finds it
+    assert capsys.readouterr().out.startswith("batch cfg (done): 2/2 runs finished")
+    assert main(["evolve", "report", "--world", image, "cfg", "--png", "x.png"]) == 1
+    assert "cfg-s5" in capsys.readouterr().err
     assert main(["evolve", "batch", "--world", image, "--batch-id", "cfg", "--lineages", "3"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "lineages 2" in err and "--batch-id" in err
