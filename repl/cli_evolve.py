@@ -203,6 +203,9 @@ def _usage(run: Any) -> None:
           f"{'' if limit is None else f' (limit ${limit:.4f})'}; {cache}")
     if run.endpoints:
         print(f"endpoint: {', '.join(run.endpoints)}; model(s): {', '.join(models_used(run)) or '-'}")
+    from world.evolve.adversary import proposal_lines
+    for line in proposal_lines(run):        # --adversary: each proposal and its verdict
+        print(line)
 
 
 def _ids(text: str | None) -> tuple[int, ...] | None:

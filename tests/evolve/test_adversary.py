@@ -11,6 +11,7 @@ import re
 import pytest
 
 import world
+from agent_support import world_cli
 from messages_server import good
 from world.evolve import adversary as A
 from world.evolve.proposals import MAX_SOURCE
@@ -252,3 +253,20 @@ def test_a_deeply_nested_or_hostile_reply_is_a_verdict_not_a_crash():
                  block("(problem " + "(problem) " * 2000 + ")"), "\x00" * 100):
         verdicts = A.judge(text, settings(adversary=True), A.Known(POOL), 1, 1001)
         assert verdicts and all(v["status"] == "rejected" and v["why"] for v in verdicts)
+
+
+def test_the_cli_flag_runs_the_adversary_and_the_report_lists_its_verdicts(tmp_path):
+    path = str(tmp_path / "w.fs")
+    args = ["--world", path]
+    out = world_cli("evolve", *args, "--agent", "reference", "--adversary", "--lineages", "1",
+                    "--rounds", "2", "--per-round", "3", "--run-id", "adv", cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert "adversary: 3 of 3 proposals accepted" in out.stdout
+    assert re.search(r"^  g1 #1001 \S+-each \(\S+\): accepted$", out.stdout, re.M)
+    report = world_cli("evolve", "report", "adv", *args, cwd=str(tmp_path))
+    assert report.returncode == 0, report.stderr
+    assert "adversary: 3 of 3 proposals accepted" in report.stdout
+    with world.open(path) as w:
+        from world.evolve.report import lineages_view
+        [run] = lineages_view(w)["runs"]
+    assert [p["id"] for p in run["adversary"]] == [1001, 1002, 1003]

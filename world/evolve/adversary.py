@@ -114,6 +114,21 @@ def proposals(run: Any) -> list[dict[str, Any]]:
     return out
 
 
+def proposal_lines(run: Any) -> list[str]:
+    """The proposals as text lines for a report ([] when the run asked for none)."""
+    found = proposals(run)
+    if not found:
+        return []
+    good = sum(p["status"] == "accepted" for p in found)
+    lines = [f"adversary: {good} of {len(found)} proposals accepted"]
+    for p in found:
+        who = f"#{p['id']} {p['name']}" if p["status"] == "accepted" else p["name"] or "-"
+        cat = f" ({p['category']})" if p["category"] else ""
+        verdict = "accepted" if p["status"] == "accepted" else f"rejected: {p['why']}"
+        lines.append(f"  g{p['generation']} {who}{cat}: {verdict}")
+    return lines
+
+
 def accepted(run: Any, upto: int | None = None) -> list[Problem]:
     """The problems accepted so far (in generations up to `upto`), rebuilt from their records."""
     out = []

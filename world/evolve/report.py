@@ -9,6 +9,7 @@ import difflib
 import time
 from typing import Any
 
+from .adversary import proposals
 from .lineage import Lineage, Run, evolve_root
 from .personalities import name_for
 from .seeding import pretty_lines
@@ -54,7 +55,8 @@ def summary(run: Run) -> dict[str, Any]:
                      "lineages": rows, "islands": [dict(d) for d in gen.islands]})
     return {"run": run.id, "agent": run.agent, "status": run.status, "created": run.created,
             "settings": dict(run.settings), "usage": run.usage.as_dict(),
-            "endpoints": list(run.endpoints), "models": models_used(run), "generations": gens}
+            "endpoints": list(run.endpoints), "models": models_used(run), "generations": gens,
+            "adversary": proposals(run)}
 
 
 def models_used(run: Run) -> list[str]:
