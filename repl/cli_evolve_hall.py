@@ -42,6 +42,9 @@ def register(rsub: Any) -> None:
     g.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0 to 1")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="per model call")
     g.add_argument("--record", metavar="FILE", help="record every reply to FILE (JSON lines)")
+    g.add_argument("--max-cost", type=float, metavar="USD",
+                   help="stop (resumably) when the estimated cost reaches USD; carrying an "
+                        "interrupted evaluation on, its new limit")
     h.set_defaults(func=cmd_hall)
 
 
@@ -49,7 +52,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The held-out flags given, as run settings."""
     from .cli_evolve import _ids
     keys = ("agent", "model", "rounds", "per_round", "mode", "seed", "temperature", "timeout",
-            "record")
+            "record", "max_cost")
     out = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if args.problems:
         out["problems"] = _ids(args.problems)

@@ -135,3 +135,24 @@ def test_a_model_sees_only_held_out_problems_and_the_entry_evaluator(
     with world.open(path) as w:
         [held] = find_entry(w, "a/0001").held_out
         assert held["solved"] == held["attempted"] == 3
+
+
+def test_a_cost_limit_stops_it_and_a_higher_one_carries_it_on(
+        tmp_path: Path, server: Any, capsys: pytest.CaptureFixture) -> None:
+    server.default = extending
+    path = tmp_path / "w.fs"
+    evolve(path, "a")
+    capsys.readouterr()
+    flags = ["evolve", "hall", "--world", str(path), "a/0001", "--held-out", "--agent", "model",
+             "--rounds", "1", "--per-round", "2"]
+    assert main([*flags, "--max-cost", "0.000001"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--held-out --max-cost MORE" in err
+    with world.open(path) as w:
+        [run] = held_out_runs(w, "a/0001")
+        assert run.status == "running" and not find_entry(w, "a/0001").held_out
+    assert main([*flags, "--max-cost", "5"]) == 0
+    with world.open(path) as w:
+        [run] = held_out_runs(w, "a/0001")
+        [held] = find_entry(w, "a/0001").held_out
+        assert run.status == "done" and held["run"] == run.id and held["attempted"] == 2

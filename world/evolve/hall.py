@@ -21,8 +21,10 @@ from .agent_errors import EvolveError
 from .lineage import HallEntry, Lineage, Run, evolve_root, settle
 from .rounds import CATEGORIES
 from .seeding import pretty, pretty_lines
+from .spend import CostLimit
 
 COMPONENTS = ("solve", "novelty", "efficiency", "diversity", "richness")
+RESUME_FLAGS = ("agent", "model", "timeout", "max_cost")    # what carrying one on may change
 SHOWN_IDS = 8               # hall ids an unknown-id error names before it says how to list them
 Progress = Callable[[dict[str, Any]], Any]
 
@@ -225,8 +227,10 @@ def evaluate_held_out(world: Any, hid: str, progress: Progress = lambda e: None,
     pending = [r for r in held_out_runs(world, hid) if r.status != "done"]
     if pending:                             # cut short: carry it on, as `--resume` would
         run = pending[-1]
-        if given.get("agent"):
-            run.settings = {**run.settings, "agent": given["agent"]}
+        again = {k: given[k] for k in RESUME_FLAGS if given.get(k) is not None}
+        if again:
+            from .rounds import settings as make_settings
+            run.settings = make_settings(**{**run.settings, **again})
         lineages = [l for g in run.generations.values() for l in g.lineages.values()]
         for lineage in lineages:
             lineage.owner = ""
@@ -293,7 +297,14 @@ def _finish(world: Any, hid: str, entry: HallEntry, run: Run, player: Any, pool:
     lineage = gen.lineages[0]
     if lineage.status != "done":
         progress({"phase": "generation", "generation": 1})
-        run_lineage(image, run, lineage, player, {p.id: p for p in pool}, progress)
+        try:
+            run_lineage(image, run, lineage, player, {p.id: p for p in pool}, progress)
+        except CostLimit as e:
+            image.abort()           # the attempt not yet asked about is not recorded
+            raise EvolveError(f"held-out run {run.id} of {hid} reached its ${e.limit:.4f} limit "
+                              f"(estimated ${e.spent:.4f} spent) and stopped between model "
+                              f"calls; go on with `world evolve hall {hid} --held-out "
+                              f"--max-cost MORE`") from None
     image.begin()
     gen.winner, gen.status = 0, "done"
     run.status, run.finished = "done", time.time()
