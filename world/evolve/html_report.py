@@ -250,14 +250,14 @@ def _plain(v: Any) -> str:
 def page(world: Any, run: Run) -> str:
     """The whole report as one HTML document."""
     s = summary(run)
-    plots = [("Every fitness component by generation and lineage", png_bytes(figure(run))),
+    plots = [("Every fitness component by generation and lineage", png_bytes(figure(run, s))),
              ("Solve rate per category", png_bytes(category_figure(run)))]
     imgs = "".join(f'<figure><img alt="{e(alt)}" src="{data_uri(png)}"><figcaption>{e(alt)}'
                    f"</figcaption></figure>" for alt, png in plots)
     made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{e(run.id)}: evolution report</title><style>{CSS}</style></head><body>"
-            f"<h1>{e(title(run))}</h1><p>Run {e(run.id)}, started {made}, status "
+            f"<h1>{e(title(run, s['models']))}</h1><p>Run {e(run.id)}, started {made}, status "
             f"{e(run.status)}.</p><h2>Plots</h2>{imgs}"
             + settings_section(run, s) + generations_section(s) + lineages_section(s)
             + categories_section(run) + attempts_section(run)

@@ -155,11 +155,12 @@ PANELS = COMPONENTS + ("total",)         # one subplot each, in this order
 DPI = 100
 
 
-def title(run: Run) -> str:
+def title(run: Run, models: list[str] | None = None) -> str:
     """The run in one line: id, agent and model, mode, lineages x rounds x generations
-    (and islands), date, and its status unless done."""
+    (and islands), date, and its status unless done (`models`: models_used(run), if known)."""
     s = run.settings
-    models = [m for m in models_used(run) if m and m != s.get("agent")]
+    models = [m for m in (models_used(run) if models is None else models)
+              if m and m != s.get("agent")]
     who = run.agent.split(" (")[0] + (f", model {', '.join(models)}" if models else "")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.created))
     size = " \u00d7 ".join(_count(s.get(k), k) for k in ("lineages", "rounds", "generations"))
@@ -175,17 +176,22 @@ def _count(n: Any, noun: str) -> str:
     return f"{'?' if n is None else n} {noun[:-1] if n == 1 else noun}"
 
 
-def figure(run: Run) -> Any:
+def figure(run: Run, s: dict[str, Any] | None = None) -> Any:
     """A matplotlib Figure (Agg, no pyplot state): one subplot per fitness component and
     the total, x the generation, one series per lineage index (nudged sideways so equal
-    values stay visible); the winner of each generation starred, failed lineages crossed."""
+    values stay visible); the winner of each generation starred, failed lineages crossed.
+    `s` is summary(run), if the caller has it."""
+    import textwrap
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    gens = summary(run)["generations"]
+    from matplotlib.ticker import MaxNLocator
+    s = s or summary(run)
+    gens = s["generations"]
     numbers = [g["generation"] for g in gens] or [1]
     width = max([len(g["lineages"]) for g in gens] or [1])
     step = min(0.12, 0.6 / width)
+    star = 170 * min(1.0, 8 / len(numbers))     # smaller when many generations share the axis
     fig = Figure(figsize=(12, 7.2), dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 3, sharex=True).flatten()
@@ -203,7 +209,7 @@ def figure(run: Run) -> Any:
                 if row["status"] == "failed":
                     ax.scatter([x], [v], marker="x", s=50, color="red", zorder=4, gid="failed")
                 if row["name"] == g["winner"]:
-                    ax.scatter([x], [v], marker="*", s=170, facecolor="gold",
+                    ax.scatter([x], [v], marker="*", s=star, facecolor="gold",
                                edgecolor="black", linewidth=0.8, zorder=5, gid="winner")
         for idx in sorted(series):
             pts = series[idx]
@@ -211,7 +217,10 @@ def figure(run: Run) -> Any:
                     markersize=4, linewidth=1, alpha=0.8, color=colors[idx % width], zorder=3)
         ax.set_title(comp, fontsize=10)
         ax.set_ylim(-0.05, 1.05)
-        ax.set_xticks(numbers)
+        if len(numbers) <= 15:
+            ax.set_xticks(numbers)
+        else:                                   # a long run: a tick every few generations
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(min(numbers) - 0.5, max(numbers) + 0.5)
         ax.grid(True, alpha=0.3)
         ax.set_ylabel(f"{comp} (0\u20131)", fontsize=9)
@@ -220,15 +229,17 @@ def figure(run: Run) -> Any:
     for ax in axes[:3]:
         ax.tick_params(labelbottom=True)
     handles = [Line2D([], [], color=colors[i], marker=marks[i], markersize=4, label=f"L{i}")
-               for i in range(width)]
+               for i in range(width if width <= 36 else 0)]    # past 36 a key is noise
     handles += [Line2D([], [], linestyle="", marker="*", markersize=12, markerfacecolor="gold",
                        markeredgecolor="black", label="winner"),
                 Line2D([], [], linestyle="", marker="x", markersize=8, color="red",
                        label="failed")]
+    rows = -(-len(handles) // 12)
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 12), fontsize=8,
                frameon=False)
-    fig.suptitle(title(run), fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+    head = textwrap.wrap(title(run, s["models"]), 120)
+    fig.suptitle("\n".join(head), fontsize=11)
+    fig.tight_layout(rect=(0, 0.01 + 0.03 * rows, 1, 1 - 0.03 * len(head)))
     return fig
 
 
