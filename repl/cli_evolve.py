@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
                    help="carry on the last unfinished run (or RUN)")
     p.set_defaults(func=cmd_evolve)
     rsub = p.add_subparsers(dest="evolve_command")
-    r = rsub.add_parser("report", help="summary table and a PNG plot of fitness by generation")
+    r = rsub.add_parser("report", help="summary table, a PNG of every fitness component by "
+                                       "generation and lineage, and (--html) a page")
     add_world_args(r)
     r.add_argument("run", nargs="?", default="", help="the run (default: the last one)")
     r.add_argument("--png", metavar="PATH", help="where to write the plot (default: RUN-fitness.png)")
