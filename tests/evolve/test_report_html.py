@@ -57,6 +57,9 @@ def test_the_cli_writes_one_self_contained_page(tmp_path):
     assert "<b>minimalist</b>: Keep &lt;it&gt; small." in text      # the settings, escaped
     assert "<th>island</th><th>personality</th>" in text             # columns the rows carry
     assert "island 1, seed from g1-L0, migrated from 0" in text
+    assert "<li><b>ablations</b>: none</li>" in text
+    assert "<li><b>personalities</b>: minimalist, builder</li>" in text
+    assert "<li><b>islands</b>: 2, migrating every 1 generation(s)</li>" in text
     assert "pub \u2014 reference \u2014 tournament, 2 lineages" in text
     with world.open(path) as w, pytest.raises(EvolveError, match="cannot write .*nowhere"):
         write_html(w, evolve_root(w.image).runs["pub"], str(tmp_path / "nowhere" / "r.html"))
@@ -66,7 +69,8 @@ def test_every_string_from_the_run_is_escaped(tmp_path):
     failed_run(path)
     with world.open(path) as w:                  # a setting added later shows up, escaped
         run = evolve_root(w.image).runs["bad"]
-        run.settings = {**run.settings, "future_knob": "<b>bold</b>", "model": SCRIPT}
+        run.settings = {**run.settings, "future_knob": "<b>bold</b>", "model": SCRIPT,
+                        "reflection": False}
         entry = evolve_root(w.image).hall["bad/0001"]         # a winner that needs a helper
         entry.package = {"format": 1, "evaluator": entry.evaluator, "natives": (),
                          "helpers": (("twice", f'(define (twice x) "{SCRIPT}" (* 2 x))'),)}
@@ -82,3 +86,4 @@ def test_every_string_from_the_run_is_escaped(tmp_path):
     assert "<h4>helper twice</h4><pre>(define (twice x) &quot;&lt;/pre&gt;&lt;script&gt;" in text
     assert '<tr class="failed"><td class="n">1</td><td>g1-L0</td><td>failed</td>' in text
     assert "cannot be read" in text
+    assert "<li><b>ablations</b>: no reflection</li>" in text

@@ -78,6 +78,28 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def glance(run: Run, s: dict[str, Any]) -> str:
+    """The experiment in a few lines: mode, ablations, personalities, islands, sampling,
+    models and endpoints (the full settings follow)."""
+    st = run.settings
+    off = [k.replace("_", "-") for k in ("self_modify", "reflection", "metacognition")
+           if st.get(k) is False]
+    pers = st.get("personalities") or ()
+    isl = st.get("islands") or 1
+    temp = st.get("temperature")
+    items = [("mode", st.get("mode", "tournament")),
+             ("ablations", ", ".join(f"no {k}" for k in off) or "none"),
+             ("personalities", ", ".join(str(p[0]) for p in pers) or "none"),
+             ("islands", f"{isl}" + (f", migrating every {st.get('migrate_every')} generation(s)"
+                                     if isl > 1 and st.get("migrate_every") else "")),
+             ("temperature", "the API default" if temp is None else temp),
+             ("models", ", ".join(s["models"]) or st.get("model") or "-"),
+             ("endpoints", ", ".join(s["endpoints"]) or "-"),
+             ("cost", f"${s['usage'].get('cost', 0.0):.4f} estimated, "
+                      f"{s['usage'].get('calls', 0)} model calls")]
+    return "<ul>" + "".join(f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in items) + "</ul>"
+
+
 def settings_section(run: Run, s: dict[str, Any]) -> str:
     """Every setting the run holds, in the order it holds them, then usage and endpoints."""
     rows = [("", [e(k), setting(v)]) for k, v in run.settings.items()]
@@ -258,7 +280,7 @@ def page(world: Any, run: Run) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{e(run.id)}: evolution report</title><style>{CSS}</style></head><body>"
             f"<h1>{e(title(run, s['models']))}</h1><p>Run {e(run.id)}, started {made}, status "
-            f"{e(run.status)}.</p><h2>Plots</h2>{imgs}"
+            f"{e(run.status)}.</p>{glance(run, s)}<h2>Plots</h2>{imgs}"
             + settings_section(run, s) + generations_section(s) + lineages_section(s)
             + categories_section(run) + attempts_section(run)
             + hall_section(hall_entries(world, run))
