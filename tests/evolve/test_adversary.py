@@ -270,3 +270,14 @@ def test_the_cli_flag_runs_the_adversary_and_the_report_lists_its_verdicts(tmp_p
         from world.evolve.report import lineages_view
         [run] = lineages_view(w)["runs"]
     assert [p["id"] for p in run["adversary"]] == [1001, 1002, 1003]
+
+
+def test_a_model_error_is_recorded_as_the_generations_verdict_and_counted(server, tmp_path):
+    with world.open(str(tmp_path / "w.fs")) as w:        # the script is empty: every call fails
+        w.image.begin()
+        run = new_run(w.image, "r", settings(adversary=True, rounds=2, retries=1), "model")
+        A.ask(w.image, run, 1, make_player("model", "claude-sonnet-4-6", retries=1), POOL)
+        [verdict] = A.proposals(run)
+        assert verdict["status"] == "rejected" and verdict["why"].startswith("model error: ")
+        assert run.usage.as_dict()["calls"] == 2 and A.accepted(run) == []
+        assert A.proposal_lines(run)[0] == "adversary: 0 of 1 proposals accepted"

@@ -154,9 +154,9 @@ def ask(image: Any, run: Any, generation: int, player: Any, pool: Any,
     """Ask the player for problems for `generation` (once: a resumed run asks no more),
     judge each, and commit the verdicts with the run."""
     s = run.settings
-    records = book(run)
-    if not enabled(s) or generation in records:
+    if not enabled(s) or generation in (getattr(run, "proposals", None) or {}):
         return
+    records = book(run)
     steps = validation_budget(s)
     earlier = proposals(run)
     prompt = proposal_prompt(s, generation, earlier, steps)
