@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -21,6 +22,24 @@ from world.evolve.report import PANELS
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+class Nesting(HTMLParser):
+    """Checks that every element is closed, in order (void elements aside)."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+
 def self_contained(text: str) -> None:
     """Nothing in `text` is fetched or run: no script, link, remote src or href."""
     low = text.lower()
@@ -30,6 +49,10 @@ def self_contained(text: str) -> None:
     assert len(srcs) == 2 and all(s.startswith("data:image/png;base64,") for s in srcs)
     for s in srcs:
         assert base64.b64decode(s.split(",", 1)[1])[:8] == PNG
+    nesting = Nesting()
+    nesting.feed(text.split("\n", 1)[1])        # past the doctype
+    nesting.close()
+    assert nesting.stack == []
 
 
 def test_the_cli_writes_one_self_contained_page(tmp_path):
