@@ -9,8 +9,9 @@ import pytest
 
 import world
 from agent_support import solving, world_cli
+from messages_server import good
 from world.evolve.agent_errors import EvolveError
-from world.evolve.lineage import evolve_root
+from world.evolve.lineage import MICRO, evolve_root
 from world.evolve.report import table
 from world.evolve.run import resume, start
 from world.evolve.spend import CostLimit
@@ -22,9 +23,22 @@ CLI = ["--agent", "model", "--model", "claude-sonnet-4-6", "--lineages", "2", "-
        "--per-round", "3", "--problems", PROBLEMS]
 
 
-def _full(tmp_path, server):
+def two_turns(body):
+    """Define the solution in one turn (committed to the lineage's world), submit it in the next."""
+    from world.evolve.pool import load_pool
+    text = body["messages"][-1]["content"]
+    m = re.search(r"Problem (\d+) \(", text)
+    if m is None:
+        return good('(note "no change")')
+    p = load_pool().get(int(m.group(1)))
+    if "## Scratchpad so far\n(empty)" in text:
+        return good(f"```lisp\n{p.solution_text()}\n```")
+    return good(f"(done {p.call_text})")
+
+
+def _full(tmp_path, server, script=solving):
     """The uninterrupted run: its table, its cost, and its dearest single call."""
-    server.default = solving
+    server.default = script
     with world.open(str(tmp_path / "full.fs")) as w:
         run = start(w, run_id="r", agent="model", **CFG)
         calls = [c["cost"] for g in run.generations.values() for l in g.lineages.values()
@@ -38,17 +52,40 @@ def _state(path):
         return run.status, run.usage.cost(), table(run)
 
 
-def test_a_run_stops_at_its_limit_and_resumes_with_a_higher_one(tmp_path, server):
-    full, total, dearest = _full(tmp_path, server)
-    limit = round(total * 0.4, 6)
+def _turns(tmp_path):
+    """The uninterrupted run's replies in the order asked: (first turn of a problem?, micro-dollars)."""
+    out = []
+    with world.open(str(tmp_path / "full.fs")) as w:
+        run = evolve_root(w.image).runs["r"]
+        for l in run.generations[1].lineages.values():
+            for rnd in l.rounds.values():
+                for a in rnd.attempts.values():
+                    out += [(n == 0, round(t.cost * MICRO)) for n, t in a.turns.items()]
+                if rnd.reflection is not None:
+                    out += [(False, round(t.cost * MICRO)) for t in rnd.reflection.turns.values()]
+    return out
+
+
+@pytest.mark.parametrize("share", [0.3, 0.7])
+def test_a_run_stops_at_its_limit_and_resumes_with_a_higher_one(tmp_path, server, share):
+    full, total, dearest = _full(tmp_path, server, two_turns)
+    turns = _turns(tmp_path)
+    # The limit is reached by the first turn of a problem: the stop comes before its second.
+    at = next(i for i in range(int(len(turns) * share), len(turns)) if turns[i][0])
+    limit = sum(m for _, m in turns[:at + 1]) / MICRO
+    server.cached.clear()               # the same cache writes as the uninterrupted run
     path = tmp_path / "w.fs"
     with world.open(str(path)) as w:
         with pytest.raises(CostLimit) as stop:
             start(w, run_id="r", agent="model", max_cost=limit, **CFG)
-    assert stop.value.limit == limit and stop.value.spent >= limit
+    assert stop.value.limit == limit and stop.value.spent == limit
     status, spent, _ = _state(path)
-    assert status == "running"                          # resumable, not done
-    assert limit <= spent < limit + dearest             # stopped before the next call
+    assert status == "running" and spent == limit       # resumable; stopped before the next call
+    with world.open(str(path)) as w:                    # between the turns of an attempt
+        run = evolve_root(w.image).runs["r"]
+        cut = [a for g in run.generations.values() for l in g.lineages.values()
+               for a in l.attempts() if a.status == "running"]
+        assert [len(a.turns) for a in cut] == [1]
     asked = len(server.requests)
     with world.open(str(path)) as w:                    # the same limit: stops again at once
         with pytest.raises(CostLimit, match=r"--resume r --max-cost MORE"):
@@ -56,10 +93,18 @@ def test_a_run_stops_at_its_limit_and_resumes_with_a_higher_one(tmp_path, server
     assert len(server.requests) == asked
     with world.open(str(path)) as w:
         with pytest.raises(EvolveError, match="max_cost must be a positive number"):
-            resume(w, max_cost=-1.0)
+            resume(w, max_cost=float("nan"))
         done = resume(w, max_cost=total * 10)
         assert table(done) == full and done.status == "done"
         assert done.settings["max_cost"] == total * 10
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), True, "5"])
+def test_a_bad_limit_is_refused_before_the_run(tmp_path, server, bad):
+    with world.open(str(tmp_path / "w.fs")) as w:
+        with pytest.raises(EvolveError, match="max_cost must be a positive number of US dollars"):
+            start(w, run_id="r", agent="model", max_cost=bad, **CFG)
+    assert not server.requests
 
 
 def _table_lines(out):

@@ -86,7 +86,8 @@ def settings(**given: Any) -> dict[str, Any]:
         if not isinstance(s[k], bool):
             raise EvolveError(f"{k} must be true or false, not {s[k]!r}")
     m = s["max_cost"]
-    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0):
+    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float))
+                          or not m > 0):                # `not >`: refuses nan too
         raise EvolveError(f"max_cost must be a positive number of US dollars, not {m!r}")
     if s["personalities"] is not None:
         from .personalities import normalize        # names and texts checked as a file's are
