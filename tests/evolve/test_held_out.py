@@ -123,7 +123,7 @@ def test_a_model_sees_only_held_out_problems_and_the_entry_evaluator(
         tmp_path: Path, server: Any, capsys: pytest.CaptureFixture) -> None:
     server.default = extending
     path = tmp_path / "w.fs"
-    evolve(path, "a", agent="model")
+    evolve(path, "a", "--lineages", "1", "--rounds", "1", agent="model")
     seen = shown(path, "a")
     asked = len(server.requests)
     assert main(["evolve", "hall", "--world", str(path), "a/0001", "--held-out",
@@ -156,3 +156,43 @@ def test_a_cost_limit_stops_it_and_a_higher_one_carries_it_on(
         [run] = held_out_runs(w, "a/0001")
         [held] = find_entry(w, "a/0001").held_out
         assert run.status == "done" and held["run"] == run.id and held["attempted"] == 2
+
+
+def test_killed_mid_evaluation_it_carries_on(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from agent_support import child_env, solving
+    from messages_server import MessagesServer
+
+    def slowly(body: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.1)
+        return solving(body)
+
+    path = tmp_path / "w.fs"
+    evolve(path, "a")
+    with MessagesServer(default=slowly) as server:
+        env = child_env(ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-ant-test")
+        argv = ["evolve", "hall", "--world", str(path), "a/0001", "--held-out", "--agent", "model",
+                "--rounds", "1", "--per-round", "3"]
+        proc = subprocess.Popen([sys.executable, "-m", "repl.cli", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+        while True:                                 # killed once its first problem is solved
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            if " problem " in line:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+        assert main(argv) == 0                      # carried on in this process
+    with world.open(path) as w:
+        [run] = held_out_runs(w, "a/0001")
+        [held] = find_entry(w, "a/0001").held_out
+        assert held["run"] == run.id and (held["solved"], held["attempted"]) == (3, 3)
