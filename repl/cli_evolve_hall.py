@@ -30,7 +30,10 @@ def register(rsub: Any) -> None:
     h.add_argument("--json", action="store_true", help="print the entries (or the entry) as JSON")
     h.add_argument("--held-out", action="store_true",
                    help="evaluate the entry on problems its run never showed and record the result")
-    g = h.add_argument_group("held-out evaluation (default: the settings of the entry's run)")
+    g = h.add_argument_group(
+        "held-out evaluation", "Defaults: the settings of the entry's run. An interrupted "
+        "evaluation is carried on with its own settings; only --agent, --model, --timeout "
+        "and --max-cost change it.")
     g.add_argument("--agent", help="model, reference (the pool's reference solutions) or replay:FILE")
     g.add_argument("--model", help="model name")
     g.add_argument("--rounds", type=int, help="rounds")

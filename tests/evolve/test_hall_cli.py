@@ -100,3 +100,15 @@ def test_many_entries_error_says_how_to_list(tmp_path: Path, capsys: pytest.Capt
     with world.open(path) as w:
         with pytest.raises(EvolveError, match="9 entries.*list them with `world evolve hall`"):
             find_entry(w, "nope")
+
+
+def test_read_only_lists_but_records_nothing(image: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["evolve", "hall", "--world", str(image), "--read-only"]) == 0
+    assert "a/0001" in capsys.readouterr().out
+    for argv in (["evolve", "hall", "--world", str(image), "--read-only", "a/0001", "--held-out",
+                  "--agent", "reference"],
+                 ["evolve", "--world", str(image), "--read-only", "--agent", "reference"],
+                 ["evolve", "--world", str(image), "--read-only", "--resume"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "open read-only: drop --read-only" in err, err

@@ -219,7 +219,8 @@ def evaluate_held_out(world: Any, hid: str, progress: Progress = lambda e: None,
     """Evaluate entry `hid` on held-out problems (or carry on an unfinished evaluation of it);
     record the result with the entry and return it. `given` are run settings over the
     entry's run's own (agent, model, rounds, per_round, budgets, ...)."""
-    from .run import load_problems, note_endpoint, player_for
+    from .run import load_problems, note_endpoint, player_for, writable
+    writable(world, "a held-out evaluation")
     image = world.image
     image.begin()
     entry = find_entry(world, hid)

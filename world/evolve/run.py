@@ -70,6 +70,13 @@ def find_run(world: Any, run_id: str | None = None, unfinished: bool = False) ->
     return run
 
 
+def writable(world: Any, what: str) -> None:
+    """EvolveError unless the world can record `what` (it is not opened read-only)."""
+    if getattr(world.image, "read_only", False):
+        raise EvolveError(f"{what} records everything in the world, but {world.image.where} "
+                          f"is open read-only: drop --read-only")
+
+
 def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = None,
           run_id: str | None = None, **given: Any) -> Run:
     """Create a run from `given` settings and run it to the end.
@@ -79,6 +86,7 @@ def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = Non
                          **{k: v for k, v in given.items() if v is not None}})
     if s["parallel"] > 1 and zeo is None:
         raise EvolveError("--parallel needs the world on a ZEO server (the CLI starts one)")
+    writable(world, "a run")
     if s.get("from_hall") is not None:
         from .hall import hall_seed
         hall_seed(world, s["from_hall"])            # an unknown id stops here, before the run
@@ -95,6 +103,7 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
            run_id: str | None = None, agent: str | None = None, parallel: int | None = None,
            max_cost: float | None = None) -> Run:
     """Carry on an unfinished run where it stopped (`max_cost`: its new cost limit)."""
+    writable(world, "a resumed run")
     world.image.begin()
     run = find_run(world, run_id, unfinished=True)
     if getattr(run, "held_out_of", ""):
