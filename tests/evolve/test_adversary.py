@@ -267,9 +267,9 @@ def test_the_cli_flag_runs_the_adversary_and_the_report_lists_its_verdicts(tmp_p
     assert report.returncode == 0, report.stderr
     assert "adversary: 3 of 3 proposals accepted" in report.stdout
     with world.open(path) as w:
-        from world.evolve.report import lineages_view
-        [run] = lineages_view(w)["runs"]
-    assert [p["id"] for p in run["adversary"]] == [1001, 1002, 1003]
+        shown = w.eval("(map (lambda (p) (list (get p :id) (get p :status))) "
+                       "(get (car (get (inspect :lineages) :runs)) :adversary))")
+    assert world.write(shown) == '((1001 "accepted") (1002 "accepted") (1003 "accepted"))'
 
 
 def test_a_model_error_is_recorded_as_the_generations_verdict_and_counted(server, tmp_path):
