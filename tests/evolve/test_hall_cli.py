@@ -112,3 +112,15 @@ def test_read_only_lists_but_records_nothing(image: Path, capsys: pytest.Capture
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "open read-only: drop --read-only" in err, err
+
+
+def test_a_damaged_entry_is_still_listed(image: Path, capsys: pytest.CaptureFixture) -> None:
+    with world.open(image) as w:
+        e = find_entry(w, "a/0001")
+        e.fitness, e.evaluator, e.package, e.held_out = {"total": "x", "solve": None}, 7, [1], 5
+        w.image.tm.commit()
+    assert main(["evolve", "hall", "--world", str(image)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["a/0001", "g1-L0", "-"]
+    assert main(["evolve", "hall", "--world", str(image), "a/0001"]) == 0
+    assert "(none recorded)" in capsys.readouterr().out
+    assert main(["evolve", "hall", "--world", str(image), "--json"]) == 0

@@ -114,7 +114,7 @@ def by_category(attempts: Any) -> dict[str, list[int]]:
 
 def entry_row(world: Any, hid: str, entry: HallEntry) -> dict[str, Any]:
     """One entry as plain data: where it won, every fitness component, its size, held-out scores."""
-    f = dict(entry.fitness)
+    f = {k: _number(v) for k, v in entry.fitness.items()} if isinstance(entry.fitness, dict) else {}
     p = parts(entry)
     held = held_outs(entry)
     return {"id": hid, "run": entry.run_id, "generation": entry.generation,
@@ -122,9 +122,19 @@ def entry_row(world: Any, hid: str, entry: HallEntry) -> dict[str, Any]:
             "components": {k: f.get(k) for k in COMPONENTS},
             "solved": f.get("solved"), "attempted": f.get("attempted"),
             "new_constructs": f.get("new_constructs"),
-            "evaluator_lines": pretty_lines(entry.evaluator),
+            "evaluator_lines": pretty_lines(_source(entry)),
             "helpers": len(p["helpers"]), "natives": len(p["natives"]),
             "held_out": held[-1] if held else None, "time": entry.time}
+
+
+def _number(x: Any) -> Any:
+    """A stored number as it is; anything else (a damaged record) as None."""
+    return x if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
+def _source(entry: HallEntry) -> str:
+    """The entry's my-eval source ('' for a damaged record)."""
+    return entry.evaluator if isinstance(entry.evaluator, str) else ""
 
 
 def held_outs(entry: HallEntry) -> list[dict[str, Any]]:
@@ -147,7 +157,7 @@ def entry_view(world: Any, hid: str) -> dict[str, Any]:
     row = entry_row(world, hid, entry)
     lineage = source_lineage(world, entry)
     row.update({f"{k}_sources": v for k, v in parts(entry).items()})
-    row["evaluator"] = pretty(entry.evaluator)
+    row["evaluator"] = pretty(_source(entry))
     row["categories"] = by_category(lineage.attempts()) if lineage is not None else {}
     row["held_out_runs"] = held_outs(entry)
     return row
