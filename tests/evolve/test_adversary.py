@@ -281,3 +281,17 @@ def test_a_model_error_is_recorded_as_the_generations_verdict_and_counted(server
         assert verdict["status"] == "rejected" and verdict["why"].startswith("model error: ")
         assert run.usage.as_dict()["calls"] == 2 and A.accepted(run) == []
         assert A.proposal_lines(run)[0] == "adversary: 0 of 1 proposals accepted"
+
+
+def test_a_run_stopped_after_the_ask_resumes_without_asking_again(server, tmp_path):
+    server.default = adversary_or_solver([block(SQUARES), block(SQUARES)])
+    cfg = dict(agent="model", adversary=True, lineages=1, rounds=2, per_round=3,
+               problems=SUBSET, seed=2)
+    full = _run(tmp_path / "full.fs", **cfg)
+    asked = len([r for r in server.requests if "You design" in json.dumps(r["system"])])
+    path = tmp_path / "stopped.fs"
+    assert _run(path, lambda e: e.get("phase") == "problem" and e.get("round") == 2, **cfg) is None
+    assert _resume(path) == full
+    assert 1001 in full[1][1][2]                   # generation 1, round 2
+    assert asked == 1 and len([r for r in server.requests
+                               if "You design" in json.dumps(r["system"])]) == 2
