@@ -61,6 +61,10 @@ def test_held_out_problems_only_recorded_with_the_entry(tmp_path: Path,
         assert run.held_out_of == "a/0001" and run.status == "done"
         assert root.last_run == "a" and list(root.hall.keys()) == ["a/0001"]   # not a hall entry
         assert run.generations[1].seed_from == "hall a/0001"
+        from world.evolve.report import lineages_view
+        [hof] = lineages_view(w)["hall_of_fame"]
+        assert hof["id"] == "a/0001" and hof["held_out"] == [{"run": run.id, "solved": 4,
+                                                              "attempted": 4}]
     assert main(["evolve", "hall", "--world", str(path)]) == 0
     assert capsys.readouterr().out.splitlines()[1].endswith("4/4 (100%)")
     assert main(["evolve", "hall", "--world", str(path), "--json"]) == 0

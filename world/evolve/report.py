@@ -117,9 +117,11 @@ def lineages_view(world: Any) -> dict[str, Any]:
                 row["evaluator_diff"] = evaluator_diff(lineage)
                 row["constructs"] = sorted(_constructs(lineage))
         runs.append(s)
-    hall = [{"run": e.run_id, "generation": e.generation, "lineage": e.lineage,
-             "fitness": dict(e.fitness), "evaluator_lines": pretty_lines(e.evaluator)}
-            for e in root.hall.values()]
+    from .hall import held_outs
+    hall = [{"id": k, "run": e.run_id, "generation": e.generation, "lineage": e.lineage,
+             "fitness": dict(e.fitness), "evaluator_lines": pretty_lines(e.evaluator),
+             "held_out": [{x: h[x] for x in ("run", "solved", "attempted")} for h in held_outs(e)]}
+            for k, e in root.hall.items()]
     return {"runs": runs, "hall_of_fame": hall}
 
 
