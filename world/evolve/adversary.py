@@ -63,15 +63,16 @@ Propose up to {count} new problems for generation {generation}. Write each as on
 
 A problem is accepted only when all of these hold:
 - It reads as one (problem ...) form with exactly the fields above (no :id: accepted problems
-  get fresh ids). :category is one of {categories}; :difficulty 1 to 5; :description names the
-  call exactly as written in :call. :expect and the hidden expectations are literal data (not
-  evaluated).
+  get fresh ids); :difficulty 1 to 5; :description names the call exactly as written in :call;
+  :expect and the hidden expectations are literal data (not evaluated); :category is one of
+  {categories}.
 - :hidden has 2 to {max_hidden} (expression expected) pairs, some expecting a value other than
   :expect; every expression, and the call, uses a name the solution defines.
 - :solution is a list of at most {max_defines} (define ...) forms. Evaluated through the SEED
   my-eval, one form at a time, the definitions and the call together use at most {budget} steps
   and return :expect, and each hidden case returns its value within {hidden_steps} steps. The
-  seed my-eval handles these special forms: {forms}; everything else is a procedure call.
+  seed my-eval handles these special forms: {forms};
+  everything else (and, or, when, let*, ...) is a procedure call, so avoid them.
 - It is new: its name, its call and its solution (up to renaming) differ from every pool
   problem and every problem accepted earlier.
 - It is not trivial: not an identity (every case expecting one of its own arguments back),
