@@ -52,9 +52,9 @@ class Known:
     def __init__(self, pool: Iterable[Problem], accepted: Iterable[Problem] = ()) -> None:
         shipped = _shipped_known()
         self.names, self.calls, self.solutions = (dict(d) for d in shipped)
-        shipped_pool = load_pool()
+        ours = load_pool()
         for p in [*pool, *accepted]:
-            if p.id not in shipped_pool or shipped_pool[p.id].name != p.name:     # not a shipped one again
+            if p.id not in ours or ours[p.id].name != p.name:      # not a shipped one again
                 self.add(p)
 
     def add(self, p: Problem) -> None:
