@@ -215,7 +215,8 @@ def test_select_mixes_accepted_problems_into_rounds_two_and_later_only():
 @pytest.mark.parametrize("solution,why", [
     ("(define (sum-squares n) (if (= n 0) 0 (world/save \"x\")))", "unbound variable: world/save"),
     ("(define (sum-squares n) (let loop ((i 0)) (loop (+ i 1))))", "budget"),
-    ("(define (sum-squares n) (if (= n 0) 0 (set-eval-mode! 'ground)))", "wrong reference solution"),
+    ("(define (sum-squares n) (if (= n 0) 0 (set-eval-mode! 'ground)))",
+     "wrong reference solution"),
     ("(sum-squares 3)", ":solution must be a list of (define ...) forms"),
 ])
 def test_hostile_reference_solutions_are_refused_with_a_reason(solution, why):

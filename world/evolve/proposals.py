@@ -169,7 +169,8 @@ def validate(form: Any, s: dict[str, Any], known: Known, pid: int) -> tuple[Prob
     try:
         problem = parse_proposal(form, pid)
     except PoolError as e:
-        raise Rejected("not a valid problem: " + re.sub(r"^problem -?\d+: ", "", e.message)) from None
+        why = re.sub(r"^problem -?\d+: ", "", e.message)      # the placeholder id means nothing
+        raise Rejected(f"not a valid problem: {why}") from None
     if len(problem.solution) > MAX_DEFINES:
         raise Rejected(f"not a valid problem: at most {MAX_DEFINES} solution forms")
     if len(problem.hidden) > MAX_HIDDEN:
