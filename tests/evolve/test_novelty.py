@@ -52,11 +52,25 @@ def test_a_construct_added_by_extend_eval_is_novel(lw):
     assert novel(lw) == ("twice",)
 
 
-def test_any_dispatch_style_is_seen_by_behaviour_not_by_source(lw):
+def _memq_style(seed):
+    at = seed.index("((form? expr 'if)")
+    return f"{seed[:at]}{WHEN_CLAUSE}{seed[at:]}"
+
+
+def _head_style(seed):
+    """The seed's cond inside (let ((head ...)) ...), dispatching with (eq? head 'N)."""
+    at = seed.index("(cond ((not (pair? expr))")
+    clauses = ("((eq? head 'when) (when-form expr env)) "
+               "((eq? head 'unless) (when-form expr env)) ")
+    return (f"{seed[:at]}(let ((head (if (pair? expr) (car expr) #f))) "
+             f"(cond {clauses}{seed[at + len('(cond '):]})")
+
+
+@pytest.mark.parametrize("style", [_memq_style, _head_style])
+def test_any_dispatch_style_is_seen_by_behaviour_not_by_source(lw, style):
     lw.eval(WHEN_FORM)
     seed = seed_source()
-    at = seed.index("((form? expr 'if)")
-    lw.eval(f"(edit-eval! '{seed[:at]}{WHEN_CLAUSE}{seed[at:]})")
+    lw.eval(f"(edit-eval! '{style(seed)})")
     assert lw.eval("(eval '(unless #f 7))") == 7
     assert constructs(world.write(lw.eval("(show-eval)"))) - constructs(seed) == set()   # missed
     assert novel(lw) == ("unless", "when")
