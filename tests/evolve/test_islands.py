@@ -78,7 +78,7 @@ def test_one_island_is_winner_takes_all():
 
 @pytest.mark.parametrize("given, words", [
     (dict(islands=3, lineages=2), "islands (3) cannot outnumber lineages (2)"),
-    (dict(islands=2, mode="single"), "cannot outnumber lineages (1)"),
+    (dict(islands=2, mode="single"), "single mode evolves one lineage alone, on one island"),
     (dict(islands=0), "islands must be a positive"),
     (dict(migrate_every=-1), "migrate_every must be"),
 ])

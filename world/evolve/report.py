@@ -97,11 +97,12 @@ def table(run: Run) -> list[list[str]]:
 
 def _island_cells(g: dict[str, Any], l: dict[str, Any]) -> list[str]:
     """The island of a lineage row and whose winner seeded it (marked when it migrated)."""
-    seeded = next((d for d in g.get("islands", ()) if d["island"] == l["island"]), None)
+    seeded = next((d for d in g.get("islands", ()) if d.get("island") == l["island"]), None)
     if seeded is None:
         return [str(l["island"]), "-"]
-    moved = seeded["migrated_from"]
-    return [str(l["island"]), seeded["seed_from"] + ("" if moved is None else f" (from island {moved})")]
+    moved = seeded.get("migrated_from")
+    return [str(l["island"]),
+            str(seeded.get("seed_from", "-")) + ("" if moved is None else f" (from island {moved})")]
 
 
 def lineages_view(world: Any) -> dict[str, Any]:

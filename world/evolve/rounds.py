@@ -75,6 +75,9 @@ def settings(**given: Any) -> dict[str, Any]:
         raise EvolveError(f"temperature must be a number from 0 to 1, not {t!r}")
     if not isinstance(s["islands"], int) or isinstance(s["islands"], bool) or s["islands"] < 1:
         raise EvolveError(f"islands must be a positive whole number, not {s['islands']!r}")
+    if s["islands"] > 1 and s["mode"] == "single":
+        raise EvolveError(f"single mode evolves one lineage alone, on one island, not "
+                          f"{s['islands']}: drop --islands or use --mode tournament")
     if s["islands"] > s["lineages"]:
         raise EvolveError(f"islands ({s['islands']}) cannot outnumber lineages ({s['lineages']}): "
                           f"lineage i lives on island i % islands, so each island needs one")
