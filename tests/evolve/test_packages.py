@@ -200,3 +200,24 @@ def test_a_tampered_generation_seed_fails_its_lineage_and_the_run_goes_on(tmp_pa
         assert "cannot be installed" in lost.failure and "the helper twice" in lost.failure
         assert "\n" not in lost.failure and lost.fitness["total"] == 0
         assert not kept.failure and kept.fitness["solved"] == 1 and run.generations[2].winner == 1
+
+
+def test_records_and_macros_travel_once_each_and_a_native_redefined_plainly_is_a_helper(made):
+    w, lw, lineages = made
+    lw.eval("(define-record pt x y)")
+    lw.eval("(defmacro twice-m (e) (list '* 2 e))")
+    lw.eval("(define (px v) (twice-m (pt-x (make-pt v 0))))")
+    lw.eval("(define (bump x) (+ x 1000))")                    # no longer the native
+    lw.eval("(extend-eval! 'ptx '(lambda (expr env) (+ (px (my-eval (cadr expr) env)) "
+            "(pt-y (make-pt 0 (bump 0))) (if (pt? (make-pt 1 1)) 0 1))))")
+    pkg = package_of(lw)
+    names = [n for n, _ in pkg["helpers"]]
+    assert names.count("pt") == 1 and {"twice-m", "px", "bump"} <= set(names)
+    assert pkg["natives"] == () and check(pkg) == pkg
+    other = lineage_world(w.image, lineages[1])
+    try:
+        install_package(other, pkg)
+        assert other.eval("(eval '(ptx 5))") == 1010
+        assert other.eval("(eval '(dbl 1))") == 1004        # bump is the plain define now
+    finally:
+        other.close()

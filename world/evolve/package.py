@@ -41,7 +41,7 @@ from .slot import SETTINGS_KEY
 FORMAT = 1
 MAX_PARTS = 200             # helpers plus natives a package may hold
 MAX_SOURCE = 200_000        # characters of any one source in a package
-DEFMACRO, DEFNATIVE = Symbol("defmacro"), Symbol("defnative!")
+DEFMACRO, DEFNATIVE, DEFINE_RECORD = Symbol("defmacro"), Symbol("defnative!"), Symbol("define-record")
 KINDS = ("helpers", "natives")
 
 
@@ -103,7 +103,8 @@ def package_of(world: Any, base: Iterable[str] | None = None) -> dict[str, Any]:
     every helper and native it uses, directly or through another helper, dependencies first.
 
     A name of `base` (the seed's own helpers by default) is left out unless the lineage
-    redefined it; a definition with no source (made by `set!` alone) cannot be carried."""
+    redefined it; a definition with no defining source (made by `set!` alone) cannot be
+    carried. Every package made here passes `check`."""
     root = world.image.root
     slot = root.settings.get(SETTINGS_KEY)
     v = slot.version() if slot is not None else None
@@ -114,49 +115,60 @@ def package_of(world: Any, base: Iterable[str] | None = None) -> dict[str, Any]:
     natives = {n: nat.source for n, nat in slot.natives.items()}
     defs, macros = root.definitions, root.macros
 
-    def source_of(name: str) -> str | None:
-        if name == MY_EVAL.name:
-            return None
-        if name in natives:
-            return natives[name]
+    def part(name: str) -> tuple[str, str, bool] | None:
+        """(entry name, source, native?) of the definition of `name` to carry, or None."""
         d = defs.get(name) or macros.get(name)
-        src = getattr(d, "source", None) if d is not None else None
+        native = name in natives and (d is None or d.kind == "defnative")
+        src = natives[name] if native else getattr(d, "source", None) if d is not None else None
         if not src or (name in base and src == seed.get(name)):
             return None         # unknown, a primitive, or the seed's own helper as it was
-        return src
+        entry = _entry_name(src)
+        return (entry, src, native) if entry is not None else None
 
-    order: list[str] = []
-    seen: set[str] = set()
+    order: dict[str, tuple[str, bool]] = {}     # entry name -> (source, native?), deps first
+    seen: set[str] = {MY_EVAL.name}
+    stack: list[tuple[Any, list[str]]] = [(None, _deps(v.source))]
+    while stack:                        # depth first, without Python recursion
+        here, todo = stack[-1]
+        if not todo:
+            stack.pop()
+            if here is not None:
+                order.setdefault(here[0], here[1:])
+            continue
+        dep = todo.pop()
+        if dep in seen:
+            continue
+        seen.add(dep)
+        found = part(dep)
+        if found is not None:
+            stack.append((found, _deps(found[1])))
+    helpers = tuple((n, src) for n, (src, native) in order.items() if not native)
+    used = tuple((n, src) for n, (src, native) in order.items() if native)
+    return {"format": FORMAT, "evaluator": v.source, "helpers": helpers, "natives": used}
 
-    def visit(text: str) -> None:
-        # Depth first, iteratively: a long chain of helpers must not hit Python's recursion limit.
-        stack: list[tuple[str, list[str]]] = [("", _deps(text, seen))]
-        while stack:
-            name, todo = stack[-1]
-            if not todo:
-                stack.pop()
-                if name:
-                    order.append(name)
-                continue
-            dep = todo.pop(0)
-            if dep in seen:
-                continue
-            seen.add(dep)
-            src = source_of(dep)
-            if src is not None:
-                stack.append((dep, _deps(src, seen)))
 
-    def _deps(text: str, seen_now: set[str]) -> list[str]:
-        try:
-            form = read(text)
-        except LispError:
-            return []
-        return [n for n in _symbols(form) if n not in seen_now]
+def _deps(text: str) -> list[str]:
+    """The symbols of a source, last first (popped in order of appearance); none if unreadable."""
+    try:
+        return list(reversed(_symbols(read(text))))
+    except LispError:
+        return []
 
-    visit(v.source)
-    helpers = tuple((n, source_of(n)) for n in order if n not in natives)
-    used_natives = tuple((n, natives[n]) for n in order if n in natives)
-    return {"format": FORMAT, "evaluator": v.source, "helpers": helpers, "natives": used_natives}
+
+def _entry_name(src: str) -> str | None:
+    """The name a package entry for `src` goes by: what a define, defmacro or define-record
+    defines (a record by its type name); None for source a package cannot carry."""
+    try:
+        form = read(src)
+        if write(form) != src:
+            return None
+    except LispError:
+        return None
+    got = defined_name(form)
+    if got is None and type(form) is Pair and form.car in (DEFMACRO, DEFINE_RECORD) \
+            and type(form.cdr) is Pair and type(form.cdr.car) is Symbol:
+        got = form.cdr.car
+    return got.name if got is not None else None
 
 
 # ---------------------------------------------------------------- checking a package
@@ -200,7 +212,7 @@ def check(package: Any, where: str = "the evaluator package") -> dict[str, Any]:
             if name in names:
                 raise EvolveError(f"{what} is defined twice")
             names.add(name)
-            form = _checked_form(src, name, what, macro=kind == "helpers")
+            form = _checked_form(src, name, what, other_forms=kind == "helpers")
             if kind == "natives" and (type(form.cdr.car) is not Pair or form.cdr.cdr is None):
                 raise EvolveError(f"{what}: a native is (define (name params...) body...)")
             kept.append((name, src))
@@ -208,8 +220,9 @@ def check(package: Any, where: str = "the evaluator package") -> dict[str, Any]:
     return out
 
 
-def _checked_form(src: str, name: str, what: str, macro: bool = False) -> Any:
-    """`src` read, if it is canonical source of one define (or defmacro) of `name`."""
+def _checked_form(src: str, name: str, what: str, other_forms: bool = False) -> Any:
+    """`src` read, if it is canonical source of one define (or, with `other_forms`, a
+    defmacro or define-record) of `name`."""
     if len(src) > MAX_SOURCE:
         raise EvolveError(f"{what} is longer than {MAX_SOURCE} characters")
     try:
@@ -224,7 +237,7 @@ def _checked_form(src: str, name: str, what: str, macro: bool = False) -> Any:
         raise EvolveError(f"{what} is not canonical source (it does not print back as "
                           f"itself: extra text, or not as the printer writes it)")
     got = defined_name(form)
-    if got is None and macro and type(form) is Pair and form.car is DEFMACRO \
+    if got is None and other_forms and type(form) is Pair and form.car in (DEFMACRO, DEFINE_RECORD) \
             and type(form.cdr) is Pair and type(form.cdr.car) is Symbol:
         got = form.cdr.car
     if got is None or got.name != name:
