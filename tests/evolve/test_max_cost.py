@@ -139,3 +139,21 @@ def test_the_cli_stops_with_one_line_and_resumes_with_more(tmp_path, server, par
         with world.open(str(path)) as w:
             resume(w, max_cost=total * 10)
     assert _state(path)[2] == full
+
+
+def test_a_tampered_limit_is_one_error_and_a_resume_with_a_good_one_mends_it(tmp_path, server):
+    server.default = solving
+    path = tmp_path / "w.fs"
+    with world.open(str(path)) as w:
+        with pytest.raises(CostLimit):
+            start(w, run_id="r", agent="model", max_cost=1e-9, **CFG)
+    with world.open(str(path)) as w:
+        w.image.begin()
+        run = evolve_root(w.image).runs["r"]
+        run.settings = dict(run.settings, max_cost="lots")
+        w.image.tm.commit()
+    with world.open(str(path)) as w:
+        with pytest.raises(EvolveError, match=r"run r holds a bad cost limit 'lots': resume it "
+                                              r"with `world evolve --resume r --max-cost USD`"):
+            resume(w)
+        assert resume(w, max_cost=100.0).status == "done"

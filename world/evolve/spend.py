@@ -28,7 +28,13 @@ class CostLimit(EvolveError):
 
 def limit_of(run: Any) -> float | None:
     """The run's cost limit in dollars (None: none; runs recorded before limits have none)."""
-    return run.settings.get("max_cost")
+    limit = run.settings.get("max_cost")
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+        raise EvolveError(f"run {run.id} holds a bad cost limit {limit!r}: resume it with "
+                          f"`world evolve --resume {run.id} --max-cost USD`")
+    return float(limit)
 
 
 def over(run: Any) -> bool:
@@ -40,4 +46,4 @@ def over(run: Any) -> bool:
 def check(run: Any) -> None:
     """Raise CostLimit when the run may not ask the model again."""
     if over(run):
-        raise CostLimit(run.id, run.usage.cost(), float(limit_of(run)))
+        raise CostLimit(run.id, run.usage.cost(), limit_of(run))
