@@ -130,3 +130,30 @@ def test_one_island_keeps_the_table_of_winner_takes_all(tmp_path):
         assert [dict(d) for d in g2.islands] == [{"island": 0, "seed_from": winner.name,
                                                    "migrated_from": None}]
         assert all(l.seed_package == winner.package for l in g2.lineages.values())
+
+
+class Stop(BaseException):
+    """Ends a run at a chosen point, as a kill would."""
+
+
+def test_a_resumed_island_run_gives_the_uninterrupted_table(tmp_path):
+    cfg = dict(agent="reference", lineages=2, islands=2, migrate_every=2, generations=3, rounds=1,
+               per_round=1, problems=(1, 2, 3, 4))
+    with world.open(tmp_path / "full.fs") as w:
+        full = table(R.start(w, run_id="r", **cfg))
+    seen = [0]
+
+    def progress(e):
+        if e.get("phase") == "problem":
+            seen[0] += 1
+            if seen[0] >= 4:            # in generation 2, before its islands' winners are known
+                raise Stop()
+    w = world.open(tmp_path / "cut.fs")
+    try:
+        with pytest.raises(Stop):
+            R.start(w, progress, run_id="r", **cfg)
+        w.image.abort()
+    finally:
+        w.close()
+    with world.open(tmp_path / "cut.fs") as w:
+        assert table(R.resume(w)) == full
