@@ -246,7 +246,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
         try:
             if args.resume is not None:
                 run = resume(w, status, zeo, args.resume or None, args.agent, args.parallel,
-                             getattr(args, "max_cost", None))
+                             getattr(args, "max_cost", None), getattr(args, "cache", None))
             else:
                 kw = run_settings(args)
                 kw["model"] = kw["model"] or w.image.root.settings.get(MODEL_SETTING) or ""

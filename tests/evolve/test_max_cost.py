@@ -131,10 +131,12 @@ def test_the_cli_stops_with_one_line_and_resumes_with_more(tmp_path, server, par
                     f"${spent:.4f} spent and stopped between model calls; go on "
                     f"with `world evolve --resume r --max-cost MORE`"]
     assert status == "running" and limit <= spent < limit + int(parallel) * dearest
-    if parallel == "1":
-        again = _cli(server, path, "--resume", "r", "--max-cost", str(total * 10))
+    if parallel == "1":             # caching off from now on: the cost changes, the table not
+        asked = len(server.requests)
+        again = _cli(server, path, "--resume", "r", "--max-cost", str(total * 10), "--no-cache")
         assert again.returncode == 0, again.stderr
-        assert f"(limit ${total * 10:.4f})" in again.stdout
+        assert f"(limit ${total * 10:.4f}); prompt caching off" in again.stdout
+        assert all(isinstance(r["system"], str) for r in server.requests[asked:])
     else:                           # resumed alone, in this process (the CLI path is above)
         with world.open(str(path)) as w:
             resume(w, max_cost=total * 10)

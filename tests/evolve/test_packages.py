@@ -221,3 +221,23 @@ def test_records_and_macros_travel_once_each_and_a_native_redefined_plainly_is_a
         assert other.eval("(eval '(dbl 1))") == 1004        # bump is the plain define now
     finally:
         other.close()
+
+
+def test_an_interrupt_while_installing_is_not_a_broken_package(made, monkeypatch):
+    from world.evolve import package as P
+    from world.lisp.errors import Interrupted
+    w, lw, lineages = made
+    pkg = package_of(lw)
+    other = lineage_world(w.image, lineages[1])
+    real = other.eval_form
+
+    def ctrl_c(form, *a, **k):
+        if "quad" in world.write(form):
+            raise Interrupted("interrupted")
+        return real(form, *a, **k)
+    monkeypatch.setattr(other, "eval_form", ctrl_c)
+    try:
+        with pytest.raises(Interrupted):
+            P.install_package(other, pkg)
+    finally:
+        other.close()

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..lisp.errors import LispError
+from ..lisp.errors import Interrupted, LispError
 from ..lisp.printer import write
 from ..lisp.reader import read
 from ..lisp.types import Pair, Symbol, make_list
@@ -272,5 +272,7 @@ def _define(world: Any, form: Any, what: str) -> None:
     """Run one definition of the package in the lineage's world; its error names `what`."""
     try:
         world.eval_form(form, source="<seed>")
+    except Interrupted:
+        raise                   # Ctrl-C stops the run; it says nothing about the package
     except LispError as e:
         raise EvolveError(f"the evaluator package: {what} fails: {e.kind}: {e.message}") from None

@@ -101,8 +101,9 @@ def start(world: Any, progress: Progress = lambda e: None, zeo: str | None = Non
 
 def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = None,
            run_id: str | None = None, agent: str | None = None, parallel: int | None = None,
-           max_cost: float | None = None) -> Run:
-    """Carry on an unfinished run where it stopped (`max_cost`: its new cost limit)."""
+           max_cost: float | None = None, cache: bool | None = None) -> Run:
+    """Carry on an unfinished run where it stopped (`max_cost`: its new cost limit; `cache`:
+    prompt caching on or off from now on, which changes the cost, not the results)."""
     writable(world, "a resumed run")
     world.image.begin()
     run = find_run(world, run_id, unfinished=True)
@@ -114,6 +115,8 @@ def resume(world: Any, progress: Progress = lambda e: None, zeo: str | None = No
         s["agent"] = agent
     if max_cost is not None:
         s["max_cost"] = make_settings(max_cost=max_cost)["max_cost"]      # validated
+    if cache is not None:
+        s["cache"] = make_settings(cache=cache)["cache"]
     if parallel:
         s["parallel"] = parallel
     elif zeo is None:

@@ -30,7 +30,7 @@ from .prompt import failure_note
 from .personalities import name_for
 from .rounds import CATEGORIES, budget, native_cap, select
 from ..lisp.reader import read
-from ..lisp.errors import LispError
+from ..lisp.errors import Interrupted, LispError
 from .evalprims import evaluator_failure
 from .evaluator import handled_forms
 from .islands import island_count, island_seeds, record_islands
@@ -132,6 +132,8 @@ def run_lineage(image: Any, run: Run, lineage: Lineage, player: Any, tasks: dict
         if why is None and lineage.status == "pending":
             try:
                 base = install_package(world, seed_of(lineage))
+            except Interrupted:
+                raise           # Ctrl-C stops the run, resumable; the lineage did not fail
             except LispError as e:
                 why = f"its seed evaluator cannot be installed: {e.message}"
         if why is not None:
