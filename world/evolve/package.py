@@ -6,8 +6,14 @@ so a generation, a lineage and a hall-of-fame entry carry the evaluator as a
 
     {"format": 1,
      "evaluator": "(define (my-eval expr env) ...)",           # canonical source
-     "helpers": (("name", "(define (name ...) ...)"), ...),    # dependencies first
+     "helpers": (("name", "(define (name ...) ...)"), ...),    # dependencies first; also
+                                                               # defmacro, define-record
      "natives": (("name", "(define (name ...) ...)"), ...)}    # defnative! sources
+
+Helpers and natives are installed in the lineage's world with its own grant
+(a package can do nothing a lineage cell could not), and my-eval through
+edit-eval!, so a package cannot smuggle in an evaluator that fails the
+sanity tests. A package too big (MAX_PARTS, MAX_SOURCE) is refused.
 
 The API (stable; world/evolve/hall.py and the run settings build on it):
 
@@ -25,6 +31,7 @@ The API (stable; world/evolve/hall.py and the run settings build on it):
   (`.seed_package`, else its `.seed` source).
 - `check(package)`: the package validated (every source readable, canonical,
   a define of its own name) or EvolveError in one line; never a traceback.
+- `describe(package)`: "my-eval with N helpers and M natives".
 """
 from __future__ import annotations
 
