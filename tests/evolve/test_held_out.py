@@ -41,9 +41,12 @@ def test_held_out_problems_only_recorded_with_the_entry(tmp_path: Path,
     evolve(path, "a")
     seen = shown(path, "a")
     capsys.readouterr()
+    record = tmp_path / "held.jsonl"
     assert main(["evolve", "hall", "--world", str(path), "a/0001", "--held-out",
-                 "--agent", "reference"]) == 0
+                 "--agent", "reference", "--record", str(record)]) == 0
     out = capsys.readouterr().out
+    replies = [json.loads(line) for line in record.read_text().splitlines()][1:]
+    assert len(replies) == 5                # --record: the 4 problems and the reflection
     assert "held-out evaluation of a/0001 by reference" in out
     table = out[out.index("category  held-out"):].splitlines()
     assert table[0].split() == ["category", "held-out", "own"]

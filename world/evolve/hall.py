@@ -28,15 +28,11 @@ RESUME_FLAGS = ("agent", "model", "timeout", "max_cost")    # what carrying one 
 SHOWN_IDS = 8               # hall ids an unknown-id error names before it says how to list them
 Progress = Callable[[dict[str, Any]], Any]
 
-# Settings a held-out run never takes from the entry's run: it is one lineage, one
-# generation, alone, on its own problems, and records nothing unless asked.
+# A held-out run is one lineage, one generation, alone; it takes the other settings of
+# the entry's run, except these (its own problems, no replay file, no personality).
 HELD_OUT_FIXED = {"lineages": 1, "generations": 1, "parallel": 1, "islands": 1,
-                  "migrate_every": 0, "adversary": False, "record": None, "personalities": None}
-
-
-def hall_id(run_id: str, generation: int) -> str:
-    """The id of a generation's hall-of-fame entry."""
-    return f"{run_id}/{generation:04d}"
+                  "migrate_every": 0, "adversary": False}
+NOT_INHERITED = ("record", "personalities", "problems", "from_hall")
 
 
 # ---------------------------------------------------------------- finding entries
@@ -272,7 +268,7 @@ def _new_held_out_run(world: Any, hid: str, entry: HallEntry,
     if not unseen:
         raise EvolveError(f"no held-out problems for {hid}: run {entry.run_id} showed every "
                           f"problem{' given' if given.get('problems') else ' of the pool'}")
-    mine = {k: v for k, v in base.items() if k in DEFAULTS and k not in HELD_OUT_FIXED}
+    mine = {k: v for k, v in base.items() if k in DEFAULTS and k not in NOT_INHERITED}
     if str(mine.get("agent", "")).startswith("replay:"):
         mine["agent"] = "model"             # its recording holds no reply to these prompts
     mine.update({k: v for k, v in given.items() if v is not None and k != "problems"})
