@@ -115,7 +115,9 @@ def category_rows(held: dict[str, Any]) -> list[list[str]]:
     """Solve rate per category: held-out beside the entry's own, then all categories."""
     own, mine = held.get("own_categories") or {}, held.get("categories") or {}
     rows = [["category", "held-out", "own"]]
-    for cat in list(mine) + [c for c in own if c not in mine]:
+    from world.evolve.rounds import CATEGORIES
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    for cat in sorted(set(mine) | set(own), key=lambda c: (order.get(c, len(order)), c)):
         rows.append([cat, _rate(mine.get(cat)), _rate(own.get(cat))])
     total = lambda d: [sum(v[0] for v in d.values()), sum(v[1] for v in d.values())]  # noqa: E731
     rows.append(["all", _rate(total(mine)), _rate(total(own))])
