@@ -109,7 +109,7 @@ def test_proposals_are_judged_and_the_reasons_kept(server, tmp_path):
     assert got[1][1:4] == ("rejected", 0, "sum-of-cubes")
     assert "wrong reference solution" in got[1][4] and "(sum-cubes 3)" in got[1][4]
     assert got[2][1] == "rejected" and got[2][4].startswith("duplicate: the call (factorial 5)")
-    assert got[3][1] == "rejected" and "identity" in got[3][4]
+    assert got[3][1] == "rejected" and "its own literal arguments back" in got[3][4]
     assert got[4][1] == "rejected" and "builtin length" in got[4][4]
     assert got[5][1] == "rejected" and got[5][4] == \
         "duplicate: the solution is problem 1001 (sum-of-squares)'s, renamed"
@@ -295,3 +295,18 @@ def test_a_run_stopped_after_the_ask_resumes_without_asking_again(server, tmp_pa
     assert 1001 in full[1][1][2]                   # generation 1, round 2
     assert asked == 1 and len([r for r in server.requests
                                if "You design" in json.dumps(r["system"])]) == 2
+
+
+def test_a_problem_whose_answers_are_its_arguments_as_a_list_is_trivial():
+    text = problem("gather", "(gather 1 2)", "(1 2)", "((gather 3 4) (3 4)) ((gather 'a 'b) (a b))",
+                   "(define (gather a b) (if (number? a) (cons a (cons b '())) (list a b)))")
+    [verdict] = A.judge(block(text), settings(adversary=True), A.Known(POOL), 1, 1001)
+    assert verdict["why"].startswith("trivial: every case expects its own literal arguments")
+
+
+def test_the_rules_are_calibrated_on_the_pool():
+    """No shipped problem is trivial by these rules, and each one proposed again is a duplicate."""
+    from world.evolve.proposals import trivial
+    known = A.Known(POOL)
+    assert [p.id for p in POOL if trivial(p)] == []
+    assert all(known.duplicate(p).startswith("duplicate: the name") for p in POOL)

@@ -206,9 +206,9 @@ def args_of(expr: Any) -> list[Any]:
 def trivial(p: Problem) -> str:
     """Why problem `p` is trivial, or ''."""
     cases = [(p.call, p.expect)] + [(c.expr, c.expect) for c in p.hidden]
-    if all(any(ok and equal(v, want) for ok, v in map(_literal, args_of(expr)))
-           for expr, want in cases):
-        return "trivial: every case expects one of its own arguments back (an identity)"
+    if all(_echoes(expr, want) for expr, want in cases):
+        return ("trivial: every case expects its own literal arguments back (one of them, "
+                "or all of them as a list)")
     bodies = [_body(f) for f in p.solution]
     if all(b and _literal(b[-1])[0] for b in bodies):
         return "trivial: the reference solution is a constant"
@@ -220,6 +220,15 @@ def trivial(p: Problem) -> str:
                 and all(a in params or _literal(a)[0] for a in args_of(call))):
             return f"trivial: the solution only calls the builtin {call.car.name} under a new name"
     return ""
+
+
+def _echoes(expr: Any, want: Any) -> bool:
+    """Whether `want` is one of the call `expr`'s literal arguments, or the list of them all."""
+    found = [_literal(a) for a in args_of(expr)]
+    if any(ok and equal(v, want) for ok, v in found):
+        return True
+    return bool(found) and all(ok for ok, _ in found) and equal(make_list([v for _, v in found]),
+                                                                want)
 
 
 def _body(define: Any) -> list[Any]:
