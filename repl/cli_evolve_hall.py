@@ -137,7 +137,6 @@ def show_held_out(hid: str, held: dict[str, Any], out: TextIO) -> None:
 
 def show_entry(view: dict[str, Any], out: TextIO) -> None:
     """One entry whole, as text."""
-    from .cli_evolve import _print_table
     c = view["components"]
     fit = "-" if view["fitness"] is None else f"{view['fitness']:.3f}"
     out.write(f"{view['id']}: {view['lineage']}, generation {view['generation']} of run "

@@ -117,7 +117,7 @@ def test_an_interrupted_evaluation_is_carried_on(tmp_path: Path,
         run, _ = _new_held_out_run(w, "a/0001", entry, {"agent": "reference", "rounds": 1})
         rid = run.id
     assert main(["evolve", "--world", str(path), "--resume", rid]) == 1
-    assert f"world evolve hall a/0001 --held-out" in capsys.readouterr().err
+    assert "world evolve hall a/0001 --held-out" in capsys.readouterr().err
     with world.open(path) as w:                     # as after a crash: the run is there, unfinished
         held = evaluate_held_out(w, "a/0001", agent="reference", rounds=3)
         assert held["run"] == rid and [r.id for r in held_out_runs(w, "a/0001")] == [rid]

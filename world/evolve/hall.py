@@ -230,7 +230,6 @@ def evaluate_held_out(world: Any, hid: str, progress: Progress = lambda e: None,
     image = world.image
     image.begin()
     entry = find_entry(world, hid)
-    root = evolve_root(image)
     pending = [r for r in held_out_runs(world, hid) if r.status != "done"]
     if pending:                             # cut short: carry it on, as `--resume` would
         run = pending[-1]
