@@ -310,3 +310,7 @@ def test_the_rules_are_calibrated_on_the_pool():
     known = A.Known(POOL)
     assert [p.id for p in POOL if trivial(p)] == []
     assert all(known.duplicate(p).startswith("duplicate: the name") for p in POOL)
+    copy = problem("fact-again", "(fact2 6)", "720", "((fact2 0) 1) ((fact2 3) 6)",
+                   "(define (fact2 k)   (if (= k 0) 1 (* k (fact2 (- k 1)))))", "standard")
+    assert known.duplicate(A.parse_proposal(world.read(copy), 1001)) == \
+        "duplicate: the solution is problem 1 (factorial)'s, renamed"
