@@ -44,7 +44,7 @@ def test_empty_hall_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 def test_listing_has_every_component_and_reopens(image: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["evolve", "hall", "--world", str(image)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["id", "lineage", "fitness", "solve", "novelty", "efficiency",
+    assert lines[0].split() == ["id", "run", "gen", "lineage", "fitness", "solve", "novelty", "efficiency",
                                 "diversity", "richness", "solved", "lines", "helpers", "natives",
                                 "held-out"]
     assert [l.split()[0] for l in lines[1:]] == ["a/0001", "a/0002"]
@@ -120,7 +120,7 @@ def test_a_damaged_entry_is_still_listed(image: Path, capsys: pytest.CaptureFixt
         e.fitness, e.evaluator, e.package, e.held_out = {"total": "x", "solve": None}, 7, [1], 5
         w.image.tm.commit()
     assert main(["evolve", "hall", "--world", str(image)]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["a/0001", "g1-L0", "-"]
+    assert capsys.readouterr().out.splitlines()[1].split()[:5] == ["a/0001", "a", "1", "g1-L0", "-"]
     assert main(["evolve", "hall", "--world", str(image), "a/0001"]) == 0
     assert "(none recorded)" in capsys.readouterr().out
     assert main(["evolve", "hall", "--world", str(image), "--json"]) == 0

@@ -161,13 +161,13 @@ def entry_view(world: Any, hid: str) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> list[list[str]]:
     """Hall rows as text cells, a header row first."""
-    out = [["id", "lineage", "fitness", *COMPONENTS, "solved", "lines", "helpers", "natives",
+    out = [["id", "run", "gen", "lineage", "fitness", *COMPONENTS, "solved", "lines", "helpers", "natives",
             "held-out"]]
     for r in rows:
         comps = ["-" if r["components"][k] is None else f"{r['components'][k]:.2f}"
                  for k in COMPONENTS]
         h = r["held_out"]
-        out.append([r["id"], r["lineage"], _num(r["fitness"], 3), *comps,
+        out.append([r["id"], r["run"], str(r["generation"]), r["lineage"], _num(r["fitness"], 3), *comps,
                     f"{r['solved']}/{r['attempted']}", str(r["evaluator_lines"]),
                     str(r["helpers"]), str(r["natives"]),
                     "-" if h is None else f"{h['solved']}/{h['attempted']} ({_pct(h)})"])
