@@ -75,7 +75,7 @@ def cmd_hall(args: argparse.Namespace) -> int:
     try:
         if args.held_out:
             from .cli_evolve import Status
-            status = Status(sys.stdout)
+            status = Status(sys.stderr if args.json else sys.stdout)     # stdout: JSON alone
             try:
                 result = evaluate_held_out(w, args.id, status, **_given(args))
             finally:
