@@ -45,6 +45,8 @@ def register(rsub: Any) -> None:
     g.add_argument("--temperature", type=float, metavar="T", help="sampling temperature, 0 to 1")
     g.add_argument("--timeout", type=float, metavar="SECONDS", help="per model call")
     g.add_argument("--record", metavar="FILE", help="record every reply to FILE (JSON lines)")
+    g.add_argument("--no-self-modify", dest="self_modify", action="store_const", const=False,
+                   help="the evaluator as it is: the lineage may not change my-eval or define natives")
     g.add_argument("--max-cost", type=float, metavar="USD",
                    help="stop (resumably) when the estimated cost reaches USD; carrying an "
                         "interrupted evaluation on, its new limit")
@@ -55,7 +57,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The held-out flags given, as run settings."""
     from .cli_evolve import _ids
     keys = ("agent", "model", "rounds", "per_round", "mode", "seed", "temperature", "timeout",
-            "record", "max_cost")
+            "record", "max_cost", "self_modify")
     out = {k: getattr(args, k) for k in keys if getattr(args, k) is not None}
     if args.problems:
         out["problems"] = _ids(args.problems)

@@ -76,9 +76,11 @@ def test_held_out_problems_only_recorded_with_the_entry(tmp_path: Path,
     assert main(["evolve", "hall", "--world", str(path), "a/0001"]) == 0
     assert "held-out evaluation of a/0001" in capsys.readouterr().out
     assert main(["evolve", "hall", "--world", str(path), "a/0001", "--held-out", "--agent",
-                 "reference", "--json"]) == 0
+                 "reference", "--json", "--no-self-modify"]) == 0
     second = json.loads(capsys.readouterr().out)            # progress went to stderr
     assert second["problems"] == held["problems"] and second["run"] != held["run"]
+    with world.open(path) as w:
+        assert evolve_root(w.image).runs[second["run"]].settings["self_modify"] is False
     # a held-out run is carried on by `hall --held-out`, never by --resume
     assert main(["evolve", "--world", str(path), "--resume", held["run"]]) == 1
     assert "finished" in capsys.readouterr().err
