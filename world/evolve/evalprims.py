@@ -26,6 +26,7 @@ from ..lisp.types import (VOID, Closure, Keyword, LispMap, Pair, Primitive, Proc
                           make_list)
 from ..objects import prims as world_prims
 from ..objects.image import iso
+from . import ablations  # noqa: F401  registers the refusals a lineage may have stored
 from . import evaluator as ev
 from .ground import running_env
 from .slot import BOUND, SETTINGS_KEY, EvalSlot, world_slot
