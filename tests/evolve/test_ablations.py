@@ -6,13 +6,15 @@ symbols built at run time are refused too, and nothing of it is stored."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 import world
-from agent_support import solving
+from agent_support import child_env, solving
 from messages_server import good
 from repl.cli import main
 from repl.cli_evolve import _setup
@@ -222,6 +224,17 @@ def test_refusals_reach_helpers_and_built_names_and_are_never_stored(lineage_ima
     out = run_cells(w, lin, ["(grow)", "(keep '(define (my-eval e v) 1))", "(+ 2 3)", "(zz)"])
     assert out[0][0] == "CODE" and out[1][0] == "ERROR" and SELF_MOD in out[1][1]
     assert out[2:] == [("CODE", "5"), ("CODE", "1")]        # my-eval now has the form zz
+    # a fresh process that imports only `world` loads the stored refusal too
+    w.image.tm.commit()
+    code = ("import sys, world\n"
+            "from world.evolve.lineage import evolve_root, lineage_world\n"
+            "w = world.open(sys.argv[1], read_only=True)\n"
+            "lw = lineage_world(w.image, evolve_root(w.image).hall['t/1'])\n"
+            "print(lw.eval('keep'))\n")
+    w.image.tm.abort()
+    child = subprocess.run([sys.executable, "-c", code, str(w.image.path)], capture_output=True,
+                           text=True, timeout=120, env=child_env())
+    assert child.returncode == 0 and "self-modify-off:edit-eval!" in child.stdout, child.stderr
 
 
 def test_metacognitive_forms_are_refused_but_done_and_code_run(lineage_image):
