@@ -63,18 +63,18 @@ def metacognition_refusal(name: str) -> Ablated:
                    f"send plain code and (done expr)")
 
 
-def _refuser(shown: str) -> Callable[..., Any]:
+def _refuser(name: str, shown: str) -> Callable[..., Any]:
     def refuse(*args: Any) -> Any:
         raise self_modify_refusal(shown)
-    refuse.__name__ = "refuse_" + shown.replace("-", "_").replace("!", "").replace("/", "_")
-    refuse.__doc__ = f"({REFUSED}{shown} ...) refuses: {shown} is off in this run."
+    refuse.__name__ = "refuse_" + shown.replace("-", "_").replace("!", "")
+    refuse.__doc__ = f"({REFUSED}{name} ...) refuses: {shown} is off in this run."
     return refuse
 
 
 # Registered (never granted: "internal") so that a lineage that stored one, say
 # `(define f extend-eval!)`, pickles it by name like any primitive.
 for _name, _shown in SELF_MODIFY.items():
-    primitive(REFUSED + _name, group="internal")(_refuser(_shown))
+    primitive(REFUSED + _name, group="internal")(_refuser(_name, _shown))
 
 
 def apply(world: Any, settings: dict[str, Any] | None) -> None:
