@@ -313,7 +313,7 @@ ERRORS = [
     ("(define-record 5)", LispSyntaxError), ("(defmacro 5 () 1)", LispSyntaxError),
     ("(let ((x 1)) (define y 2))", LispSyntaxError), ("(+ 1 . 2)", LispSyntaxError),
     # read errors
-    ("(+ 1", ReadError), (")", ReadError), ("#(1 2)", ReadError),
+    ("(+ 1", ReadError), (")", ReadError), ("#(1 2", ReadError),
     # errors the program raises itself
     ("(error \"boom\" 1)", UserError), ("(raise 42)", UserError), ("(raise 'sym)", UserError),
     ("(guard (e ((string? e) e)) (raise 'oops))", UserError),

@@ -54,7 +54,7 @@ READS = [
     ("#\\foo", ReadError), ("#\\xyz", ReadError), ("#\\x110000", ReadError),
     # booleans
     ("#t", True), ("#f", False), ("#true", True), ("#false", False),
-    ("#nope", ReadError), ("#", ReadError), ("#(1 2)", ReadError),
+    ("#nope", ReadError), ("#", ReadError), ("#(1 2)", (1, 2)), ("#(1 2", ReadError),
     # symbols
     ("world/save", S("world/save")), ("extend-eval!", S("extend-eval!")),
     ("->x", S("->x")), ("a.b", S("a.b")), ("set-car!", S("set-car!")), ("<=?", S("<=?")),
@@ -142,7 +142,7 @@ ERRORS = [
     ("'.", ReadError, 1, 2),
     ("[1 . 2]", ReadError, 1, 4),
     ("\n  #foo", ReadError, 2, 3),
-    ("(x #(1))", ReadError, 1, 4),
+    ("(x #u8(1 x))", ReadError, 1, 10),
     ("(#\\bogus)", ReadError, 1, 2),
     ('(display\n "a\\qb")', ReadError, 2, 4),
     ('"\\x110000;"', ReadError, 1, 2),

@@ -124,6 +124,13 @@ def _char(c: str) -> str:
     return "#\\" + c if c.isprintable() else f"#\\x{ord(c):02x}"
 
 
+def _bytevector(b: bytes) -> str:
+    """`#u8(1 2 3)`, charged when long."""
+    if len(b) > 1024:
+        budget.charge(len(b) >> 4)
+    return "#u8(" + " ".join(map(str, b)) + ")"
+
+
 def _procedure_name(kind: str, name: Any) -> str:
     return f"#<{kind} {name}>" if name else f"#<{kind}>"
 
@@ -138,6 +145,7 @@ _ATOMS: dict[type, Callable[[Any, bool], str]] = {
     Symbol: lambda x, d: x.name if d else write_symbol(x.name),
     Keyword: lambda x, d: ":" + x.name if d else write_keyword(x.name),
     Char: lambda x, d: x.c if d else _char(x.c),
+    bytes: lambda x, d: _bytevector(x),
     type(None): lambda x, d: "()",
     Void: lambda x, d: "#<void>",
     Closure: lambda x, d: _procedure_name("procedure", x.name),

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import budget
 from .cost import charge_from_decimal
-from .errors import IncompleteInput, ReadError
+from .errors import BudgetExceeded, IncompleteInput, ReadError
 from .types import Char, Keyword, LispMap, Pair, Symbol
 
 __all__ = ["read", "read_all", "read_spans", "is_complete", "parse_atom"]
@@ -51,7 +51,8 @@ _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]+;|[ \t]*\n[ \t]*|.?)", re.S)
 
 QUOTES = {"'": Symbol("quote"), "`": Symbol("quasiquote"),
           ",": Symbol("unquote"), ",@": Symbol("unquote-splicing")}
-CLOSERS = {"(": ")", "[": "]", "{": "}"}
+CLOSERS = {"(": ")", "[": "]", "{": "}", "#(": ")", "#u8(": ")"}
+_PREFIXES = set("eixbod")       # number prefixes: #e #i exactness, #x #b #o #d radix
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "0": "\0",
            "\\": "\\", '"': '"', "|": "|"}
 CHAR_NAMES = {"space": " ", "newline": "\n", "tab": "\t", "nul": "\0", "null": "\0",
@@ -204,9 +205,17 @@ class Reader:
                     value = BOOLEANS[tok]
                 elif tok == "#\\":
                     raise self.error("end of input in character", start, IncompleteInput)
+                elif (tok == "#" or tok.lower() == "#u8") and text.startswith("(", pos):
+                    # R7RS `#(...)` is the same vector as `[...]`; `#u8(...)` a bytevector
+                    if len(stack) >= max_depth:
+                        raise self.error(f"nesting deeper than {max_depth}", start)
+                    stack.append([tok.lower() + "(", start, [], None, 0, []])
+                    pos += 1
+                    continue
+                elif tok[1:2].lower() in _PREFIXES:
+                    value = self.prefixed_number(tok, start)
                 else:
-                    hint = " (vectors are written [1 2 3])" if text.startswith("#(", start) else ""
-                    raise self.error(f"bad # syntax: {tok}{hint}", start)
+                    raise self.error(f"bad # syntax: {tok}", start)
             elif k == BAR:
                 tok = m.group(k)
                 name = self.unescape(tok[tok.index("|") + 1:-1], start + tok.index("|") + 1)
@@ -280,11 +289,30 @@ class Reader:
             if items:
                 value = Pair(items[0], value, self.loc(start))
             return value, start
-        if kind == "[":
+        if kind == "[" or kind == "#(":
             return tuple(items), start
+        if kind == "#u8(":
+            for item, at in zip(items, starts):
+                if type(item) is not int or not 0 <= item <= 255:
+                    raise self.error("a bytevector holds exact integers 0 to 255", at)
+            return bytes(items), start
         if len(items) % 2:
             raise self.error("a map needs an even number of forms", start)
         return LispMap(zip(items[::2], items[1::2])), start
+
+    def prefixed_number(self, tok: str, pos: int) -> Any:
+        """The number written with R7RS prefixes, such as `#x1F`, `#e1.5`, `#i#b101`."""
+        from .primitives.numtext import string_to_number
+        try:
+            value = string_to_number(tok)
+        except BudgetExceeded as e:
+            if e.budget != "integer":
+                raise
+            # a number over the size limit: refused where it is written, as a plain literal is
+            raise self.error(f"integer literal {tok[:40]} is larger than the integer limit", pos) from None
+        if value is False:
+            raise self.error(f"bad number syntax: {tok[:40]}", pos)
+        return value
 
     def string(self, tok: str, pos: int) -> str:
         body = tok[1:-1]

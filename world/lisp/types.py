@@ -1,7 +1,8 @@
 """The values of the world's Lisp.
 
 Numbers are Python `int`, `fractions.Fraction` and `float`; strings are `str`;
-`#t`/`#f` are `True`/`False`; the empty list is `None`; vectors are tuples.
+`#t`/`#f` are `True`/`False`; the empty list is `None`; vectors are tuples;
+bytevectors (`#u8(...)`) are `bytes`.
 Pairs, maps and vectors are immutable (as in Racket and Clojure), so only
 `Box` and `Record` hold mutable state: those two subclass
 `persistent.Persistent`, so a database tracks their changes and two values
@@ -453,7 +454,7 @@ class Template:
         return (template_text, (text, locs, self.name, self.free, self.doc, self.glob, self.home))
 
 
-_PLAIN_ATOMS = (int, float, Fraction, bool, type(None))
+_PLAIN_ATOMS = (int, float, Fraction, bool, type(None), bytes)
 PLAIN_DEPTH = 2000      # lists nested deeper are stored as data: the text would need a deep read
 
 
@@ -672,7 +673,9 @@ def equal(a: Any, b: Any) -> bool:
                 if a.message != b.message:
                     return False
                 push((a.irritants, b.irritants))
-            elif ta in (int, float, Fraction, bool, RecordType):
+            elif ta in (int, float, Fraction, bool, RecordType, bytes):
+                if ta is bytes:
+                    visits += len(a) >> 6
                 if a != b:
                     return False
             else:
@@ -683,7 +686,7 @@ def equal(a: Any, b: Any) -> bool:
 
 
 _HASH_NODES = 24        # nodes of a value its hash looks at: bounded work, even on a DAG
-_ATOM_TYPES = (int, str, Symbol, Keyword, Char, Fraction, RecordType, type(None))
+_ATOM_TYPES = (int, str, Symbol, Keyword, Char, Fraction, RecordType, type(None), bytes)
 
 
 def hash_value(x: Any) -> int:
