@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import budget
 from .cost import charge_to_decimal
 from .reader import DELIMS, parse_atom
-from .types import (Box, Char, Closure, Continuation, ErrorObject, Keyword,
+from .types import (Box, Char, Closure, Continuation, Eof, ErrorObject, Keyword,
                     LispMap, Pair, Primitive, Procedure, Record, RecordType,
                     Symbol, Void)
 
@@ -148,6 +148,7 @@ _ATOMS: dict[type, Callable[[Any, bool], str]] = {
     bytes: lambda x, d: _bytevector(x),
     type(None): lambda x, d: "()",
     Void: lambda x, d: "#<void>",
+    Eof: lambda x, d: "#<eof>",
     Closure: lambda x, d: _procedure_name("procedure", x.name),
     Primitive: lambda x, d: _procedure_name("primitive", x.name),
     Continuation: lambda x, d: "#<continuation>",

@@ -114,6 +114,21 @@ class Void:
 
 VOID = Void()
 
+
+class Eof:
+    """The end-of-file object that reading an exhausted port returns (`eof-object`)."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return "EOF"
+
+    def __repr__(self) -> str:
+        return "EOF"
+
+
+EOF = Eof()
+
 sym = Symbol
 
 

@@ -48,6 +48,7 @@ EXPLICIT: dict[tuple[str, str], str] = {
     ("world.lisp.types", "Keyword"): "interns a name",
     ("world.lisp.types", "Char"): "interns a character",
     ("world.lisp.types", "VOID"): "a constant, not called",
+    ("world.lisp.types", "EOF"): "a constant, not called",
     ("world.lisp.types", "LispMap"): "builds a map from pairs",
     ("world.lisp.types", "RecordType"): "holds a name and field names",
     ("world.lisp.types", "ErrorObject"): "holds a message and irritants",

@@ -120,8 +120,11 @@ def eval_(form: Any) -> Any:
 
 @primitive("read")
 def read_(text: Any) -> Any:
-    """(read string) -> the first form in string."""
+    """(read string-or-port) -> the first form in string, or the next datum of an input port (eof at its end)."""
     from ..reader import read
+    from .ports import InputPort, read_datum
+    if type(text) is InputPort:
+        return read_datum(text)
     if type(text) is not str:
         raise LispTypeError(f"read: expected a string, got {_show(text)}")
     return read(text)           # the reader charges per token and character as it goes

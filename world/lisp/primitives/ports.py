@@ -1,0 +1,302 @@
+"""String ports (R7RS 6.13): reading from and writing to strings.
+
+A port is a persistent object (its position, or the text written so far,
+changes and is saved with whatever definition holds it). There are no file
+ports, and no console input: files stay absent by design, so `read-char` and
+the like need a port made by `open-input-string`. Writing with no port goes
+to the evaluation's output (the `output` group's `display`, `write`...).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import persistent
+
+from .. import budget
+from ..errors import EvalError, IncompleteInput, ReadError
+from ..types import Char, EOF, Eof, VOID
+from . import primitive
+from .numbers import ABSENT, need_count, need_range, type_error
+from .strings import need_char, need_string
+
+
+class InputPort(persistent.Persistent):
+    """A textual input port reading a string; `pos` is the offset of the next character."""
+
+    format_version = 1
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.open = True
+
+
+class OutputPort(persistent.Persistent):
+    """A textual output port accumulating a string."""
+
+    format_version = 1
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.size = 0
+        self.open = True
+
+    def put(self, text: str) -> None:
+        """Append `text`, refused if the port's string would pass the string limit."""
+        n = self.size + len(text)
+        if n > budget.limits().string:
+            budget.check_length(n, "string")        # refuses: one string's limit
+        budget.alloc(len(text))
+        budget.charge(len(text) >> 6)
+        self.chunks.append(text)
+        self.size += len(text)
+        if len(self.chunks) > 64:           # keep the stored state a few strings, not thousands
+            self.chunks = ["".join(self.chunks)]
+        self._p_changed = True
+
+    def value(self) -> str:
+        text = "".join(self.chunks)
+        self.chunks = [text] if text else []
+        return text
+
+
+NO_CONSOLE = ("there is no console input in the world; read from a string port, "
+              "such as (open-input-string \"...\")")
+
+
+def input_port(who: str, port: Any) -> InputPort:
+    """The open input port `port`; an error naming what to write when it is missing."""
+    if port is ABSENT:
+        raise EvalError(f"{who}: {NO_CONSOLE}")
+    if type(port) is not InputPort:
+        raise type_error(who, "an input port", port)
+    if not port.open:
+        raise EvalError(f"{who}: the port is closed")
+    return port
+
+
+def output_port(who: str, port: Any) -> OutputPort:
+    """The open output port `port`."""
+    if type(port) is not OutputPort:
+        raise type_error(who, "an output port", port)
+    if not port.open:
+        raise EvalError(f"{who}: the port is closed")
+    return port
+
+
+def emit(who: str, text: str, port: Any) -> Any:
+    """Write `text` to `port`, or to the evaluation's output when no port is given."""
+    if port is ABSENT:
+        budget.charge(len(text) // 64)
+        m = budget.CURRENT
+        if m is not None:
+            m.write(text)
+    else:
+        output_port(who, port).put(text)
+    return VOID
+
+
+# ---------------------------------------------------------------- making ports
+
+@primitive("open-input-string")
+def open_input_string(s: Any) -> InputPort:
+    """(open-input-string s) -> an input port that reads the characters of s."""
+    budget.alloc(100)
+    return InputPort(need_string("open-input-string", s))
+
+
+@primitive("open-output-string")
+def open_output_string() -> OutputPort:
+    """(open-output-string) -> an output port that collects what is written to it."""
+    budget.alloc(100)
+    return OutputPort()
+
+
+@primitive("get-output-string")
+def get_output_string(port: Any) -> str:
+    """(get-output-string port) -> the characters written to port so far."""
+    if type(port) is not OutputPort:
+        raise type_error("get-output-string", "a port made by open-output-string", port)
+    text = port.value()
+    budget.charge(len(text) >> 6)
+    budget.alloc(len(text))
+    return text
+
+
+# ---------------------------------------------------------------- predicates and closing
+
+@primitive("port?")
+def is_port(x: Any) -> bool:
+    """(port? x) -> whether x is a port."""
+    return type(x) is InputPort or type(x) is OutputPort
+
+
+@primitive("input-port?")
+def is_input_port(x: Any) -> bool:
+    """(input-port? x) -> whether x is an input port."""
+    return type(x) is InputPort
+
+
+@primitive("output-port?")
+def is_output_port(x: Any) -> bool:
+    """(output-port? x) -> whether x is an output port."""
+    return type(x) is OutputPort
+
+
+@primitive("textual-port?")
+def is_textual_port(x: Any) -> bool:
+    """(textual-port? x) -> whether x is a textual port (every port here is one)."""
+    return is_port(x)
+
+
+@primitive("binary-port?")
+def is_binary_port(x: Any) -> bool:
+    """(binary-port? x) -> #f: there are no binary ports."""
+    return False
+
+
+@primitive("input-port-open?")
+def input_port_open(p: Any) -> bool:
+    """(input-port-open? port) -> whether port can still be read."""
+    if type(p) is not InputPort:
+        raise type_error("input-port-open?", "an input port", p)
+    return p.open
+
+
+@primitive("output-port-open?")
+def output_port_open(p: Any) -> bool:
+    """(output-port-open? port) -> whether port can still be written."""
+    if type(p) is not OutputPort:
+        raise type_error("output-port-open?", "an output port", p)
+    return p.open
+
+
+@primitive("close-port")
+def close_port(p: Any) -> Any:
+    """(close-port port) closes port; reading or writing it afterwards is an error."""
+    if not is_port(p):
+        raise type_error("close-port", "a port", p)
+    p.open = False
+    return VOID
+
+
+@primitive("close-input-port")
+def close_input_port(p: Any) -> Any:
+    """(close-input-port port) closes an input port."""
+    if type(p) is not InputPort:
+        raise type_error("close-input-port", "an input port", p)
+    p.open = False
+    return VOID
+
+
+@primitive("close-output-port")
+def close_output_port(p: Any) -> Any:
+    """(close-output-port port) closes an output port."""
+    if type(p) is not OutputPort:
+        raise type_error("close-output-port", "an output port", p)
+    p.open = False
+    return VOID
+
+
+@primitive("eof-object")
+def eof_object() -> Eof:
+    """(eof-object) -> the end-of-file object."""
+    return EOF
+
+
+@primitive("eof-object?")
+def is_eof_object(x: Any) -> bool:
+    """(eof-object? x) -> whether x is the end-of-file object."""
+    return x is EOF
+
+
+# ---------------------------------------------------------------- reading
+
+@primitive("read-char")
+def read_char(port: Any = ABSENT) -> Any:
+    """(read-char port) -> the next character of port, or the eof object."""
+    p = input_port("read-char", port)
+    if p.pos >= len(p.text):
+        return EOF
+    c = p.text[p.pos]
+    p.pos += 1
+    return Char(c)
+
+
+@primitive("peek-char")
+def peek_char(port: Any = ABSENT) -> Any:
+    """(peek-char port) -> the next character of port without consuming it, or the eof object."""
+    p = input_port("peek-char", port)
+    return EOF if p.pos >= len(p.text) else Char(p.text[p.pos])
+
+
+@primitive("char-ready?")
+def char_ready(port: Any = ABSENT) -> bool:
+    """(char-ready? port) -> #t: a string port never waits."""
+    input_port("char-ready?", port)
+    return True
+
+
+@primitive("read-line")
+def read_line(port: Any = ABSENT) -> Any:
+    """(read-line port) -> the characters of port up to the next newline (not included), or eof."""
+    p = input_port("read-line", port)
+    text, start = p.text, p.pos
+    if start >= len(text):
+        return EOF
+    end = text.find("\n", start)
+    p.pos = len(text) if end < 0 else end + 1
+    line = text[start:len(text) if end < 0 else end]
+    budget.charge(len(line) >> 6)
+    budget.alloc(len(line))
+    return line
+
+
+@primitive("read-string")
+def read_string(k: Any, port: Any = ABSENT) -> Any:
+    """(read-string k port) -> the next k characters of port (fewer at its end), or eof."""
+    need_count("read-string", k)
+    p = input_port("read-string", port)
+    if p.pos >= len(p.text) and k > 0:
+        return EOF
+    out = p.text[p.pos:p.pos + k]
+    p.pos += len(out)
+    budget.charge(len(out) >> 6)
+    budget.alloc(len(out))
+    return out
+
+
+def read_datum(port: Any) -> Any:
+    """`(read port)`: the next datum of the port, or eof; a syntax error names its line and column."""
+    from ..reader import Reader
+    p = input_port("read", port)
+    if p.pos >= len(p.text):
+        return EOF
+    r = getattr(p, "_v_reader", None)
+    if r is None or r.text is not p.text:   # made once per port: the text is checked once
+        r = Reader(p.text, "string port")
+        p._v_reader = r
+    r.pos = p.pos
+    try:
+        got = r.next()
+    except ReadError as e:
+        p.pos = len(p.text)         # as a reader that hit bad input: the rest is not read again
+        if type(e) is IncompleteInput:      # not a REPL's "type another line": the port has no more
+            raise ReadError(f"the port ends inside a datum: {e.message}", e.line, e.col, e.source) from None
+        raise
+    p.pos = r.pos
+    return EOF if got is None else got[0]
+
+
+# ---------------------------------------------------------------- writing
+
+@primitive("write-char", group="output")
+def write_char(c: Any, port: Any = ABSENT) -> Any:
+    """(write-char c [port]) writes the character c to port, or to the output."""
+    return emit("write-char", need_char("write-char", c), port)
+
+
+@primitive("write-u8", group="output")
+def write_u8(b: Any, port: Any = ABSENT) -> Any:
+    """(write-u8 byte [port]) is refused: there are no binary ports."""
+    raise EvalError("write-u8: there are no binary ports; build a bytevector with bytevector-append")
