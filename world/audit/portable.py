@@ -25,6 +25,7 @@ string<=? string<? string=? string>=? string>? string? substring symbol->string 
 truncate unless unquote unquote-splicing vector vector->list vector-append vector-copy
 vector-for-each vector-length vector-map vector-ref vector? when write write-string
 display zero? caaar caadr cadar caddr cdaar cdadr cddar cdddr eval
+define-syntax let-syntax letrec-syntax syntax-rules
 """
 _SRFI = """
 any every filter fold fold-left fold-right reduce remove delete delete-duplicates iota

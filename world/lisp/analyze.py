@@ -12,6 +12,7 @@ from typing import Any, Callable
 from . import ast as A
 from . import budget
 from .errors import LispSyntaxError
+from .printer import write
 from .types import Keyword, LispMap, Pair, Primitive, Symbol, VOID
 
 S = Symbol
@@ -20,6 +21,7 @@ SPECIAL: dict[Symbol, Callable[["Analyzer", Pair, "Scope | None"], A.Node]] = {}
 
 QUOTE, QUASI, UNQUOTE, SPLICE = S("quote"), S("quasiquote"), S("unquote"), S("unquote-splicing")
 DEFINE, BEGIN, LAMBDA, ELSE, ARROW, DOT3 = S("define"), S("begin"), S("lambda"), S("else"), S("=>"), S("...")
+DEFINE_VALUES = S("define-values")
 
 
 def special(name: str) -> Callable:
@@ -87,6 +89,8 @@ class Analyzer:
         self.loc: A.Loc = None
         self.metered = metered
         self.nodes = 0          # nodes visited and not yet charged
+        self.aliases: dict[Symbol, tuple[Symbol, Scope | None]] = {}  # hygiene: see syntax_rules.py
+        self.macro_depth = 0    # macro uses being analyzed inside expansions
 
     def tick(self, steps: int) -> None:
         """Charge `steps` of compile work, if metered (cheap when not)."""
@@ -107,13 +111,48 @@ class Analyzer:
     def error(self, message: str, form: Any = None) -> LispSyntaxError:
         return LispSyntaxError(message, loc_of(form, self.loc))
 
+    def resolve(self, sym: Symbol, scope: Scope | None) -> tuple[Any, Symbol]:
+        """What `sym` means in `scope`: (its local binding, a Var or a local macro, or None
+        for a global; the name it has there). An alias a macro introduced and nothing in
+        its expansion binds means what its parent meant where the macro was defined."""
+        while True:
+            v = scope.lookup(sym) if scope is not None else None
+            if v is not None or not sym.name.startswith("#%"):
+                return v, sym
+            info = self.aliases.get(sym)
+            if info is None:        # an alias of an earlier compilation: its parent, here
+                parent = _syntax.alias_parent(sym)
+                if parent is None:
+                    return None, sym
+                sym = parent
+            else:
+                sym, scope = info
+
     def ref(self, sym: Symbol, scope: Scope | None, loc: A.Loc) -> A.Node:
         var = scope.lookup(sym) if scope is not None else None
+        if var is None and sym.name.startswith("#%"):
+            var, sym = self.resolve(sym, scope)
         if var is None:
+            if type(self.env.macros.get(sym)) is _syntax.SyntaxRules:
+                raise self.error(f"{sym.name} is syntax, not a variable")
             self.env.ensure(sym.name)
             return A.GlobalRef(sym, loc)
+        if type(var) is not A.Var:
+            raise self.error(f"{sym.name} is a macro, not a variable")
         self.capture(var)
         return A.LocalRef(var, loc)
+
+    def expand_macro(self, macro: Any, x: Pair, scope: Scope | None) -> A.Node:
+        """The AST of the expansion of the macro use `x`."""
+        self.metered = True     # the expansion is made by a program: it may be any size
+        if self.macro_depth >= _syntax.MAX_DEPTH:
+            raise self.error(f"{write(_syntax.strip(x.car))}: macro uses nested more than {_syntax.MAX_DEPTH} "
+                             f"deep in expansions (does it expand into itself forever?)", x)
+        self.macro_depth += 1
+        try:
+            return self.analyze(_syntax.expand_once(self, macro, x, scope), scope)
+        finally:
+            self.macro_depth -= 1
 
     def capture(self, var: A.Var) -> None:
         """Note that the current lambda uses `var`; mark it captured if foreign."""
@@ -164,18 +203,23 @@ class Analyzer:
 
     def analyze_pair(self, x: Pair, scope: Scope | None) -> A.Node:
         head = x.car
-        if type(head) is Symbol and (scope is None or scope.lookup(head) is None):
-            form = SPECIAL.get(head)
-            if form is not None:
-                return form(self, x, scope)
-            macro = self.env.macros.get(head)
-            if macro is not None:
-                self.metered = True     # the expansion is made by a program: it may be any size
-                return self.analyze(self.env.expand(macro, x), scope)
-            prim = self.env.inlinable(head)
-            if prim is not None:
-                return A.PrimCall(head.name, prim, self.args(x, scope, head.name), x.loc)
-        fn = self.analyze(head, scope)
+        if type(head) is Symbol:
+            local = scope.lookup(head) if scope is not None else None
+            if local is None and head.name.startswith("#%"):
+                local, head = self.resolve(head, scope)
+            if local is None:
+                form = SPECIAL.get(head)
+                if form is not None:
+                    return form(self, x, scope)
+                macro = self.env.macros.get(head)
+                if macro is not None:
+                    return self.expand_macro(macro, x, scope)
+                prim = self.env.inlinable(head)
+                if prim is not None:
+                    return A.PrimCall(head.name, prim, self.args(x, scope, head.name), x.loc)
+            elif type(local) is not A.Var:     # a let-syntax macro
+                return self.expand_macro(local, x, scope)
+        fn = self.analyze(x.car, scope)
         return A.Call(fn, self.args(x, scope, "call"), x.loc)
 
     def args(self, x: Pair, scope: Scope | None, what: str) -> list[A.Node]:
@@ -187,9 +231,12 @@ class Analyzer:
             a = cell.car
             if self.metered:
                 self.nodes += 1
-            if type(a) is Symbol and (scope is None or scope.lookup(a) is None):
+            if type(a) is Symbol and (scope is None or scope.lookup(a) is None) \
+                    and not a.name.startswith("#%") and a not in self.env.macros:
                 self.env.ensure(a.name)
                 out.append(A.GlobalRef(a, cell.loc))
+            elif type(a) is Symbol:
+                out.append(self.ref(a, scope, cell.loc))
             else:
                 out.append(self.analyze(a, scope))
             cell = cell.cdr
@@ -199,24 +246,44 @@ class Analyzer:
         """A body: leading internal defines (letrec* semantics), then expressions."""
         forms = list(forms)
         defs: list[tuple[Symbol, Any, Any]] = []
+        inner = Scope(scope)        # the body's definitions and macros
+        expansions = 0
         while forms:
             f = forms[0]
-            if type(f) is Pair and f.car is BEGIN and scope.lookup(BEGIN) is None:
+            if type(f) is not Pair or type(f.car) is not Symbol:
+                break
+            local, head = self.resolve(f.car, inner)
+            if local is None and head is BEGIN:
                 forms[0:1] = items(f.cdr, "begin")
                 continue
-            if type(f) is Pair and f.car is DEFINE and scope.lookup(DEFINE) is None:
+            if local is None and head is DEFINE:
                 name, value = self.define_parts(f)
                 defs.append((name, value, f))
                 forms.pop(0)
                 continue
-            break
+            if local is None and head is DEFINE_VALUES:
+                forms[0:1] = _control_forms.body_define_values(self, f)
+                continue
+            if local is None and head is _syntax.DEFINE_SYNTAX:
+                _syntax.define_in_body(self, f, inner)
+                forms.pop(0)
+                continue
+            macro = self.env.macros.get(head) if local is None and head not in SPECIAL else \
+                local if local is not None and type(local) is not A.Var else None
+            if macro is None:
+                break
+            expansions += 1             # a macro use may expand into definitions
+            if expansions > _syntax.MAX_DEPTH:
+                raise self.error(f"{head.name}: more than {_syntax.MAX_DEPTH} macro expansions "
+                                 f"at the start of a body (does it expand into itself forever?)", f)
+            self.metered = True
+            forms[0] = _syntax.expand_once(self, macro, f, inner)
         if not forms:
             if defs:
                 raise self.error("body has definitions but no expression", form)
             raise self.error("empty body", form)
         if not defs:
-            return self.seq(forms, scope)
-        inner = Scope(scope)
+            return self.seq(forms, inner if inner.vars else scope)
         vars_ = [self.fresh(name, inner) for name, _, _ in defs]
         inits = [self.analyze_value(value, inner) for _, value, _ in defs]
         for var, init in zip(vars_, inits):
@@ -316,3 +383,5 @@ Analyzer.analyze_value = _analyze_value  # type: ignore[attr-defined]
 
 
 from . import forms as _special_forms  # noqa: E402,F401  (registers them)
+from . import control as _control_forms  # noqa: E402  (registers let-values, parameterize...)
+from . import syntax_rules as _syntax  # noqa: E402  (registers define-syntax, let-syntax...)

@@ -18,7 +18,7 @@ from . import budget
 from .analyze import SPECIAL, mangle
 from .budget import DEFAULT_LIMITS, Limits
 from .calls import TailCall, bounce, call
-from .errors import EvalError, LispTypeError, SandboxError, UnboundVariable
+from .errors import EvalError, LispSyntaxError, LispTypeError, SandboxError, UnboundVariable
 from .primitives import load as load_primitives, names_of
 from .types import Box, Closure, Pair, Primitive, Symbol, VOID, make_list
 from .printer import write
@@ -139,7 +139,7 @@ class Environment:
             raise SandboxError(f"cannot redefine the special form {sym.name}")
         inlined = self.inlinable(sym) is not None
         if kind == "defmacro":
-            if not isinstance(value, Closure):
+            if not isinstance(value, Closure) and type(value).__name__ != "SyntaxRules":
                 raise LispTypeError(f"defmacro: {sym.name} is not a procedure")
             self.macros[sym] = value
         else:
@@ -227,8 +227,13 @@ class Environment:
             args.append(x.car)
             x = x.cdr
         if x is not None:
-            raise EvalError(f"{macro.name}: macro call is an improper list", form.loc)
-        out = call(macro, *args)
+            raise LispSyntaxError(f"{macro.name}: macro call is an improper list", form.loc)
+        try:
+            out = call(macro, *args)
+        except TypeError as e:      # wrong number of operands, or a type error in the expander
+            from .runtime import translate
+            raise LispSyntaxError(f"{translate(e).message} (in the macro use "
+                                  f"{write(form, 200)})", form.loc) from None
         if type(out) is Pair and out.loc is None:
             out.loc = form.loc
         return out

@@ -39,7 +39,8 @@ def _define(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     name, value = an.define_parts(x)
     node = an.analyze_value(value, scope)
     doc = node.doc if type(node) is A.Lambda else None
-    return A.DefineGlobal(name, node, x, "define", doc, x.loc)
+    from .syntax_rules import strip     # a name a macro introduced defines the plain name
+    return A.DefineGlobal(strip(name), node, x, "define", doc, x.loc)
 
 
 @special("set!")
@@ -50,7 +51,9 @@ def _set(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         raise an.error("set!: expected (set! name expr)", x)
     sym = parts[0]
     value = an.analyze(parts[1], scope)
-    var = scope.lookup(sym) if scope is not None else None
+    var, sym = an.resolve(sym, scope)
+    if var is not None and type(var) is not A.Var:
+        raise an.error(f"set!: {sym.name} is a macro, not a variable", x)
     if var is None:
         return A.SetGlobal(sym, value, x.loc)
     var.assigned = True
@@ -132,7 +135,7 @@ def _cond_clauses(an: Analyzer, clauses: list[Any], scope: Scope | None, x: Pair
         if len(parts) != 3:
             raise an.error("cond: expected (test => proc)", clause)
         inner = Scope(scope)
-        tmp = an.fresh(S("cond-value"), inner)
+        tmp = an.fresh(S(" cond-value"), inner)
         call = A.Call(an.analyze(parts[2], scope), [A.LocalRef(tmp)], loc_of(clause))
         return A.Let([tmp], [an.analyze(test, scope)],
                      A.If(A.LocalRef(tmp), call, _cond_clauses(an, rest, scope, x, fallback)),
@@ -149,19 +152,26 @@ def _case(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         raise an.error("case: expected a key", x)
     inner = Scope(scope)
     key_node = an.analyze(parts[0], scope)
-    tmp = an.fresh(S("case-key"), inner)
+    tmp = an.fresh(S(" case-key"), inner)
     node: A.Node = A.Const(VOID)
     for clause in reversed(parts[1:]):
         cp = items(clause, "case clause", x.loc)
         if type(clause) is not Pair or len(cp) < 2:
             raise an.error("case: each clause is ((datum...) body...)", x)
+        if cp[1] is ARROW:          # (datums => proc): proc receives the key
+            if len(cp) != 3:
+                raise an.error("case: expected ((datum...) => proc)", clause)
+            then = A.Call(an.analyze(cp[2], inner), [A.LocalRef(tmp)], loc_of(clause))
+        else:
+            then = an.seq(cp[1:], inner)
         if cp[0] is ELSE:
-            node = an.seq(cp[1:], inner)
+            node = then
             continue
-        datums = items(cp[0], "case datums", x.loc)
+        from .syntax_rules import strip     # a macro's template datums are plain symbols
+        datums = [strip(d) if type(d) is Symbol else d for d in items(cp[0], "case datums", x.loc)]
         test = A.Or([an.primcall("eqv?", [A.LocalRef(tmp), A.Const(d)]) for d in datums]
                     or [A.Const(False)], loc_of(clause))
-        node = A.If(test, an.seq(cp[1:], inner), node, loc_of(clause))
+        node = A.If(test, then, node, loc_of(clause))
     return A.Let([tmp], [key_node], node, False, x.loc)
 
 
