@@ -20,8 +20,8 @@ INSTEAD = {
                 "or keep changing state in a box: (set-box! b x)",
     "set-cdr!": "pairs are immutable in this world; build a new pair: (cons (car p) x), "
                 "or keep changing state in a box: (set-box! b x)",
-    "list-set!": "lists are immutable in this world; (append (list-head ...) ...) or keep the "
-                 "list in a box, or use a vector: (vector-set v k x) returns a new vector",
+    "list-set!": "lists are immutable in this world; build a new one: "
+                 "(map (lambda (x i) (if (= i k) new x)) lst (iota (length lst)))",
     "vector-set!": "vectors are immutable in this world; (vector-set v k x) returns a new vector: "
                    "(set! v (vector-set v k x)), or hold it in a box: (set-box! b (vector-set (unbox b) k x))",
     "vector-fill!": "vectors are immutable in this world; (make-vector (vector-length v) x) "
@@ -32,11 +32,12 @@ INSTEAD = {
                    "(string-append (substring s 0 k) (string c) (substring s (+ k 1)))",
     "string-fill!": "strings are immutable in this world; (make-string (string-length s) c) "
                     "makes a filled one",
-    "string-copy!": "strings are immutable in this world; build the result with string-append and substring",
+    "string-copy!": "strings are immutable in this world; build the result: (string-append "
+                    "(substring to 0 at) from (substring to (+ at (string-length from))))",
     "bytevector-u8-set!": "bytevectors are immutable in this world; (bytevector-u8-set bv k byte) "
                           "returns a new bytevector: (set! bv (bytevector-u8-set bv k byte))",
-    "bytevector-copy!": "bytevectors are immutable in this world; build the result with "
-                        "bytevector-append and bytevector-copy",
+    "bytevector-copy!": "bytevectors are immutable in this world; build the result: (bytevector-append "
+                        "(bytevector-copy to 0 at) from (bytevector-copy to (+ at (bytevector-length from))))",
 }
 
 
