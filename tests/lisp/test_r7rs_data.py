@@ -44,6 +44,9 @@ VALUES = [
     ("(truncate-quotient -7 2)", "-3"), ("(truncate-remainder -7 2)", "-1"),
     ("(floor-remainder 7.0 -2)", "-1.0"),
     ("(numerator 6/4)", "3"), ("(denominator 6/4)", "2"),
+    ("(rationalize 1/3 1/100)", "1/3"), ("(rationalize (exact .3) 1/10)", "1/3"),
+    ("(rationalize .3 1/10)", "0.3333333333333333"), ("(rationalize -5/7 1/1000)", "-5/7"),
+    ("(rationalize 1/2 1)", "0"), ("(rationalize 3 +inf.0)", "0.0"),
     ("(number->string 255 16)", '"ff"'), ("(string->number \"#b101\")", "5"),
     ("(string->number \"ff\" 16)", "255"),
     # characters

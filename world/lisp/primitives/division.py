@@ -1,14 +1,16 @@
 """R7RS integer division (6.2.6): floor/ and truncate/ with their quotient and
-remainder halves, and exact-integer-sqrt; the two-value ones return `values`."""
+remainder halves, exact-integer-sqrt (the two-value ones return `values`), rationalize."""
 from __future__ import annotations
 
 import math
 from fractions import Fraction
 from typing import Any
 
+from .. import budget
 from ..cost import charge_quad
 from . import primitive
-from .numbers import _divide, _int_result, type_error
+from .check import need_number
+from .numbers import _divide, _int_result, exact, to_float, type_error
 
 
 def two_values(a: Any, b: Any) -> Any:
@@ -84,3 +86,45 @@ def exact_integer_sqrt(k: Any) -> Any:
 def is_exact_rational(x: Any) -> bool:
     """(exact-rational? x) -> whether x is an exact integer or fraction (R7RS large, SRFI 141 era)."""
     return type(x) is int or type(x) is Fraction
+
+
+def _simplest(lo: Fraction, hi: Fraction) -> Fraction:
+    """The simplest rational in [lo, hi], 0 < lo <= hi, by continued fractions (no recursion)."""
+    terms: list[int] = []
+    while True:
+        budget.charge(1 + (lo.numerator.bit_length() >> 6))
+        fl = lo.numerator // lo.denominator
+        if fl == lo:
+            last = Fraction(fl)
+            break
+        if fl < hi.numerator // hi.denominator:
+            last = Fraction(fl + 1)
+            break
+        terms.append(fl)
+        lo, hi = 1 / (hi - fl), 1 / (lo - fl)
+    for t in reversed(terms):
+        last = t + 1 / last
+    return last
+
+
+@primitive("rationalize")
+def rationalize(x: Any, y: Any) -> Any:
+    """(rationalize x y) -> the simplest rational differing from x by no more than y."""
+    need_number("rationalize", x)
+    need_number("rationalize", y)
+    inexact = type(x) is float or type(y) is float
+    if inexact and (math.isnan(x) or math.isnan(y)):
+        return math.nan
+    if inexact and math.isinf(y):
+        return 0.0 if not math.isinf(x) else math.nan
+    if inexact and math.isinf(x):
+        return x
+    fx, fy = Fraction(x), abs(Fraction(y))
+    lo, hi = fx - fy, fx + fy
+    if lo > 0:
+        r = _simplest(lo, hi)
+    elif hi < 0:
+        r = -_simplest(-hi, -lo)
+    else:
+        r = Fraction(0)
+    return to_float(r) if inexact else exact(r)
