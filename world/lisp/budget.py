@@ -52,7 +52,7 @@ class Meter:
 
     __slots__ = ("ns", "limits", "base", "chunk", "mem", "out", "out_len",
                  "deadline", "interrupted", "parent", "saved_n", "pause_at",
-                 "host", "host_free", "extra")
+                 "host", "host_free", "extra", "dyn")
 
     def __init__(self, ns: dict, limits: Limits, out: list[str] | None = None) -> None:
         self.ns = ns
@@ -70,6 +70,7 @@ class Meter:
         self.host = 0           # steps of host work done on this evaluation's behalf (`host_work`)
         self.host_free = False  # host work is bounded by HOST_STEPS, not by `limits.steps`
         self.extra = 0          # steps allowed past `limits.steps` while host work runs
+        self.dyn: Any = None    # dynamic state (handlers, parameters): world/lisp/dynamic.py
 
     # -- steps
     def start(self) -> None:

@@ -512,21 +512,26 @@ class Fn:
         self.deliver(tmp, dest)
 
     def s_Guard(self, node: A.Guard, dest: Dest) -> None:
-        tmp, err = self.temp(), self.unit.fresh("_e")
+        tmp, err, hm = self.temp(), self.unit.fresh("_e"), self.unit.fresh("_hm")
         saved = self.loop
         self.loop = None
-        self.emit("try:", node.loc)
+        # The guard marks the handler stack, so that raise inside unwinds to it (dynamic.py).
+        self.emit(f"{hm} = _gmark()", node.loc)
+        self.emit("try:")
         self.depth += 1
         self.stmt(node.body, Dest("set", tmp))
         self.depth -= 1
         self.emit(f"except _Catch as {err}:")
         self.depth += 1
+        self.emit(f"_gcut({hm})")
         var = node.var
         self.emit(f"{pyname(var)} = {'_Box(_cond(' + err + '))' if var.boxed else '_cond(' + err + ')'}")
         self.errs.append(err)
         self.stmt(node.handler, Dest("set", tmp))
         self.errs.pop()
         self.depth -= 1
+        self.emit("else:")
+        self.emit(f"    _gcut({hm})")
         self.loop = saved
         self.deliver(tmp, dest)
 

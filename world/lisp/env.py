@@ -57,6 +57,7 @@ class Environment:
     def __init__(self, caps: Iterable[str] = (), limits: Limits = DEFAULT_LIMITS,
                  uid: str | None = None) -> None:
         from .runtime import CATCHABLE, condition
+        from .dynamic import cut, guard_mark
         prims = load_primitives()
         self.caps = frozenset(caps)         # as granted: group names (or single primitive names)
         self.granted = names_of(self.caps)
@@ -73,6 +74,7 @@ class Environment:
             "_Pair": Pair, "_Sym": Symbol, "_Prim": Primitive, "_TC": TailCall, "_bounce": bounce, "_C": Closure, "_Box": Box,
             "_VOID": VOID, "_list": _list, "_cons": _cons, "_define": self._define,
             "_setg": self._setg, "_Catch": CATCHABLE, "_cond": condition, "_env": self,
+            "_gmark": guard_mark, "_gcut": cut,
         }
         for name in self.granted:
             self.ns["g_" + mangle(name)] = prims[name]

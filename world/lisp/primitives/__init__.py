@@ -67,6 +67,7 @@ def load() -> dict[str, Primitive]:
     """Import every primitive module and return the registry."""
     from . import core, numbers, powers, numtext, lists, strings, data, io, sandbox  # noqa: F401
     from . import immutable, vectors, chars, division, bytevectors, ports  # noqa: F401
+    from . import control  # noqa: F401
     return Primitive.registry
 
 

@@ -8,6 +8,7 @@ from ..calls import call
 from ..errors import EvalError, LispTypeError, UserError
 from ..types import (Continuation, ErrorObject, Record, RecordType,
                      Symbol, VOID, make_list, to_pylist)
+from ..dynamic import signal, user_error
 from . import primitive
 
 
@@ -38,18 +39,22 @@ def apply_(proc: Any, *args: Any) -> Any:
 def call_cc(proc: Any) -> Any:
     """(call/cc proc) -> calls proc with an escaping continuation."""
     from ..runtime import Escape
+    from ..dynamic import Values, cut, mark
     k = Continuation(None)
+    here = mark()
 
     def escape(*values: Any) -> Any:
         if not k.live:
-            raise EvalError("continuation called after its extent ended")
-        raise Escape(k, values[0] if len(values) == 1 else make_list(values))
+            raise EvalError("continuation called after its extent ended (continuations "
+                            "are escape-only: call one only while its call/cc is running)")
+        raise Escape(k, values[0] if len(values) == 1 else Values(values))
 
     k.fn = escape
     try:
         return call(proc, k)
     except Escape as e:
         if e.k is k:
+            cut(here)       # the handlers and parameter bindings of the escape's extent end
             return e.value
         raise
     finally:
@@ -70,15 +75,13 @@ def error(message: Any, *irritants: Any) -> Any:
     text += "".join(" " + _show(i) for i in irritants[:IRRITANTS_SHOWN])
     if len(irritants) > IRRITANTS_SHOWN:
         text += f" ... ({len(irritants) - IRRITANTS_SHOWN} more)"
-    raise UserError(obj, text)
+    return signal(obj, UserError(obj, text), False)
 
 
 @primitive("raise")
 def raise_(obj: Any) -> Any:
     """(raise obj) raises any value as a condition."""
-    if type(obj) is ErrorObject:
-        raise UserError(obj, obj.message)
-    raise UserError(obj, f"uncaught raise: {_show(obj)}")
+    return signal(obj, user_error(obj), False)
 
 
 @primitive("error-object?")
