@@ -62,7 +62,7 @@ RESUME_CAPS: tuple[str, ...] = ("core", "output")
 """What `resume` grants when the resumer names nothing: pure computation and its own output."""
 
 MAX_NODES = 2_000_000               # data nodes written for one environment
-_DATA = (int, float, str, bool, Symbol, Keyword, Char, type(None))
+_DATA = (int, float, str, bool, Symbol, Keyword, Char, type(None), bytes)
 _LAMBDA = Symbol("lambda")
 
 

@@ -14,6 +14,7 @@ import persistent
 
 from .. import budget
 from ..errors import EvalError, IncompleteInput, ReadError
+from ..printer import _ATOMS
 from ..types import Char, EOF, Eof, VOID
 from . import primitive
 from .numbers import ABSENT, need_count, need_range, type_error
@@ -59,6 +60,11 @@ class OutputPort(persistent.Persistent):
         self.chunks = [text] if text else []
         return text
 
+
+# Printed (and so fingerprinted by history) by kind, as boxes are: a port's state changes
+# without a definition changing.
+_ATOMS[InputPort] = lambda x, d: "#<input-port>"
+_ATOMS[OutputPort] = lambda x, d: "#<output-port>"
 
 NO_CONSOLE = ("there is no console input in the world; read from a string port, "
               "such as (open-input-string \"...\")")
