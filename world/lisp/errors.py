@@ -13,6 +13,24 @@ from typing import Any
 Location = tuple[int, int]
 
 
+class Frame:
+    """One Lisp frame of an error's backtrace: procedure name, location, source name,
+    and its local variables (name, value) when they were kept, else None."""
+
+    __slots__ = ("name", "loc", "source", "locals")
+
+    def __init__(self, name: str, loc: Location | None, source: str | None,
+                 locals: list[tuple[str, Any]] | None) -> None:
+        self.name, self.loc, self.source, self.locals = name, loc, source, locals
+
+    def where(self) -> str:
+        """`source:line:col`, as much of it as is known."""
+        if self.loc is None:
+            return self.source or ""
+        at = f"{self.loc[0]}:{self.loc[1]}"
+        return f"{self.source}:{at}" if self.source and self.source != self.name else at
+
+
 class LispError(Exception):
     """An error a user can cause; `str()` is one line with its location."""
 
@@ -25,6 +43,7 @@ class LispError(Exception):
         self.loc = loc
         self.source = source
         self.backtrace: list[tuple[str, Location | None]] = []
+        self.frames: list[Frame] = []       # the same frames, with locals (set as it unwinds)
 
     def __str__(self) -> str:
         where = ""

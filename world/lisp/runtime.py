@@ -24,14 +24,14 @@ from typing import Any, Callable
 from . import budget
 from .budget import DEFAULT_LIMITS, Limits, Meter
 from .calls import TailCall, bounce
-from .errors import (ArityError, BudgetExceeded, EvalError, InternalError, LispError,
-                     LispTypeError, UnboundVariable, UserError)
-from .types import ErrorObject, Pair, Symbol
+from .errors import (ArityError, BudgetExceeded, EvalError, Frame, InternalError, LispError,
+                     LispTypeError, ReadError, UnboundVariable, UserError)
+from .types import Box, ErrorObject, Pair, Symbol
 from .printer import write
 from . import watchdog
 from .watchdog import Stop
 
-CATCHABLE = (EvalError, TypeError, AttributeError, NameError, ZeroDivisionError,
+CATCHABLE = (EvalError, ReadError, TypeError, AttributeError, NameError, ZeroDivisionError,
              ValueError, OverflowError, KeyError, IndexError)
 
 _TYPE_NAMES = {"int": "integer", "float": "real", "str": "string", "tuple": "vector",
@@ -112,20 +112,52 @@ def condition(e: BaseException) -> Any:
 
 def backtrace(tb: Any) -> list[tuple[str, Any]]:
     """Lisp frames (procedure name, (line, col)) of a traceback, innermost first."""
+    return [(f.name, f.loc) for f in lisp_frames(tb, 0)]
+
+
+LOCALS_KEPT = 64        # innermost frames whose local variables an error keeps
+_LOCAL = re.compile(r"^l_(.*)_(\d+)(b?)$")
+
+
+def lisp_frames(tb: Any, keep: int = LOCALS_KEPT) -> list[Frame]:
+    """The Lisp frames of a traceback, innermost first, the innermost `keep` with their
+    local variables. Read only as an error unwinds, so normal calls pay nothing."""
     from .compiler import LINEMAPS
-    frames = []
+    found = []
     while tb is not None:
         code = tb.tb_frame.f_code
         info = LINEMAPS.get(code.co_filename)
         if info is not None:
-            locs, names = info.locs, info.names
-            line = tb.tb_lineno - 1
-            loc = locs[line] if 0 <= line < len(locs) else None
-            name = names.get(code.co_name, "top level" if code.co_name == "_top" else code.co_name)
-            frames.append((name, loc))
+            found.append((tb, info))
         tb = tb.tb_next
-    frames.reverse()
+    found.reverse()
+    frames = []
+    for i, (tb, info) in enumerate(found):
+        code = tb.tb_frame.f_code
+        locs = info.locs
+        line = tb.tb_lineno - 1
+        loc = locs[line] if 0 <= line < len(locs) else None
+        name = info.names.get(code.co_name, "top level" if code.co_name == "_top" else code.co_name)
+        frames.append(Frame(name, loc, info.source, _locals(tb.tb_frame) if i < keep else None))
     return frames
+
+
+def _locals(frame: Any) -> list[tuple[str, Any]]:
+    """The Lisp variables of a compiled procedure's Python frame, in binding order (a
+    captured-and-assigned variable is read through its box; the inner of two namesakes wins)."""
+    from .compiler import demangle
+    found: dict[str, tuple[int, bool, Any]] = {}
+    for py, v in frame.f_locals.items():
+        m = _LOCAL.match(py)
+        if m is None:
+            continue
+        name, n, boxed = demangle(m.group(1)), int(m.group(2)), bool(m.group(3))
+        if boxed and type(v) is Box:
+            v = v.v
+        old = found.get(name)
+        if old is None or (n, boxed) > old[:2]:
+            found[name] = (n, boxed, v)
+    return [(name, v) for name, (_, _, v) in sorted(found.items(), key=lambda kv: kv[1][:2])]
 
 
 class Escape(Exception):
@@ -243,7 +275,9 @@ def _run_in(env: Any, form: Any, meter: Meter, source: str | None,
         watchdog.disarm(watch)          # again: a stop may have landed as the first disarm began
         err = translate(e)
         if isinstance(err, LispError) and not err.backtrace:
-            err.backtrace = backtrace(e.__traceback__)
+            memory = isinstance(err, BudgetExceeded) and err.budget == "memory"
+            err.frames = lisp_frames(e.__traceback__, 0 if memory else LOCALS_KEPT)
+            err.backtrace = [(f.name, f.loc) for f in err.frames]
             if err.loc is None:
                 for _, loc in err.backtrace:
                     if loc is not None:
