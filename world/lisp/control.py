@@ -60,7 +60,7 @@ def _mv_bindings(an: Analyzer, form: Any, who: str, x: Pair) -> list[tuple[Any, 
     for b in items(form, f"{who} bindings", x.loc):
         bp = items(b, f"{who} binding", x.loc) if type(b) is Pair else None
         if not bp or len(bp) != 2:
-            raise an.error(f"{who}: each binding is (formals expr)", x)
+            raise an.error(f"{who}: each binding is (formals expr)", b if type(b) is Pair else x)
         out.append((bp[0], bp[1]))
     return out
 

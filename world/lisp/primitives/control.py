@@ -202,7 +202,7 @@ def raise_continuable(obj: Any) -> Any:
 @primitive("read-error?")
 def read_error_p(x: Any) -> bool:
     """(read-error? x) -> is x the condition of a read error (e.g. from read)?"""
-    return type(x) is ErrorObject and x.message.startswith("read error:")
+    return type(x) is ErrorObject and x.message.startswith(("read error:", "incomplete input:"))
 
 
 @primitive("file-error?")

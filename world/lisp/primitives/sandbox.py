@@ -20,6 +20,7 @@ from typing import Any
 from .. import budget
 from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure
 from ..types import Box, Closure, Keyword, LispMap, Pair, Record, Symbol
+from ..dynamic import Parameter, Promise, Values
 from . import CAPABILITIES, primitive
 
 OPTIONS = ("caps", "steps", "memory", "seconds")
@@ -94,8 +95,10 @@ def _procedures(x: Any, who: str) -> None:
             if id(v) not in seen:
                 seen.add(id(v))
                 todo.extend((v.v,) if t is Box else v.values)
-        elif t is Closure:
+        elif t is Closure or t is Promise or t is Parameter:     # a promise holds a procedure
             raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
+        elif t is Values:
+            todo.extend(v.items)
 
 
 @primitive("sandbox", group="eval")
