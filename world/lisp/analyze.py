@@ -91,6 +91,7 @@ class Analyzer:
         self.nodes = 0          # nodes visited and not yet charged
         self.aliases: dict[Symbol, tuple[Symbol, Scope | None]] = {}  # hygiene: see syntax_rules.py
         self.macro_depth = 0    # macro uses being analyzed inside expansions
+        self.pending: dict[Symbol, Any] = {}    # top-level macros this form defines, before it runs
 
     def tick(self, steps: int) -> None:
         """Charge `steps` of compile work, if metered (cheap when not)."""
@@ -133,14 +134,18 @@ class Analyzer:
         if var is None and sym.name.startswith("#%"):
             var, sym = self.resolve(sym, scope)
         if var is None:
-            if type(self.env.macros.get(sym)) is _syntax.SyntaxRules:
-                raise self.error(f"{sym.name} is syntax, not a variable")
+            if type(self.macro(sym)) is _syntax.SyntaxRules:
+                raise LispSyntaxError(f"{sym.name} is syntax, not a variable", loc or self.loc)
             self.env.ensure(sym.name)
             return A.GlobalRef(sym, loc)
         if type(var) is not A.Var:
-            raise self.error(f"{sym.name} is a macro, not a variable")
+            raise LispSyntaxError(f"{sym.name} is a macro, not a variable", loc or self.loc)
         self.capture(var)
         return A.LocalRef(var, loc)
+
+    def macro(self, sym: Symbol) -> Any:
+        """The global macro `sym` names (one this form defines first), or None."""
+        return self.pending.get(sym) or self.env.macros.get(sym)
 
     def expand_macro(self, macro: Any, x: Pair, scope: Scope | None) -> A.Node:
         """The AST of the expansion of the macro use `x`."""
@@ -212,6 +217,8 @@ class Analyzer:
                 if form is not None:
                     return form(self, x, scope)
                 macro = self.env.macros.get(head)
+                if self.pending:
+                    macro = self.pending.get(head, macro)
                 if macro is not None:
                     return self.expand_macro(macro, x, scope)
                 prim = self.env.inlinable(head)
@@ -232,7 +239,7 @@ class Analyzer:
             if self.metered:
                 self.nodes += 1
             if type(a) is Symbol and (scope is None or scope.lookup(a) is None) \
-                    and not a.name.startswith("#%") and a not in self.env.macros:
+                    and not a.name.startswith("#%") and a not in self.env.macros and a not in self.pending:
                 self.env.ensure(a.name)
                 out.append(A.GlobalRef(a, cell.loc))
             elif type(a) is Symbol:
@@ -268,7 +275,7 @@ class Analyzer:
                 _syntax.define_in_body(self, f, inner)
                 forms.pop(0)
                 continue
-            macro = self.env.macros.get(head) if local is None and head not in SPECIAL else \
+            macro = self.macro(head) if local is None and head not in SPECIAL else \
                 local if local is not None and type(local) is not A.Var else None
             if macro is None:
                 break

@@ -54,6 +54,8 @@ def _set(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     var, sym = an.resolve(sym, scope)
     if var is not None and type(var) is not A.Var:
         raise an.error(f"set!: {sym.name} is a macro, not a variable", x)
+    if var is None and an.macro(sym) is not None:
+        raise an.error(f"set!: {sym.name} is a macro, not a variable", x)
     if var is None:
         return A.SetGlobal(sym, value, x.loc)
     var.assigned = True
@@ -125,13 +127,13 @@ def _cond_clauses(an: Analyzer, clauses: list[Any], scope: Scope | None, x: Pair
         raise an.error("cond: each clause must be a non-empty list", x)
     rest = clauses[1:]
     test = parts[0]
-    if test is ELSE:
+    if test is ELSE and (scope is None or scope.lookup(ELSE) is None):
         if rest:
             raise an.error("cond: else must be the last clause", clause)
         return an.seq(parts[1:], scope)
     if len(parts) == 1:
         return A.Or([an.analyze(test, scope), _cond_clauses(an, rest, scope, x, fallback)], loc_of(clause))
-    if parts[1] is ARROW:
+    if parts[1] is ARROW and (scope is None or scope.lookup(ARROW) is None):
         if len(parts) != 3:
             raise an.error("cond: expected (test => proc)", clause)
         inner = Scope(scope)

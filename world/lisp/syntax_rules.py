@@ -49,6 +49,7 @@ NO_RENAME = frozenset({S("else"), S("=>"), UNQUOTE, SPLICE, QUASI})
 PREFIX = "#%"
 MAX_DEPTH = 2000        # macro uses nested inside expansions: beyond, it expands forever
 MAX_SHOWN = 200         # characters of a form shown in an error
+NODE_STEPS = 20         # steps charged per element matched or built (what it costs, as analysis does)
 _ALIAS = re.compile(r"#%(.*)\.[0-9]+\Z", re.S)
 
 
@@ -194,7 +195,7 @@ class SyntaxRules:
                 raise self._error(f"a pattern is a list starting with the keyword: {write(pattern, MAX_SHOWN)}")
             vars_: dict[Symbol, int] = {}
             self._pattern_vars(pattern.cdr, 0, vars_)
-            self._check_template(template, 0, vars_)
+            self._check_template(template, dict(vars_))
             self.rules.append(Rule(pattern, template, vars_))
 
     def _is_ellipsis(self, x: Any) -> bool:
@@ -241,14 +242,15 @@ class SyntaxRules:
                     continue
                 self._pattern_vars(e, depth + (1 if marks and i == marks[0] - 1 else 0), out)
 
-    def _check_template(self, t: Any, depth: int, vars_: dict[Symbol, int]) -> None:
-        """Refuse at definition what could never expand: ellipsis misuse, too few ellipses."""
+    def _check_template(self, t: Any, cur: dict[Symbol, int]) -> None:
+        """Refuse at definition what could never expand: ellipsis misuse, too few ellipses.
+        `cur`: the ellipsis depth each pattern variable has left here (as `_Expansion` does)."""
         if type(t) is Symbol:
             if self._is_ellipsis(t):
                 raise self._error("the ellipsis must follow a subtemplate")
-            if t in vars_ and depth < vars_[t]:
-                raise self._error(f"pattern variable {t.name} needs {vars_[t]} ellipsis(es) "
-                                  f"after it in the template, has {depth}")
+            if cur.get(t, 0) > 0:
+                raise self._error(f"pattern variable {t.name} needs {cur[t]} more ellipsis(es) "
+                                  f"after it in the template")
             return
         if type(t) is tuple:
             t = _list(t)
@@ -262,16 +264,21 @@ class SyntaxRules:
         x = t
         while type(x) is Pair:
             k, nxt = self._count_ellipses(x.cdr)
-            if k:
-                inner = self._depths_of(x.car)
-                if not any(vars_.get(v, 0) - depth > d for v, d in inner.items()):
-                    raise self._error(f"no pattern variable repeats under the ellipsis after "
-                                      f"{write(x.car, MAX_SHOWN)}")
-            self._check_template(x.car, depth + k, vars_)
+            self._check_repeat(x.car, k, cur)
             x = nxt
         if self._is_ellipsis(x):
             raise self._error("the ellipsis cannot be a template's tail")
-        self._check_template(x, depth, vars_)
+        self._check_template(x, cur)
+
+    def _check_repeat(self, sub: Any, k: int, cur: dict[Symbol, int]) -> None:
+        if k == 0:
+            return self._check_template(sub, cur)
+        inner = self._depths_of(sub)
+        ctrl = [v for v, d in inner.items() if cur.get(v, 0) > d]
+        if not ctrl:
+            raise self._error(f"no pattern variable repeats under the ellipsis after "
+                              f"{write(sub, MAX_SHOWN)}")
+        self._check_repeat(sub, k - 1, {**cur, **{v: cur[v] - 1 for v in ctrl}})
 
     def _count_ellipses(self, x: Any) -> tuple[int, Any]:
         k = 0
@@ -342,7 +349,7 @@ class SyntaxRules:
         while type(rest) is Pair:
             elems.append(rest.car)
             rest = rest.cdr
-        budget.charge(len(elems))
+        budget.charge(len(elems) * NODE_STEPS)
         if len(elems) < len(before) + len(after):
             return False
         if rep is None:
@@ -399,7 +406,7 @@ class _Expansion:
     def pair(self, a: Any, b: Any) -> Pair:
         self.made += 1
         if self.made >= 256:        # an expansion may be huge: charged as it is built
-            budget.charge(self.made)
+            budget.charge(self.made * NODE_STEPS)
             budget.alloc(self.made * budget.PAIR_BYTES)
             self.made = 0
         return Pair(a, b, self.loc)
@@ -531,6 +538,7 @@ def _define_syntax(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         raise an.error("define-syntax: expected (define-syntax name (syntax-rules ...))", x)
     name = strip(parts[0])
     tr = transformer(an, parts[1], name, None, x)
+    an.pending[name] = tr       # the forms after it in a top-level begin already use it
     return A.DefineGlobal(name, A.Const(tr), x, "defmacro", None, x.loc)
 
 
@@ -566,6 +574,16 @@ def _syntax_rules_alone(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     raise an.error("syntax-rules: only inside define-syntax, let-syntax or letrec-syntax", x)
 
 
+@special("syntax-error")
+def _syntax_error(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
+    """(syntax-error "message" form...): a syntax error where a macro expanded to it"""
+    parts = items(x.cdr, "syntax-error", x.loc)
+    if not parts or type(parts[0]) is not str:
+        raise an.error("syntax-error: expected (syntax-error \"message\" form...)", x)
+    shown = " ".join(write(readable(p), MAX_SHOWN) for p in parts[1:])
+    raise an.error(parts[0] + (": " + shown if shown else ""), x)
+
+
 def define_in_body(an: Analyzer, f: Pair, scope: Scope) -> None:
     """An internal `(define-syntax name spec)`: bind the macro in the body's scope."""
     parts = items(f.cdr, "define-syntax", f.loc)
@@ -591,7 +609,7 @@ def expand(env: Any, form: Any, once: bool = False) -> Any:
         if type(form) is not Pair or type(form.car) is not Symbol:
             break
         _, head = an.resolve(form.car, None)
-        macro = None if head in SPECIAL else env.macros.get(head)
+        macro = None if head in SPECIAL else an.macro(head)
         if macro is None:
             break
         form = expand_once(an, macro, form, None)
