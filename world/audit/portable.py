@@ -26,7 +26,6 @@ truncate unless unquote unquote-splicing vector vector->list vector-append vecto
 vector-for-each vector-length vector-map vector-ref vector? when write write-string
 display zero? caaar caadr cadar caddr cdaar cdadr cddar cdddr eval
 define-syntax let-syntax letrec-syntax syntax-rules
-define-syntax let-syntax letrec-syntax syntax-rules
 values call-with-values let-values let*-values define-values dynamic-wind make-parameter
 parameterize delay delay-force force make-promise promise? case-lambda cond-expand features
 with-exception-handler raise-continuable read-error? file-error? boolean=? symbol=?

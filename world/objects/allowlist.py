@@ -61,8 +61,6 @@ EXPLICIT: dict[tuple[str, str], str] = {
     ("fractions", "Fraction"): "parses a rational",
     ("world.lisp.syntax_rules", "syntax_rules_from_source"): "parses a macro's syntax-rules text; "
                                                              "damaged text makes a macro that says so",
-    ("world.lisp.syntax_rules", "syntax_rules_from_source"): "parses a macro's syntax-rules text; "
-                                                             "damaged text makes a macro that says so",
 }
 PERSISTENT_PACKAGES = ("world.", "BTrees.")
 
