@@ -119,8 +119,9 @@ def _define_values(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     inner = Scope(None)
     tmp = an.fresh(S(" define-values"), inner)
     ref = an.prim("%values-ref")
+    from .syntax_rules import strip     # a name a macro introduced defines the plain name
     defs: list[A.Node] = [
-        A.DefineGlobal(n, A.PrimCall("%values-ref", ref, [A.LocalRef(tmp), A.Const(i)], x.loc),
+        A.DefineGlobal(strip(n), A.PrimCall("%values-ref", ref, [A.LocalRef(tmp), A.Const(i)], x.loc),
                        x, "define", None, x.loc)
         for i, n in enumerate(names)]
     return A.Let([tmp], [an.analyze(vals, None)], A.Seq(defs + [A.Const(VOID)], x.loc), False, x.loc)
