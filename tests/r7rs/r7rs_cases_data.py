@@ -166,6 +166,7 @@ ROWS = [
      "((c b a) ((e (f)) d (b c) a))"),
     ("6.4", "list-tail", "(list-tail '(a b c d) 2)", "(c d)"),
     ("6.4", "list-ref", "(list (list-ref '(a b c d) 2) (list-ref '(a b c d) (exact (round 1.8))))", "(c c)"),
+    ("6.4", "list-tail past the end", "(list-tail '(1 2) 3)", Raises("error")),
     ("6.4", "list-ref out of range", "(list-ref '(a b) 5)", Raises("error")),
     ("6.4", "list-set!", "(let ((ls (list 'one 'two 'five!))) (list-set! ls 2 'three) ls)", Absent("map")),
     ("6.4", "memq", "(list (memq 'a '(a b c)) (memq 'b '(a b c)) (memq 'a '(b c d)))", "((a b c) (b c) #f)"),
