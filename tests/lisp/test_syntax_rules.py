@@ -195,3 +195,16 @@ def test_macros_survive_a_reopen_and_are_history(tmp_path: Path) -> None:
         "(let ((temp 1)) (if temp temp (my-or 2)))"
     assert w.eval("(history/verify)") is True
     w.close()
+
+
+def test_a_paused_evaluation_keeps_its_macros() -> None:
+    from world.lisp import runtime
+    from world.lisp.env import Environment
+    from world.lisp.primitives import OWNER
+    from world.lisp.suspend import Suspension
+    env = Environment(OWNER)
+    runtime.run(env, read("(define-syntax sw (syntax-rules () ((_ a b) (list b a))))"))
+    _, paused = runtime.start(env, "(define (lp n) (if (= n 0) (sw 1 2) (lp (- n 1)))) (lp 1000)", 500)
+    text = paused.to_text()
+    assert '"syntax": "(syntax-rules () ((_ a b) (list b a)))"' in text
+    assert world.write(runtime.resume(Suspension.from_text(text)).value) == "(2 1)"

@@ -204,7 +204,9 @@ def snapshot(env: Any) -> dict[str, Any]:
     """The environment's definitions as a document part; refuses what has no source."""
     s = _Snapshot()
     try:
-        macros = [{"name": sym.name, "value": s.value(m, f"macro {sym.name}")}
+        macros = [{"name": sym.name, "syntax": write(m.spec)}     # syntax-rules: as its source
+                  if type(m).__name__ == "SyntaxRules" else
+                  {"name": sym.name, "value": s.value(m, f"macro {sym.name}")}
                   for sym, m in env.macros.items()]
         globs = [{"name": sym.name, "value": s.value(v, sym.name)}
                  for sym, v in env.globals().items()]
@@ -305,6 +307,10 @@ def _rebuild(doc: dict[str, Any], env: Any) -> None:
         v = g["value"]
         env.define(Symbol(g["name"]), VOID if "ref" in v else value(v, g["name"][:40]))
     for m in doc["macros"]:
+        if "syntax" in m:
+            from .syntax_rules import syntax_rules_from_source
+            env.macros[Symbol(m["name"])] = syntax_rules_from_source(m["name"], m["syntax"])
+            continue
         build(reach([m["value"]["ref"]]))
         env.macros[Symbol(m["name"])] = built[m["value"]["ref"]]
     build(list(range(len(objects))))

@@ -138,10 +138,16 @@ def _check_env(e: Any) -> dict[str, Any]:
                 raise refuse(f"{where}: variable {var[:40]} is boxed but holds no box")
     for part in ("globals", "macros"):
         for g in _list(e[part], part):
+            if part == "macros" and type(g) is dict and set(g) == {"name", "syntax"}:
+                _name(g["name"], "macro name")      # a syntax-rules macro, as its source text
+                _str(g["syntax"], f"macro {g['name'][:40]}")
+                continue
             g = _obj(g, ("name", "value"), part[:-1])
             _name(g["name"], f"{part[:-1]} name")
             _value(g["value"], n, f"{part[:-1]} {g['name'][:40]}")
     for m in e["macros"]:
+        if "syntax" in m:
+            continue
         ref = m["value"].get("ref")
         if ref is None or "procedure" not in objects[ref]:
             raise refuse(f"macro {m['name'][:40]} is not a procedure")
