@@ -201,7 +201,10 @@ def _delay_force(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
 
 # ---------------------------------------------------------------- cond-expand
 
-FEATURES = ("r7rs", "exact-closed", "exact-complex", "ratios", "full-unicode", "world")
+FEATURES = ("r7rs", "exact-closed", "ratios", "full-unicode", "world")
+# The R7RS libraries whose names every sandbox has (the world has no library system: its
+# names are global); (scheme eval), files, the process context and the clock are not all there.
+LIBRARIES = frozenset(("base", "case-lambda", "char", "lazy", "read", "write", "inexact"))
 
 
 def _feature(an: Analyzer, req: Any, x: Pair) -> bool:
@@ -220,7 +223,9 @@ def _feature(an: Analyzer, req: Any, x: Pair) -> bool:
     if op == "not" and len(args) == 1:
         return not _feature(an, args[0], x)
     if op == "library" and len(args) == 1:
-        return False        # the world has no library system: its names are global
+        lib = items(args[0], "cond-expand library name", x.loc) if type(args[0]) is Pair else []
+        return (len(lib) == 2 and lib[0] is S("scheme") and type(lib[1]) is Symbol
+                and lib[1].name in LIBRARIES)
     raise an.error(f"cond-expand: bad requirement ({op} ...)", x)
 
 
