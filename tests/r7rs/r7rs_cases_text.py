@@ -24,6 +24,7 @@ ROWS = [
     ("6.6", "digit-value", "(list (digit-value #\\3) (digit-value #\\x0664) (digit-value #\\x0AE6) (digit-value #\\a))",
      "(3 4 0 #f)"),
     ("6.6", "char->integer and integer->char", "(list (char->integer #\\A) (integer->char 97))", "(65 #\\a)"),
+    ("6.6", "integer->char of a surrogate", "(integer->char 55296)", Raises("error")),
     ("6.6", "a non-ASCII character", "(char->integer (integer->char 955))", "955"),
     ("6.6", "char-upcase and char-downcase",
      "(list (char-upcase #\\a) (char-downcase #\\A) (char-upcase #\\1) (char-foldcase #\\A))",

@@ -153,7 +153,9 @@ def failed_as(e: Exception, want: Any, source: str = "") -> tuple[bool, str]:
         kind = getattr(e, "kind", "")
         # "error" is any error a program can catch or cause, but never a spent budget
         ok = ((want.kind in kind or want.kind == "error" and not isinstance(e, BudgetExceeded))
-              and want.text.lower() in message.lower())
+              and want.text.lower() in message.lower()
+              # a misused form is a syntax error at its line and column
+              and (want.kind != "syntax error" or getattr(e, "loc", None) is not None))
         return ok, f"expected {want.kind} containing {want.text!r}, got {said}"
     if isinstance(want, Absent):
         low = message.lower()
