@@ -80,3 +80,20 @@ def test_a_wrong_value_fails_the_row(runner: r7rs_table.Runner) -> None:
     assert not runner.check(("6.2", "wrong on purpose", "(+ 1 2)", "4"))[0]
     assert not runner.check(("6.2", "no error", "(+ 1 2)", Raises("error")))[0]
     assert runner.check(("6.8", "vector syntaxes compare equal", "(vector 1 2)", "#(1 2)"))[0]
+
+
+def test_bench_prints_the_table_as_json(capsys: pytest.CaptureFixture) -> None:
+    """`python bench/r7rs.py --json`: every section with its counts, and the overall figure."""
+    import importlib.util
+    import json
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "r7rs.py")
+    spec = importlib.util.spec_from_file_location("bench_r7rs", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [s["section"] for s in report["sections"]] == list(SECTIONS)
+    assert report["total"] == len(ROWS) == sum(s["total"] for s in report["sections"])
+    assert 0 < report["passed"] <= report["total"]
+    assert all(s["passed"] <= s["total"] and s["absent"] <= s["total"] for s in report["sections"])
