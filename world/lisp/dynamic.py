@@ -6,7 +6,8 @@ meter) never sees its caller's handlers or parameter bindings. The state is
 two stacks: `handlers` (procedures installed by `with-exception-handler`,
 and `GUARD` markers pushed by `guard`, so that `raise` knows whether the
 innermost handler is a procedure to call at the raise or a guard to unwind
-to) and `params` (the bindings `parameterize` made, innermost last).
+to) and `params` (the parameters `parameterize` bound, innermost last; each
+parameter's values are in `bound`, so reading one costs the same however deep).
 Continuations are escape-only, so whoever catches an escape (`call/cc`)
 restores the stacks to what they were when it was entered.
 """
@@ -27,11 +28,31 @@ GUARD = object()        # a `guard` on the handler stack: raise unwinds to it
 class Dyn:
     """One evaluation's dynamic state."""
 
-    __slots__ = ("handlers", "params")
+    __slots__ = ("handlers", "params", "bound")
 
     def __init__(self) -> None:
         self.handlers: list[Any] = []
-        self.params: list[tuple[Any, Any]] = []
+        self.params: list[Any] = []
+        self.bound: dict[Any, list[Any]] = {}
+
+    def bind(self, param: Any, value: Any) -> None:
+        """Give `param` the value `value` until `unbind_to` drops it."""
+        self.params.append(param)
+        stack = self.bound.get(param)
+        if stack is None:
+            self.bound[param] = [value]
+        else:
+            stack.append(value)
+
+    def unbind_to(self, n: int) -> None:
+        """Drop the parameter bindings made after the first `n`."""
+        params, bound = self.params, self.bound
+        while len(params) > n:
+            p = params.pop()
+            stack = bound[p]
+            stack.pop()
+            if not stack:
+                del bound[p]
 
 
 def state() -> Dyn:
@@ -57,7 +78,7 @@ def cut(mk: Mark) -> None:
     d = state()
     d.handlers = mk[0]
     del mk[0][mk[1]:]
-    del d.params[mk[2]:]
+    d.unbind_to(mk[2])
 
 
 def guard_mark() -> Mark:
@@ -91,6 +112,7 @@ def call_handler(d: Dyn, i: int, obj: Any) -> Any:
     """Call handler `i` on `obj` with only the handlers outside it installed; an error
     it raises goes to those outer handlers, never back to it."""
     hs = d.handlers
+    budget.charge(i >> 4)       # copying the outer handlers
     d.handlers = hs[:i]
     try:
         return call(hs[i], obj)
@@ -157,10 +179,10 @@ class Parameter(Procedure, persistent.Persistent):
             raise ArityError(f"a parameter takes no arguments (got {len(args)}); "
                              "use parameterize to give it another value")
         d = budget.current().dyn
-        if d is not None:
-            for p, v in reversed(d.params):
-                if p is self:
-                    return v
+        if d is not None and d.bound:
+            stack = d.bound.get(self)
+            if stack is not None:
+                return stack[-1]
         return self.value
 
 

@@ -99,11 +99,12 @@ def parameterize(thunk: Any, *pv: Any) -> Any:
         pairs.append((p, call(p.converter, v) if p.converter is not False else v))
     d = state()
     n = len(d.params)
-    d.params.extend(pairs)
+    for p, v in pairs:
+        d.bind(p, v)
     try:
         return call(thunk)
     finally:
-        del d.params[n:]
+        d.unbind_to(n)
 
 
 # ---------------------------------------------------------------- promises
@@ -172,7 +173,7 @@ def with_exception_handler(handler: Any, thunk: Any) -> Any:
         # the handler sees it as it leaves the thunk.
         d.handlers = hs
         del hs[j:]
-        del d.params[np:]
+        d.unbind_to(np)
         obj = condition(e)
         try:
             call(handler, obj)
@@ -190,7 +191,7 @@ def with_exception_handler(handler: Any, thunk: Any) -> Any:
     finally:
         d.handlers = hs
         del hs[j:]
-        del d.params[np:]
+        d.unbind_to(np)
 
 
 @primitive("raise-continuable")
