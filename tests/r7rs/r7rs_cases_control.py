@@ -1,6 +1,6 @@
 """R7RS-small table, report sections 6.10 to 6.14 (control, exceptions, eval, input and
 output, system interface): rows `(section, title, source, expected)`, see r7rs_table.py."""
-from r7rs_table import Absent, Pending, Raises  # noqa: F401
+from r7rs_table import Absent, Pending, Raises, unsaid  # noqa: F401
 
 ROWS = [
     # ---------------------------------------------------------------- 6.10 control features
@@ -103,16 +103,17 @@ ROWS = [
     ("6.12", "scheme-report-environment", "(eval '(+ 1 2) (scheme-report-environment 5))",
      Pending("eval with environment specifiers", "3")),
     ("6.12", "(environment '(scheme file)) is absent", "(environment '(scheme file))",
-     Pending("absent by design; the error does not say so yet", Absent("file"))),
+     unsaid("file")),
 
     # ---------------------------------------------------------------- 6.13 input and output
     ("6.13", "port predicates",
      "(list (input-port? (open-input-string \"x\")) (output-port? (open-output-string))"
      " (textual-port? (open-input-string \"\")) (port? (open-input-string \"\")) (port? 1))", "(#t #t #t #t #f)"),
     ("6.13", "binary-port? (binary ports are absent by design)", "(binary-port? (open-input-bytevector #u8(1)))",
-     Pending("absent by design; the error does not say so yet", Absent("bytevector"))),
+     unsaid("bytevector")),
     ("6.13", "read from a string port", '(read (open-input-string "(a b . c)"))', "(a b . c)"),
-    ("6.13", "read to the end", '(let* ((p (open-input-string "1 2")) (a (read p)) (b (read p))) (list a b (eof-object? (read p))))',
+    ("6.13", "read to the end",
+     '(let* ((p (open-input-string "1 2")) (a (read p)) (b (read p))) (list a b (eof-object? (read p))))',
      "(1 2 #t)"),
     ("6.13", "read a vector", '(read (open-input-string "#(1 2)"))', "#(1 2)"),
     ("6.13", "read-char and peek-char",
@@ -152,29 +153,29 @@ ROWS = [
      Pending("flush-output-port", "ok")),
     ("6.13", "binary output port",
      "(let ((p (open-output-bytevector))) (write-u8 1 p) (write-bytevector #u8(2 3) p) (get-output-bytevector p))",
-     Pending("absent by design; the error does not say so yet", Absent("bytevector"))),
+     unsaid("bytevector")),
     ("6.13", "binary input port",
      "(let* ((p (open-input-bytevector #u8(7 8 9))) (a (peek-u8 p)) (b (read-u8 p))) (list a b (read-bytevector 2 p)))",
-     Pending("absent by design; the error does not say so yet", Absent("bytevector"))),
+     unsaid("bytevector")),
     ("6.13", "read of an empty port", '(eof-object? (read (open-input-string "")))', "#t"),
-    ("6.13", "open-input-file", '(open-input-file "data.txt")', Pending("absent by design; the error does not say so yet", Absent("open-input-string"))),
-    ("6.13", "open-output-file", '(open-output-file "out.txt")', Pending("absent by design; the error does not say so yet", Absent("open-output-string"))),
+    ("6.13", "open-input-file", '(open-input-file "data.txt")', unsaid("open-input-string")),
+    ("6.13", "open-output-file", '(open-output-file "out.txt")', unsaid("open-output-string")),
     ("6.13", "call-with-output-file", '(call-with-output-file "out.txt" (lambda (p) (write 1 p)))',
-     Pending("absent by design; the error does not say so yet", Absent("open-output-string"))),
-    ("6.13", "with-input-from-file", '(with-input-from-file "data.txt" read)', Pending("absent by design; the error does not say so yet", Absent("open-input-string"))),
-    ("6.13", "open-binary-input-file", '(open-binary-input-file "data.bin")', Pending("absent by design; the error does not say so yet", Absent("open-input-bytevector"))),
+     unsaid("open-output-string")),
+    ("6.13", "with-input-from-file", '(with-input-from-file "data.txt" read)', unsaid("open-input-string")),
+    ("6.13", "open-binary-input-file", '(open-binary-input-file "data.bin")', unsaid("bytevector")),
 
     # ---------------------------------------------------------------- 6.14 system interface
     ("6.14", "features lists r7rs", "(if (memq 'r7rs (features)) #t #f)", "#t"),
-    ("6.14", "load", '(load "lib.scm")', Pending("absent by design; the error does not say so yet", Absent("file"))),
-    ("6.14", "file-exists?", '(file-exists? "x")', Pending("absent by design; the error does not say so yet", Absent("file"))),
-    ("6.14", "delete-file", '(delete-file "x")', Pending("absent by design; the error does not say so yet", Absent("file"))),
-    ("6.14", "command-line", "(command-line)", Pending("absent by design; the error does not say so yet", Absent("process"))),
-    ("6.14", "exit", "(exit)", Pending("absent by design; the error does not say so yet", Absent("repl"))),
-    ("6.14", "emergency-exit", "(emergency-exit)", Pending("absent by design; the error does not say so yet", Absent("repl"))),
-    ("6.14", "get-environment-variable", '(get-environment-variable "HOME")', Pending("absent by design; the error does not say so yet", Absent("environment"))),
-    ("6.14", "get-environment-variables", "(get-environment-variables)", Pending("absent by design; the error does not say so yet", Absent("environment"))),
-    ("6.14", "current-second", "(current-second)", Pending("absent by design; the error does not say so yet", Absent("clock"))),
-    ("6.14", "current-jiffy", "(current-jiffy)", Pending("absent by design; the error does not say so yet", Absent("clock"))),
-    ("6.14", "jiffies-per-second", "(jiffies-per-second)", Pending("absent by design; the error does not say so yet", Absent("clock"))),
+    ("6.14", "load", '(load "lib.scm")', unsaid("file")),
+    ("6.14", "file-exists?", '(file-exists? "x")', unsaid("file")),
+    ("6.14", "delete-file", '(delete-file "x")', unsaid("file")),
+    ("6.14", "command-line", "(command-line)", unsaid("process")),
+    ("6.14", "exit", "(exit)", unsaid("repl")),
+    ("6.14", "emergency-exit", "(emergency-exit)", unsaid("repl")),
+    ("6.14", "get-environment-variable", '(get-environment-variable "HOME")', unsaid("environment")),
+    ("6.14", "get-environment-variables", "(get-environment-variables)", unsaid("environment")),
+    ("6.14", "current-second", "(current-second)", unsaid("clock")),
+    ("6.14", "current-jiffy", "(current-jiffy)", unsaid("clock")),
+    ("6.14", "jiffies-per-second", "(jiffies-per-second)", unsaid("clock")),
 ]

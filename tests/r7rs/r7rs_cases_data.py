@@ -1,6 +1,6 @@
 """R7RS-small table, report sections 6.1 to 6.5 (equivalence, numbers, booleans, pairs and
 lists, symbols): rows `(section, title, source, expected)`, see r7rs_table.py."""
-from r7rs_table import Absent, Pending, Raises  # noqa: F401
+from r7rs_table import Absent, Pending, Raises, unsaid  # noqa: F401
 
 ROWS = [
     # ---------------------------------------------------------------- 6.1 equivalence predicates
