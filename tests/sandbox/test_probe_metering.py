@@ -22,7 +22,7 @@ from world.lisp.runtime import run
 from world.lisp.types import LispMap, Pair, make_list
 
 STEPS = 1_000_000
-BOUND = 3.0                 # seconds; the probes take a fraction of it
+BOUND = 3.0                 # CPU seconds; the probes take a fraction of it
 LIMITS = Limits(steps=STEPS, seconds=120.0)
 
 DAG = """
@@ -36,9 +36,10 @@ DAG = """
 
 
 def outcome(source: str, limits: Limits = LIMITS) -> tuple[object, float]:
-    """The value of the last form of `source` (or the LispError it raised), and the seconds taken."""
+    """The value of the last form of `source` (or the LispError it raised), and the CPU seconds
+    taken: the steps stop these probes, so a loaded machine's waiting must not count."""
     env = Environment(["core", "output", "eval"])
-    t = time.monotonic()
+    t = time.process_time()
     try:
         value: object = None
         for form in read_all(DAG + source):
@@ -48,7 +49,7 @@ def outcome(source: str, limits: Limits = LIMITS) -> tuple[object, float]:
         value = e
     except InternalError as e:      # a bug, never a user's error
         pytest.fail(f"InternalError: {e}")
-    return value, time.monotonic() - t
+    return value, time.process_time() - t
 
 
 def spent(source: str, kind: str = "steps") -> None:
@@ -211,10 +212,10 @@ def test_rebinding_a_primitive_recompiles_under_the_budget() -> None:
     env = Environment(["core", "output", "eval"])
     for form in read_all(many):
         run(env, form, LIMITS)
-    t = time.monotonic()
+    t = time.process_time()
     with pytest.raises(BudgetExceeded):
         run(env, read("(define (car x) x)"), Limits(steps=2_000, seconds=120.0))
-    assert time.monotonic() - t < BOUND
+    assert time.process_time() - t < BOUND
 
 
 # ---------------------------------------------------------------- deep values in the printer and equal?
@@ -264,10 +265,10 @@ def test_the_printer_limit_bounds_a_dag() -> None:
     v: object = None
     for _ in range(60):
         v = Pair(v, v)
-    t = time.monotonic()
+    t = time.process_time()
     text = write(v, limit=1000)
     assert text.endswith(TRUNCATED) and len(text) <= 1000 + len(TRUNCATED)
-    assert time.monotonic() - t < BOUND
+    assert time.process_time() - t < BOUND
 
 
 def test_cyclic_boxes_compare_and_hash() -> None:
