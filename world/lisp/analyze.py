@@ -323,7 +323,8 @@ class Analyzer:
         if len(parts) != 2:
             raise self.error(f"define: too many expressions for {target.name}", form)
         value = parts[1]
-        if type(value) is Pair and value.car is LAMBDA:
+        if type(value) is Pair and (value.car is LAMBDA or type(value.car) is Symbol
+                                    and self.aliases and _syntax.strip(value.car) is LAMBDA):
             value = NamedLambda(target, value)
         return target, value
 

@@ -39,8 +39,8 @@ def _define(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     name, value = an.define_parts(x)
     node = an.analyze_value(value, scope)
     doc = node.doc if type(node) is A.Lambda else None
-    from .syntax_rules import strip     # a name a macro introduced defines the plain name
-    return A.DefineGlobal(strip(name), node, x, "define", doc, x.loc)
+    from .syntax_rules import readable, strip   # a name a macro introduced defines the plain name
+    return A.DefineGlobal(strip(name), node, readable(x) if an.aliases else x, "define", doc, x.loc)
 
 
 @special("set!")

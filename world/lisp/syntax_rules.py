@@ -539,7 +539,7 @@ def _define_syntax(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     name = strip(parts[0])
     tr = transformer(an, parts[1], name, None, x)
     an.pending[name] = tr       # the forms after it in a top-level begin already use it
-    return A.DefineGlobal(name, A.Const(tr), x, "defmacro", None, x.loc)
+    return A.DefineGlobal(name, A.Const(tr), readable(x) if an.aliases else x, "defmacro", None, x.loc)
 
 
 def _let_syntax(an: Analyzer, x: Pair, scope: Scope | None, rec: bool) -> A.Node:
