@@ -144,7 +144,8 @@ class Browser:
             mark = ("▾ " if row.path in self.expanded else "▸ ") if row.branch else "  "
             parts += [("", "  " * row.depth), ("class:tree.branch", mark),
                       ("class:tree.key", row.label), ("", " ")]
-            parts.append(("class:tree.type" if row.branch else "", inspect_view.summary(row.value)))
+            parts.append(("class:tree.type" if row.branch else "",
+                          inspect_view.leaf(row.label, row.value)))
             parts.append(("", "\n"))
         return FormattedText(parts[:-1])
 

@@ -24,16 +24,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
-from .cli_common import (EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, EXIT_USAGE, EXIT_USER,
-                         CommandError, UsageError, add_json_arg, add_serve_args, add_steps_arg,
+from .cli_common import (EXIT_INTERNAL, EXIT_INTERRUPT, EXIT_OK, EXIT_PIPE, EXIT_USAGE,
+                         EXIT_USER, CommandError, PipeClosed, UsageError, add_json_arg,
+                         add_serve_args, add_steps_arg,
                          add_world_args, error_line, fail, image_path, open_world, out,
                          print_value, renderer, serve_from_args, to_json)
 
-__all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE", "EXIT_USER",
-           "CommandError", "UsageError", "add_json_arg", "add_serve_args", "add_steps_arg",
+__all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE",
+           "EXIT_USER", "CommandError", "PipeClosed", "UsageError", "add_json_arg",
+           "add_serve_args", "add_steps_arg",
            "add_world_args", "build_parser", "error_line", "fail", "image_path", "main",
            "open_world", "out", "print_value", "serve_from_args", "to_json"]
 
@@ -112,6 +115,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_run)
 
     p = sub.add_parser("repl", help="the interactive REPL (the default)")
+    p.add_argument("--theme", choices=("dark", "light", "none"), default=None,
+                   help="colours for a dark terminal (the default), a light one, or none "
+                        "(default: $WORLD_THEME, else none if $NO_COLOR is set, else dark)")
     add_steps_arg(p)
     add_world_args(p)
     p.set_defaults(func=cmd_repl)
@@ -174,17 +180,39 @@ def _tolerant_streams() -> None:
                 pass
 
 
+def _pipe_closed() -> int:
+    """Whoever read our output (`| head`) stopped: say nothing more, exit as SIGPIPE would."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # the interpreter's last flush finds nowhere to fail
+    except (OSError, ValueError):
+        pass
+    return EXIT_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `world` console script."""
-    from world.lisp.errors import InternalError, LispError
-    from world.lisp.errors import Interrupted
     _tolerant_streams()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(_default_to_repl(parser, argv))
     _quiet_libraries(args.debug)
     try:
+        status = _dispatch(args)
+        sys.stdout.flush()          # while a closed pipe can still be handled quietly
+        return status
+    except (BrokenPipeError, PipeClosed):
+        return _pipe_closed()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the subcommand; a user's mistake or a bug becomes one `error:` line and a status."""
+    from world.lisp.errors import InternalError, LispError
+    from world.lisp.errors import Interrupted
+    try:
         return args.func(args)
+    except (BrokenPipeError, PipeClosed):
+        raise
     except LispError as e:
         print(error_line(e), file=sys.stderr)
         for line in e.format_backtrace(8):

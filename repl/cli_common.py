@@ -31,16 +31,18 @@ from world.lisp.errors import LispError
 from world.objects.cli_support import (add_serve_args, add_world_args, image_path,
                                        open_from_args, serve_from_args)
 
-__all__ = ["EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_USAGE", "EXIT_USER",
-           "CommandError", "UsageError", "add_json_arg", "add_serve_args", "add_steps_arg",
-           "add_world_args", "error_line", "fail", "image_path", "open_world", "out",
-           "print_value", "renderer", "serve_from_args", "to_json"]
+__all__ = ["EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE",
+           "EXIT_USER", "CommandError", "PipeClosed", "UsageError", "add_json_arg",
+           "add_serve_args", "add_steps_arg", "add_world_args", "error_line", "fail",
+           "image_path", "open_world", "out", "print_value", "renderer", "serve_from_args",
+           "to_json"]
 
 EXIT_OK = 0
 EXIT_USER = 1          # the user's mistake: bad input, a Lisp error, an image that cannot open
 EXIT_USAGE = 2         # bad flags (argparse uses 2 as well)
 EXIT_INTERNAL = 3      # a bug in world
 EXIT_INTERRUPT = 130   # Ctrl-C
+EXIT_PIPE = 141        # the reader of our output went away (`| head`), as SIGPIPE reports
 
 DEFAULT_STEPS = DEFAULT_LIMITS.steps
 
@@ -49,6 +51,13 @@ class CommandError(LispError):
     """A user's mistake found by a subcommand; printed as one `error:` line."""
 
     kind = "error"
+
+
+class PipeClosed(LispError):
+    """Standard output was closed by its reader (`world ... | head`): stop quietly.
+    A LispError that is not an EvalError, so a program's `guard` cannot catch it."""
+
+    kind = "output closed"
 
 
 class UsageError(Exception):
@@ -68,8 +77,11 @@ def add_json_arg(parser: argparse.ArgumentParser) -> None:
 
 def out(text: str) -> None:
     """Write program output to stdout at once (where `display` goes)."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise PipeClosed("standard output was closed") from None
 
 
 @contextlib.contextmanager

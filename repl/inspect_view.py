@@ -13,6 +13,7 @@ from typing import Any
 from prompt_toolkit.formatted_text import FormattedText
 
 from world.inspect import describe
+from world.objects.image import iso
 from world.lisp.printer import write
 from world.lisp.types import Box, Closure, ErrorObject, Keyword, LispMap, Pair, Primitive, Record
 
@@ -20,6 +21,11 @@ from . import render
 
 MAX_CHILDREN = 40       # elements of one list shown before "... N more"
 LEAF_CHARS = 100        # characters of a leaf's written text shown on its line
+SOURCE_LINES = 60       # lines of a `:source` shown in a tree before "… N more lines"
+# Keys whose number is a time in seconds since 1970 (records of evolution runs keep them
+# so): shown as a date, as the world's own `:time` strings are.
+TIME_KEYS = frozenset({":time", ":created", ":finished", ":started", ":last-transaction"})
+EPOCHS = (1e9, 1e10)    # 2001 to 2286: a plausible time, not a count that shares the key
 OPENABLE = (Closure, Primitive, Record, Box, ErrorObject)
 
 
@@ -76,6 +82,28 @@ def summary(v: Any) -> str:
     return text if len(text) <= LEAF_CHARS else text[:LEAF_CHARS - 1] + "…"
 
 
+def leaf(key: str, v: Any) -> str:
+    """The text of a leaf beside its label: a time as a date, anything else its summary."""
+    if key in TIME_KEYS and type(v) in (int, float) and EPOCHS[0] <= v < EPOCHS[1]:
+        return iso(v)
+    return summary(v)
+
+
+def source_lines(text: str, indent: str, limit: int = SOURCE_LINES) -> list[tuple[str, str]]:
+    """Multi-line source as code whose later lines start with `indent` (the tree's
+    branch lines and the column the first line started at), so the tree stays whole."""
+    lines = text.split("\n")
+    parts: list[tuple[str, str]] = []
+    for i, line in enumerate(lines[:limit]):
+        if i:
+            parts += [("", "\n"), ("class:tree.branch", indent)]
+        parts += render.code(line)
+    if len(lines) > limit:
+        parts += [("", "\n"), ("class:tree.branch", indent),
+                  ("class:note", f"… {len(lines) - limit:,} more lines")]
+    return parts
+
+
 def tree(v: Any, max_depth: int = 8) -> FormattedText:
     """`v` drawn as an indented tree with branch lines, leaves highlighted."""
     parts: list[tuple[str, str]] = [("class:tree.type", summary(v))]
@@ -96,9 +124,11 @@ def _children(parts: list[tuple[str, str]], v: Any, prefix: str, depth: int) -> 
         parts += [("", "\n"), ("class:tree.branch", prefix + ("└─ " if last else "├─ ")),
                   ("class:tree.key", key), ("", " ")]
         if key == ":source" and type(child) is str:
-            parts += render.code(child)          # source reads best as code, not as a string
+            # source reads best as code, not as a string; its later lines stay inside the tree
+            under = prefix + ("   " if last else "│  ")
+            parts += source_lines(child, under + " " * (len(key) + 1))
         elif entries(child) is None:
-            parts += render.code(summary(child))
+            parts += render.code(leaf(key, child))
         else:
             parts.append(("class:tree.type", summary(child)))
             _children(parts, child, prefix + ("   " if last else "│  "), depth - 1)

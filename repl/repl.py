@@ -16,6 +16,8 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 
 from world.objects.cli_support import open_from_args
 
+from .cli_common import UsageError
+from .render import theme_name
 from .session import Repl
 
 HISTORY_SUFFIX = ".history"
@@ -51,5 +53,10 @@ def main(args: argparse.Namespace | None = None, w: Any = None) -> int:
     if w is None:
         with contextlib.closing(open_from_args(args)) as opened:
             return main(args, opened)
-    repl = Repl(w, history=history_for(w), debug=bool(getattr(args, "debug", False)))
+    try:
+        theme = theme_name(getattr(args, "theme", None))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    repl = Repl(w, history=history_for(w), debug=bool(getattr(args, "debug", False)),
+                theme=theme)
     return repl.run()

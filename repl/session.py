@@ -33,9 +33,10 @@ from world.lisp.printer import write
 from world.lisp.reader import is_complete
 from world.lisp.types import VOID, LispMap, Pair, Symbol
 
-from . import commands, inspect_view, render, toolbar
+from . import commands, debugger, inspect_view, render, toolbar
 from .completion import WorldCompleter
 from .lexer import WorldLispLexer
+from .output import Pager, layout
 
 PROMPT = "world> "
 DEFINING = frozenset(Symbol(s) for s in ("define", "defmacro", "define-record", "defrule"))
@@ -95,8 +96,12 @@ class Repl:
 
     def __init__(self, world: Any, *, input: Input | None = None, output: Output | None = None,
                  show_output: Output | None = None, history: History | None = None,
-                 debug: bool = False, steps: int | None = None) -> None:
+                 debug: bool = False, steps: int | None = None,
+                 theme: str | None = None) -> None:
         self.world = world
+        render.use_theme(render.theme_name(theme))
+        self.pager = Pager()             # the rest of a long output, for ,more
+        self.failure: debugger.Failure | None = None     # the last error, for ,frames/,retry
         self.input, self.output = input, output
         self.show_output = show_output or output
         self.debug = debug
@@ -113,7 +118,7 @@ class Repl:
             input_processors=[HighlightMatchingBracketProcessor(chars="[](){}")],
             prompt_continuation=lambda width, line, wrap: " " * width,
             bottom_toolbar=self.toolbar, style=render.STYLE,
-            input=input, output=output)
+            include_default_pygments_style=False, input=input, output=output)
 
     # ------------------------------------------------------------ keys
     def _bindings(self) -> KeyBindings:
@@ -165,7 +170,8 @@ class Repl:
     def show(self, ft: Any) -> None:
         """Print formatted text on its own line."""
         self.fresh_line()
-        print_formatted_text(to_formatted_text(ft), output=self.show_output, style=render.STYLE)
+        print_formatted_text(to_formatted_text(ft), output=self.show_output, style=render.STYLE,
+                             include_default_pygments_style=False)
 
     def fresh_line(self) -> None:
         """End the program's last line of output if it did not."""
@@ -177,7 +183,7 @@ class Repl:
         if text:
             self._fresh = text.endswith("\n")
         print_formatted_text(FormattedText([("", text)]), end="", output=self.show_output,
-                             style=render.STYLE)
+                             style=render.STYLE, include_default_pygments_style=False)
 
     def toolbar(self) -> FormattedText:
         """The bottom toolbar's text now."""
@@ -188,23 +194,53 @@ class Repl:
         self.show(inspect_view.tree(m))
 
     # ------------------------------------------------------------ evaluation
-    def evaluate(self, text: str, source: str = "<repl>", echo: bool = True) -> int:
-        """Evaluate each form of `text` in its own transaction; return how many ran."""
+    def evaluate(self, text: str, source: str = "<repl>", echo: bool = True,
+                 pp: bool = False) -> int:
+        """Evaluate each form of `text` in its own transaction; return how many ran
+        (`pp`: pretty-print the values whatever their width)."""
         count = 0
         for form, typed in self.world.forms(text, source):
-            self.last_steps = None
-            shown = echo and not (type(form) is Pair and form.car is INSPECT)
-            # The value is written within the form's own budget: a value too costly to
-            # print is that form's error, not a hang of the REPL.
-            result = self.world.eval_form(form, self.steps, source, typed,
-                                          write if shown else None)
-            self.last_steps = result.steps
+            self.evaluate_form(form, typed, source, echo, pp)
             count += 1
-            if echo:
-                self._print_result(form, result.value, result.text)
         return count
 
-    def _print_result(self, form: Any, value: Any, text: str | None = None) -> None:
+    def evaluate_form(self, form: Any, typed: str | None, source: str, echo: bool = True,
+                      pp: bool = False) -> None:
+        """Evaluate one top-level form in its own transaction and show its value."""
+        self.last_steps = None
+        shown = echo and not (type(form) is Pair and form.car is INSPECT)
+        # The value is written within the form's own budget: a value too costly to
+        # print is that form's error, not a hang of the REPL.
+        try:
+            result = self.world.eval_form(form, self.steps, source, typed,
+                                          write if shown else None)
+        except LispError as e:          # kept for ,frames, ,frame N and ,retry
+            self.failure = debugger.Failure(e, form, typed, source)
+            raise
+        self.last_steps = result.steps
+        if echo:
+            self._print_result(form, result.value, result.text, pp)
+
+    def size(self) -> tuple[int, int]:
+        """The terminal's (columns, rows)."""
+        try:
+            size = self.session.output.get_size()
+            return max(size.columns, 20), max(size.rows, 4)
+        except Exception:               # no terminal to ask
+            return 80, 24
+
+    def show_long(self, text: str, code: bool = True, note: str | None = None) -> None:
+        """Show `text` (highlighted as Lisp with `code`), a page of it when it is long;
+        `,more` shows the rest."""
+        width, rows = self.size()
+        page, more = self.pager.take(text, width, rows)
+        self.show(render.code(page) if code else FormattedText([("", page)]))
+        for line in (note, more):
+            if line:
+                self.show(render.note(line))
+
+    def _print_result(self, form: Any, value: Any, text: str | None = None,
+                      pp: bool = False) -> None:
         name = defined_name(form)
         if name is not None:
             commit, violations = definition_commit(self.world, name)
@@ -215,8 +251,11 @@ class Repl:
             return
         if type(form) is Pair and form.car is INSPECT and type(value) is LispMap:
             self.show_inspect(value)
-        else:
-            self.show(render.code(text) if text is not None else render.value(value))
+            return
+        text = write(value) if text is None else text
+        width = self.size()[0] - 1
+        shown, note = layout(value, text, width, pp)
+        self.show_long(shown, code=note is None, note=note)
 
     def inspect(self, text: str) -> LispMap:
         """Evaluate an `(inspect ...)` form and return its map."""
@@ -241,6 +280,9 @@ class Repl:
         except KeyboardInterrupt:        # between budget checks, e.g. while committing
             self.show(render.note("interrupted; the form was rolled back"))
         except LispError as e:
+            if not isinstance(e, commands.CommandError) and (
+                    self.failure is None or self.failure.error is not e):
+                self.failure = debugger.Failure(e)      # e.g. a read error: no form to retry
             self.show(render.error(e, self.debug))
         except Exception as e:           # a bug in world: say so, keep the session
             self.show(render.error(e, self.debug))

@@ -200,7 +200,7 @@ def test_ctrl_c_while_evaluating_interrupts_and_rolls_the_form_back(image, tmp_p
                 "(list z (inspect :world))\r")
     watcher.join()
     assert "interrupted: evaluation stopped; the form was rolled back" in run.text
-    assert "(1 {" in run.text                        # z kept its value; the session went on
+    assert re.search(r"\(1\s+\{", run.text)     # z kept its value; the session went on
     assert not image.env.is_bound(world.read("y"))
     assert "y" not in image.names.defs
     image.close()
