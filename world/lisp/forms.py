@@ -128,6 +128,8 @@ def _cond_clauses(an: Analyzer, clauses: list[Any], scope: Scope | None, x: Pair
     rest = clauses[1:]
     test = parts[0]
     if test is ELSE and (scope is None or scope.lookup(ELSE) is None):
+        if len(parts) < 2:
+            raise an.error("cond: else needs an expression", clause)
         if rest:
             raise an.error("cond: else must be the last clause", clause)
         return an.seq(parts[1:], scope)

@@ -47,7 +47,7 @@ QUOTE, QUASI, UNQUOTE, SPLICE = S("quote"), S("quasiquote"), S("unquote"), S("un
 SYNTAX_RULES, DEFINE_SYNTAX = S("syntax-rules"), S("define-syntax")
 NO_RENAME = frozenset({S("else"), S("=>"), UNQUOTE, SPLICE, QUASI})
 PREFIX = "#%"
-MAX_DEPTH = 2000        # macro uses nested inside expansions: beyond, it expands forever
+MAX_DEPTH = 10_000      # macro uses nested inside expansions: beyond, it expands forever
 MAX_SHOWN = 200         # characters of a form shown in an error
 NODE_STEPS = 20         # steps charged per element matched or built (what it costs, as analysis does)
 _ALIAS = re.compile(r"#%(.*)\.[0-9]+\Z", re.S)
