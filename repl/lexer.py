@@ -84,6 +84,8 @@ class WorldLispLexer(RegexLexer):
             (r"#<", Comment.Preproc, "unreadable"),
             (CHAR, String.Char),
             (r"#(?:true|false|t|f)" + END, Name.Constant),
+            (r"#(?:[uU]8)?\(", Punctuation),                 # R7RS #(vector) and #u8(bytes)
+            (r"(?:#[eEiIxXbBoOdD]){1,2}[^%s]+" % DELIMS, Number),   # #x1F, #e1.5, #e#x10
             (r"(?:%s)%s" % (FLOAT, END), Number.Float),
             (RATIONAL + END, Number),
             (INTEGER + END, Number.Integer),

@@ -117,6 +117,9 @@ CASES: list[tuple[str, list[tuple[_TokenType, str]]]] = [
     ("#; foo bar", [(CD, "#;"), (CD, "foo"), (V, "bar")]),
     ("#;'(x) y", [(CD, "#;"), (CD, "'"), (CD, "("), (CD, "x"), (CD, ")"), (V, "y")]),
     ("#; #;a b c", [(CD, "#;"), (CD, "#;"), (CD, "a"), (CD, "b"), (V, "c")]),
+    # R7RS vectors, bytevectors and prefixed numbers
+    ("#(1 #u8(2))", [(P, "#("), (I, "1"), (P, "#u8("), (I, "2"), (P, ")"), (P, ")")]),
+    ("#x1F #e#x10", [(Token.Literal.Number, "#x1F"), (Token.Literal.Number, "#e#x10")]),
     # the printer's unreadable forms
     ("#<procedure fib>", [(U, "#<procedure fib>")]),
     ("(#<void>)", [(P, "("), (U, "#<void>"), (P, ")")]),
