@@ -272,7 +272,7 @@ class Analyzer:
                 forms[0:1] = _control_forms.body_define_values(self, f)
                 continue
             if local is None and head is _syntax.DEFINE_SYNTAX:
-                _syntax.define_in_body(self, f, inner)
+                _macro_forms.define_in_body(self, f, inner)
                 forms.pop(0)
                 continue
             macro = self.macro(head) if local is None and head not in SPECIAL else \
@@ -392,4 +392,5 @@ Analyzer.analyze_value = _analyze_value  # type: ignore[attr-defined]
 
 from . import forms as _special_forms  # noqa: E402,F401  (registers them)
 from . import control as _control_forms  # noqa: E402  (registers let-values, parameterize...)
-from . import syntax_rules as _syntax  # noqa: E402  (registers define-syntax, let-syntax...)
+from . import syntax_rules as _syntax  # noqa: E402  (hygienic macros)
+from . import macro_forms as _macro_forms  # noqa: E402  (registers define-syntax, let-syntax...)
