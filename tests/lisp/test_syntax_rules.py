@@ -80,6 +80,16 @@ CASES = [
     ("(define-syntax q (syntax-rules () ((_ x) (case x ((a) 'got-a) (else 'other))))) (q 'a)",
      "got-a"),
     ("(define-syntax qq (syntax-rules () ((_ x) `(x ,x tmp)))) (qq 5)", "(5 5 tmp)"),
+    # templates using other binding forms: their names stay the template's own
+    ("""(define-syntax m (syntax-rules () ((_ e) (do ((i 0 (+ i 1)) (acc '() (cons e acc))) ((= i 2) acc)))))
+       (let ((i 'user)) (m i))""", "(user user)"),
+    ("""(define-syntax m (syntax-rules () ((_ e) (guard (err (#t (list 'caught e))) (raise 'boom)))))
+       (let ((err 'mine)) (m err))""", "(caught mine)"),
+    ("""(define-syntax m (syntax-rules () ((_ x) (let loop ((i x)) (if (> i 0) (loop (- i 1)) 'done)))))
+       (let ((loop 5)) (m loop))""", "done"),
+    ("(define-syntax m (syntax-rules () ((_ n) (define-record n a b)))) (m pt) (pt-b (make-pt 1 2))", "2"),
+    ("(define-syntax m (syntax-rules () ((_ x) (when x (and 1 (or #f x)))))) (let ((when list) (and list)) (m 3))",
+     "3"),
     # ellipsis: items after it, dotted tails, nesting, vectors, custom ellipsis, escapes
     ("(define-syntax t (syntax-rules () ((_ a ... z) '(z a ...)))) (t 1 2 3 4)", "(4 1 2 3)"),
     ("(define-syntax t (syntax-rules () ((_ a ... y z) '(y z (a ...))))) (t 1 2)", "(1 2 ())"),

@@ -400,11 +400,13 @@ def _define_record(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         raise an.error("define-record: only allowed at top level", x)
     if not parts or type(parts[0]) is not Symbol:
         raise an.error("define-record: expected (define-record name field...)", x)
-    name, fields, defaults = parts[0].name, [], []
+    from .syntax_rules import strip     # names a macro's template wrote are the plain names
+    name, fields, defaults = strip(parts[0]).name, [], []
     for p in parts[1:]:
         spec = items(p, "define-record", x.loc) if type(p) is Pair else [p]
         if type(spec[0]) is not Symbol or len(spec) > 2 or (type(p) is Pair and len(spec) != 2):
             raise an.error("define-record: a field is a name or (name default)", x)
+        spec[0] = strip(spec[0])
         if spec[0].name in fields:
             raise an.error(f"define-record: field {spec[0].name} appears twice", x)
         fields.append(spec[0].name)
