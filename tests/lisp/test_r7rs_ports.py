@@ -8,6 +8,7 @@ import pytest
 import world
 from world.lisp.errors import BudgetExceeded, EvalError, LispError, LispTypeError, ReadError
 from world.lisp.errors import IncompleteInput
+from world.lisp.types import Char
 
 
 def ev(source: str, w: world.World | None = None) -> str:
@@ -125,3 +126,17 @@ def test_ports_persist_across_commit_and_reopen(tmp_path) -> None:
     assert ev("(list (read in) (eof-object? (read in)))", w) == "(gamma #t)"
     assert ev("(get-output-string out)", w) == '"kept 42"'
     w.close()
+
+
+def test_a_tampered_port_is_an_error_not_a_crash() -> None:
+    # the state a damaged or forged image could hold; the port's procedures check it
+    from world.lisp.primitives import ports
+    bad_in = ports.InputPort("abc")
+    bad_in.pos = "x"
+    bad_out = ports.OutputPort()
+    bad_out.chunks = [1]
+    calls = [(ports.read_char, bad_in), (ports.read_datum, bad_in), (ports.read_line, bad_in),
+             (ports.get_output_string, bad_out), (lambda p: ports.write_char(Char("a"), p), bad_out)]
+    for fn, port in calls:
+        with pytest.raises(EvalError, match="damaged"):
+            fn(port)

@@ -78,6 +78,8 @@ def input_port(who: str, port: Any) -> InputPort:
         raise type_error(who, "an input port", port)
     if not port.open:
         raise EvalError(f"{who}: the port is closed")
+    if type(port.text) is not str or type(port.pos) is not int or not 0 <= port.pos <= len(port.text):
+        raise EvalError(f"{who}: the port's stored state is damaged")     # a tampered image
     return port
 
 
@@ -87,6 +89,9 @@ def output_port(who: str, port: Any) -> OutputPort:
         raise type_error(who, "an output port", port)
     if not port.open:
         raise EvalError(f"{who}: the port is closed")
+    if type(port.chunks) is not list or not all(type(c) is str for c in port.chunks) \
+            or type(port.size) is not int:
+        raise EvalError(f"{who}: the port's stored state is damaged")     # a tampered image
     return port
 
 
@@ -123,6 +128,8 @@ def get_output_string(port: Any) -> str:
     """(get-output-string port) -> the characters written to port so far."""
     if type(port) is not OutputPort:
         raise type_error("get-output-string", "a port made by open-output-string", port)
+    if type(port.chunks) is not list or not all(type(c) is str for c in port.chunks):
+        raise EvalError("get-output-string: the port's stored state is damaged")
     text = port.value()
     budget.charge(len(text) >> 6)
     budget.alloc(len(text))
