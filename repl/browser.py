@@ -71,7 +71,7 @@ class Browser:
                 Window(FormattedTextControl(self._help_text), height=1, style="reverse"),
             ]), focused_element=tree),
             key_bindings=self._bindings(), full_screen=True, style=render.STYLE,
-            input=input, output=output)
+            include_default_pygments_style=False, input=input, output=output)
 
     # ------------------------------------------------------------ the model
     def children(self, path: tuple[int, ...], value: Any) -> list[tuple[str, Any]] | None:
