@@ -14,7 +14,8 @@ The technique is renaming, as in Clinger and Rees, "Macros that work" (1991):
   where the macro was defined (`Analyzer.resolve`): a global, a special form,
   a macro, or a local variable around a `let-syntax`, never a binding the user
   made around the macro's use.
-- Quoted template data is not renamed (`'x` is the symbol `x`), nor are the
+- Quoted template data is not renamed (`'x` is the symbol `x`; `quote` itself
+  is), nor are the
   auxiliary words `else`, `=>`, `unquote`, `unquote-splicing` and
   `quasiquote`, which special forms recognize by name.
 - A top-level `define` of an identifier the template introduced defines the
@@ -324,7 +325,7 @@ class SyntaxRules:
                 out = _Expansion(self, an, form, rule.vars).build(rule.template, binds, dict(rule.vars))
                 return out
         raise LispSyntaxError(f"{self.name}: no syntax-rules pattern matches "
-                              f"{write(form, MAX_SHOWN)}", form.loc)
+                              f"{write(readable(form), MAX_SHOWN)}", form.loc)
 
     def _match(self, pat: Any, x: Any, binds: dict[Symbol, Any], an: Analyzer,
                scope: Scope | None) -> bool:
@@ -401,7 +402,8 @@ class _Expansion:
         self.made = 0
 
     def error(self, message: str) -> LispSyntaxError:
-        return LispSyntaxError(f"{self.tr.name}: {message} in {write(self.form, MAX_SHOWN)}", self.loc)
+        return LispSyntaxError(f"{self.tr.name}: {message} in {write(readable(self.form), MAX_SHOWN)}",
+                               self.loc)
 
     def pair(self, a: Any, b: Any) -> Pair:
         self.made += 1
@@ -439,7 +441,7 @@ class _Expansion:
             return self.build(t.cdr.car, binds, cur, mode, True)
         head = t.car
         if mode == 0 and head is QUOTE:
-            return self.pair(QUOTE, self.build(t.cdr, binds, cur, -1, escaped))
+            return self.pair(self.rename(QUOTE), self.build(t.cdr, binds, cur, -1, escaped))
         if mode >= 0 and head is QUASI:
             return self.pair(QUASI, self.build(t.cdr, binds, cur, mode + 1, escaped))
         if mode > 0 and (head is UNQUOTE or head is SPLICE):
