@@ -18,6 +18,7 @@ from world.lisp.printer import write
 from world.lisp.types import Box, Closure, ErrorObject, Keyword, LispMap, Pair, Primitive, Record
 
 from . import render
+from .output import escape_controls
 
 MAX_CHILDREN = 40       # elements of one list shown before "... N more"
 LEAF_CHARS = 100        # characters of a leaf's written text shown on its line
@@ -89,15 +90,17 @@ def leaf(key: str, v: Any) -> str:
     return summary(v)
 
 
-def source_lines(text: str, indent: str, limit: int = SOURCE_LINES) -> list[tuple[str, str]]:
-    """Multi-line source as code whose later lines start with `indent` (the tree's
-    branch lines and the column the first line started at), so the tree stays whole."""
-    lines = text.split("\n")
+def source_lines(text: str, indent: str, limit: int = SOURCE_LINES,
+                 code: bool = True) -> list[tuple[str, str]]:
+    """Multi-line text (as highlighted code with `code`) whose later lines start with
+    `indent` (the tree's branch lines and the column the first line started at), so the
+    tree stays whole."""
+    lines = escape_controls(text).split("\n")
     parts: list[tuple[str, str]] = []
     for i, line in enumerate(lines[:limit]):
         if i:
             parts += [("", "\n"), ("class:tree.branch", indent)]
-        parts += render.code(line)
+        parts += render.code(line) if code else [("", line)]
     if len(lines) > limit:
         parts += [("", "\n"), ("class:tree.branch", indent),
                   ("class:note", f"… {len(lines) - limit:,} more lines")]
@@ -123,10 +126,11 @@ def _children(parts: list[tuple[str, str]], v: Any, prefix: str, depth: int) -> 
         last = i == len(shown) - 1 and len(kids) <= MAX_CHILDREN
         parts += [("", "\n"), ("class:tree.branch", prefix + ("└─ " if last else "├─ ")),
                   ("class:tree.key", key), ("", " ")]
-        if key == ":source" and type(child) is str:
-            # source reads best as code, not as a string; its later lines stay inside the tree
+        if type(child) is str and (key == ":source" or "\n" in child):
+            # source reads best as code, other multi-line text (a diff, a report) as text,
+            # not as a string with escapes; the later lines stay inside the tree
             under = prefix + ("   " if last else "│  ")
-            parts += source_lines(child, under + " " * (len(key) + 1))
+            parts += source_lines(child, under + " " * (len(key) + 1), code=key == ":source")
         elif entries(child) is None:
             parts += render.code(leaf(key, child))
         else:

@@ -36,12 +36,16 @@ def layout(value: Any, text: str, width: int, pp: bool = False) -> tuple[str, st
         return (text if len(text) <= width else pretty(value, width)), None
     if type(value) is str and "\n" in value:
         lines = value.count("\n") + (0 if value.endswith("\n") else 1)
-        shown = _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x};",
-                              value[:-1] if value.endswith("\n") else value)
+        shown = escape_controls(value[:-1] if value.endswith("\n") else value)
         return shown, f"; a string of {lines:,} lines, shown as text ((write x) shows it quoted)"
     if len(text) <= width or "\n" in text or len(text) > PRETTY_CHARS:
         return text, None
     return pretty(value, width), None
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters (but newline and tab) written as `\\xNN;` escapes."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x};", text)
 
 
 def page_rows(rows: int) -> int:

@@ -203,6 +203,9 @@ def test_multi_line_source_stays_inside_the_tree_and_times_read_as_dates(w):
     at = next(i for i, line in enumerate(lines) if ":source (define (f x)" in line and "│" in line)
     assert lines[at + 1].startswith("│     │") and lines[at + 1].endswith('"Doc."')
     assert lines[at + 3].rstrip().endswith("(+ x y)))")
+    diff = render.plain(tree(w.eval('{:diff "--- seed\\n+++ l1\\n-a\\n+b" :n 1}')))
+    assert diff.splitlines()[1:5] == ["├─ :diff --- seed", "│        +++ l1", "│        -a",
+                                      "│        +b"]
     m = w.eval("{:created 1790000000.5 :time 12 :finished 1800000000}")
     shown = render.plain(tree(m))
     assert ":created 2026-09-21T" in shown and ":time 12" in shown and ":finished 2027-" in shown
