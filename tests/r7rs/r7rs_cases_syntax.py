@@ -66,7 +66,7 @@ ROWS = [
     ("4.1", "empty list is true", "(if '() 'true 'false)", "true"),
     ("4.1", "zero is true", "(if 0 'true 'false)", "true"),
     ("4.1", "set! on a local", "(let ((x 2)) (+ x 1) (set! x 4) (+ x 1))", "5"),
-    ("4.1", "set! on an unbound name", "(set! no-such-variable-here 1)", Raises("error")),
+    ("4.1", "set! on an unbound name", "(set! no-such-variable-here 1)", Raises("unbound")),
     ("4.1", "unbound variable", "no-such-variable-here", Raises("unbound")),
     ("4.1", "include reads a file", '(include "lib.scm")', unsaid("file")),
     ("4.1", "include-ci reads a file", '(include-ci "lib.scm")', unsaid("file")),
@@ -311,8 +311,9 @@ ROWS = [
      "(list (r7-node? 5) (r7-node? (make-r7-node 1)) (r7-node-v (make-r7-node 'a)))",
      Pending("define-record-type", "(#f #t a)")),
     ("5", "record accessor on the wrong type",
-     "(define-record-type <r7-cell> (make-r7-cell v) r7-cell? (v r7-cell-v)) (r7-cell-v 5)",
-     Pending("define-record-type", Raises("error"))),
+     "(define-record-type <r7-cell> (make-r7-cell v) r7-cell? (v r7-cell-v))"
+     " (guard (e ((error-object? e) 'raised)) (r7-cell-v 5))",
+     Pending("define-record-type", "raised")),
     ("5", "import (scheme base)", "(import (scheme base) (scheme write)) (+ 1 2)", Pending("import", "3")),
     ("5", "import (scheme file) is absent", "(import (scheme file))", Pending("import", Absent("file"))),
 ]
