@@ -15,8 +15,9 @@ SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
 def repl(image, *flags: str, env: tuple[str, ...] = (), width: int = 80,
          height: int = 24) -> Terminal:
-    term = Terminal(["env", *env, sys.executable, "-m", "repl.cli", "repl", "--world",
-                     str(image), *flags], width=width, height=height)
+    term = Terminal(["env", "-u", "NO_COLOR", "-u", "WORLD_THEME", *env, sys.executable, "-m",
+                     "repl.cli", "repl", "--world", str(image), *flags], width=width,
+                    height=height)
     term.wait_for("world>")
     return term
 
