@@ -2,7 +2,8 @@
 Lisp backtrace, the line after a definition, plain messages.
 
 Everything here returns prompt_toolkit formatted text (a list of
-(style, text) pairs); printing it is the session's job.
+(style, text) pairs); printing it is the session's job, with `STYLE`, the
+colours of the theme in use (`use_theme`: dark, light or none).
 """
 from __future__ import annotations
 
