@@ -47,7 +47,7 @@ def frame_line(i: int, f: Frame) -> FormattedText:
 def frames_text(failure: Failure | None, limit: int = FRAMES_SHOWN) -> FormattedText:
     """The `,frames` listing for the last failure."""
     e = _error(failure)
-    frames = e.frames
+    frames = getattr(e, "frames", [])
     if not frames:
         return render.note(f"the last error has no Lisp frames ({_headline(e)})")
     parts: list[tuple[str, str]] = [("class:note", f"{_headline(e)}\nframes, innermost first "
@@ -68,11 +68,12 @@ def frame_text(failure: Failure | None, arg: str) -> FormattedText:
         i = int(arg) if arg else 0
     except ValueError:
         raise CommandError(f",frame: expected a frame number, got {arg!r}") from None
-    if not e.frames:
+    frames = getattr(e, "frames", [])
+    if not frames:
         raise CommandError(",frame: the last error has no Lisp frames")
-    if not 0 <= i < len(e.frames):
-        raise CommandError(f",frame: no frame {i}; the frames are 0 to {len(e.frames) - 1}")
-    f = e.frames[i]
+    if not 0 <= i < len(frames):
+        raise CommandError(f",frame: no frame {i}; the frames are 0 to {len(frames) - 1}")
+    f = frames[i]
     parts: list[tuple[str, str]] = list(frame_line(i, f))
     if f.locals is None:
         parts += [("", "\n"), ("class:note", "  (locals are kept for the innermost frames only)")]
