@@ -46,6 +46,10 @@ VALUES = [
     ("(let ((p (open-output-string))) (close-output-port p) (output-port-open? p))", "#f"),
     ("(eof-object? (eof-object))", "#t"), ("(eof-object? \"\")", "#f"), ("(eof-object)", "#<eof>"),
     ("(read \"(1 2)\")", "(1 2)"),
+    ('(call-with-port (open-input-string "42 43") read)', "42"),
+    ('(let ((p (open-input-string "x"))) (call-with-port p read-char) (input-port-open? p))', "#f"),
+    ("(let ((p (open-output-string))) (write 1 p) (flush-output-port p) (flush-output-port) "
+     "(get-output-string p))", '"1"'),
 ]
 
 
@@ -103,7 +107,11 @@ def test_reading_a_long_port_is_linear() -> None:
 
 def test_no_file_ports() -> None:
     for name in ("open-input-file", "open-output-file", "call-with-output-file", "with-input-from-file"):
-        assert isinstance(err(f"({name} \"x\")"), EvalError)
+        e = err(f"({name} \"x\")")
+        assert isinstance(e, EvalError) and "by design" in e.message and "string" in e.message
+    for name in ("open-input-bytevector", "read-u8", "write-u8", "write-bytevector"):
+        e = err(f"({name} #u8(1))")
+        assert isinstance(e, EvalError) and "by design" in e.message and "bytevector" in e.message
 
 
 def test_ports_persist_across_commit_and_reopen(tmp_path) -> None:

@@ -267,7 +267,6 @@ def test_reader_tricks_are_read_errors(source: str) -> None:
 # ---------------------------------------------------------------- nothing of the host is bound
 
 HOST_POWERS = [
-    "open-input-file", "open-output-file", "with-output-to-file", "call-with-input-file",
     "file-exists?", "delete-file", "load", "include", "system", "exit", "emergency-exit",
     "process", "shell", "current-time", "current-second", "current-jiffy", "time", "sleep",
     "getenv", "get-environment-variable", "command-line", "random", "open", "socket",
@@ -280,6 +279,16 @@ HOST_POWERS = [
 def test_no_host_powers(name: str) -> None:
     assert isinstance(outcome(name), UnboundVariable)
     assert Symbol(name) not in world.open().env.names()
+
+
+FILE_PORTS = ["open-input-file", "open-output-file", "with-output-to-file", "call-with-input-file",
+              "open-binary-input-file", "read-u8", "open-input-bytevector"]
+
+
+@pytest.mark.parametrize("name", FILE_PORTS)
+def test_file_and_binary_ports_are_refused_by_design(name: str) -> None:
+    e = outcome(f'({name} "x")')
+    assert isinstance(e, EvalError) and "by design" in e.message
 
 
 # ---------------------------------------------------------------- redefinition

@@ -17,7 +17,7 @@ from ..errors import EvalError, IncompleteInput, ReadError
 from ..printer import _ATOMS
 from ..types import Char, EOF, Eof, VOID
 from . import primitive
-from .numbers import ABSENT, need_count, need_range, type_error
+from .numbers import ABSENT, need_count, need_proc, need_range, type_error
 from .strings import need_char, need_string
 
 
@@ -312,4 +312,55 @@ def write_char(c: Any, port: Any = ABSENT) -> Any:
 @primitive("write-u8", group="output")
 def write_u8(b: Any, port: Any = ABSENT) -> Any:
     """(write-u8 byte [port]) is refused: there are no binary ports."""
-    raise EvalError("write-u8: there are no binary ports; build a bytevector with bytevector-append")
+    raise EvalError(f"write-u8: {BINARY}")
+
+
+@primitive("call-with-port")
+def call_with_port(port: Any, proc: Any) -> Any:
+    """(call-with-port port proc) -> (proc port), closing port when proc returns."""
+    from ..calls import call
+    if not is_port(port):
+        raise type_error("call-with-port", "a port", port)
+    result = call(need_proc("call-with-port", proc), port)
+    port.open = False
+    return result
+
+
+@primitive("flush-output-port", group="output")
+def flush_output_port(port: Any = ABSENT) -> Any:
+    """(flush-output-port [port]) does nothing: output is delivered when the form ends."""
+    if port is not ABSENT:
+        output_port("flush-output-port", port)
+    return VOID
+
+
+# ---------------------------------------------------------------- absent by design
+
+FILES = ("files are not available in the world (the sandbox excludes them by design); "
+         "use a string port: ")
+BINARY = ("binary ports are not available in the world (absent by design); "
+          "build and take apart bytevectors instead: bytevector, bytevector-append, bytevector-u8-ref")
+ABSENT_BY_DESIGN = {
+    "open-input-file": FILES + "(open-input-string text)",
+    "open-output-file": FILES + "(open-output-string), then get-output-string",
+    "open-binary-input-file": BINARY, "open-binary-output-file": BINARY,
+    "call-with-input-file": FILES + "(call-with-port (open-input-string text) proc)",
+    "call-with-output-file": FILES + "(let ((p (open-output-string))) (proc p) (get-output-string p))",
+    "with-input-from-file": FILES + "(read (open-input-string text))",
+    "with-output-to-file": FILES + "(let ((p (open-output-string))) (display x p) (get-output-string p))",
+    "open-input-bytevector": BINARY, "open-output-bytevector": BINARY,
+    "get-output-bytevector": BINARY, "read-u8": BINARY, "peek-u8": BINARY, "u8-ready?": BINARY,
+    "read-bytevector": BINARY, "read-bytevector!": BINARY, "write-bytevector": BINARY,
+}
+
+
+def _absent(name: str) -> None:
+    def absent(*args: Any) -> Any:
+        raise EvalError(f"{name}: {ABSENT_BY_DESIGN[name]}")
+    absent.__name__ = "absent_" + name.replace("-", "_").replace("!", "").replace("?", "")
+    absent.__doc__ = f"({name} ...) is refused: {ABSENT_BY_DESIGN[name]}."
+    primitive(name)(absent)
+
+
+for _name in ABSENT_BY_DESIGN:
+    _absent(_name)
