@@ -7,8 +7,10 @@ False to end the session. A mistake is a `CommandError`, shown as one line.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Callable
 
+from world.lisp.budget import Limits
 from world.lisp.errors import LispError
 from world.lisp.reader import read
 from world.lisp.types import Symbol
@@ -17,7 +19,7 @@ from . import render
 
 Command = Callable[[Any, str], "bool | None"]
 COMMANDS: dict[str, tuple[Command, str]] = {}
-ALIASES = {"q": "quit", "h": "help", "?": "help", "b": "browse", "i": "inspect"}
+ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help", "b": "browse", "i": "inspect"}
 
 
 class CommandError(LispError):
@@ -77,18 +79,44 @@ def cmd_help(repl: Any, arg: str) -> None:
     repl.show(parts[:-1] + [(parts[-1][0], parts[-1][1].rstrip("\n"))])
 
 
+def physical_memory() -> int | None:
+    """Bytes of RAM on this machine, if the system says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def budget_for(base: Limits, steps: int) -> Limits:
+    """The limits of a step budget of `steps`. Memory is accounted cumulatively and the
+    clock runs with the work, so a budget raised past `base` raises those two by as much
+    (else the extra steps could never be spent); the memory allowance stays under half
+    the machine's RAM, so the process backstop (a multiple of it) still protects the host."""
+    if steps <= base.steps:
+        return replace(base, steps=steps)
+    factor = steps / base.steps
+    memory = int(base.memory * factor)
+    ram = physical_memory()
+    if ram is not None:
+        memory = max(base.memory, min(memory, ram // 2))
+    return replace(base, steps=steps, memory=memory, seconds=base.seconds * factor)
+
+
 @command("steps", "N: the step budget of each evaluation (no N: show it)")
 def cmd_steps(repl: Any, arg: str) -> None:
-    """,steps N: set the step budget."""
+    """,steps N: set the step budget (and the memory and time that go with it)."""
     if arg:
         try:
-            n = int(arg.replace("_", ""))
+            n = int(arg.replace("_", "").replace(",", ""))
         except ValueError:
             n = 0
         if n <= 0:
             raise CommandError(f",steps: expected a positive whole number, got {arg!r}")
         repl.steps = n
-    repl.show(render.note(f"step budget: {repl.steps:,} per evaluation"))
+    lim, base = repl.world.limits, repl.base_limits
+    more = "" if lim.steps <= base.steps else \
+        f" (and with it: memory {lim.memory >> 20:,} MB, time {lim.seconds:g} s)"
+    repl.show(render.note(f"step budget: {repl.steps:,} per evaluation{more}"))
 
 
 @command("load", "FILE: evaluate a file's forms, each committed on its own")
@@ -135,3 +163,6 @@ def _target(arg: str) -> str:
     """The `(inspect ...)` form `,inspect`/`,browse` evaluate: a name is quoted, anything else evaluated."""
     form = read(arg, "<command>")
     return f"(inspect '{arg.strip()})" if type(form) is Symbol else f"(inspect {arg.strip()})"
+
+
+from . import comforts  # noqa: E402,F401  (registers ,time ,trace ,expand ,doc ...)

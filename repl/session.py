@@ -36,11 +36,16 @@ from world.lisp.types import VOID, LispMap, Pair, Symbol
 from . import commands, debugger, inspect_view, render, toolbar
 from .completion import WorldCompleter
 from .lexer import WorldLispLexer
+from .trace import Tracer
+from .values import LastValues
 from .output import Pager, layout
 
 PROMPT = "world> "
 DEFINING = frozenset(Symbol(s) for s in ("define", "defmacro", "define-record", "defrule"))
 INSPECT = Symbol("inspect")
+# What people type at other REPLs to leave or for help: the REPL does it (unless the world
+# defines the name itself). Outside the REPL, the unbound name's error says what to type.
+ASKS = {Symbol("exit"): "quit", Symbol("quit"): "quit", Symbol("help"): "help"}
 OPENERS, CLOSERS = "([{", ")]}"
 
 
@@ -91,6 +96,23 @@ def defined_name(form: Any) -> str | None:
     return target.name if type(target) is Symbol else None
 
 
+def repl_request(world: Any, form: Any) -> str | None:
+    """"quit" for `exit`, `quit`, `(exit)`, `(quit)`; "help" for `help`, `(help)`; else None."""
+    head = form.car if type(form) is Pair else form
+    if type(head) is not Symbol or head not in ASKS:
+        return None
+    if head.name in world.names.defs or head.name in world.names.macros:
+        return None                     # the world's own exit: run it
+    ask = ASKS[head]
+    if ask == "help" and type(form) is Pair and form.cdr is not None:
+        return None                     # (help x): no such procedure, the error says so
+    return ask
+
+
+class Leave(Exception):
+    """`exit` or `quit` was typed: end the session."""
+
+
 class Repl:
     """An interactive session over one world."""
 
@@ -105,8 +127,13 @@ class Repl:
         self.input, self.output = input, output
         self.show_output = show_output or output
         self.debug = debug
-        self.steps = steps or world.limits.steps
+        self.base_limits = world.limits     # what `,steps N` scales from
+        if steps:
+            self.steps = steps
         self.last_steps: int | None = None
+        self.spent = 0                       # steps of the forms of the last `evaluate`
+        self.values = LastValues(world)      # *1 *2 *3 *e
+        self.tracer = Tracer(world)          # ,trace
         self._fresh = True               # the program's output ended with a newline
         self.completer = WorldCompleter(world)
         world.out = self._program_output
@@ -119,6 +146,16 @@ class Repl:
             prompt_continuation=lambda width, line, wrap: " " * width,
             bottom_toolbar=self.toolbar, style=render.STYLE,
             include_default_pygments_style=False, input=input, output=output)
+
+    @property
+    def steps(self) -> int:
+        """The step budget of each evaluation."""
+        return self.world.limits.steps
+
+    @steps.setter
+    def steps(self, n: int) -> None:
+        # The world's own limits: whatever runs for this session (checks included) gets them.
+        self.world.limits = commands.budget_for(self.base_limits, n)
 
     # ------------------------------------------------------------ keys
     def _bindings(self) -> KeyBindings:
@@ -198,11 +235,29 @@ class Repl:
                  pp: bool = False) -> int:
         """Evaluate each form of `text` in its own transaction; return how many ran
         (`pp`: pretty-print the values whatever their width)."""
-        count = 0
+        count = self.spent = 0
         for form, typed in self.world.forms(text, source):
-            self.evaluate_form(form, typed, source, echo, pp)
+            if echo and self._asked(form):
+                continue
+            self.values.watch(form)
+            self.tracer.apply()
+            try:
+                self.evaluate_form(form, typed, source, echo, pp)
+            finally:
+                self.values.watch(None)
+                self.values.bind()
+            self.spent += self.last_steps or 0
             count += 1
         return count
+
+    def _asked(self, form: Any) -> bool:
+        """Act on `exit`, `quit` or `help` typed as Lisp; whether it was one."""
+        ask = repl_request(self.world, form)
+        if ask == "quit":
+            raise Leave()
+        if ask == "help":
+            commands.run(self, ",help")
+        return ask is not None
 
     def evaluate_form(self, form: Any, typed: str | None, source: str, echo: bool = True,
                       pp: bool = False) -> None:
@@ -249,6 +304,7 @@ class Repl:
                 return
         if value is VOID:
             return
+        self.values.push(value)
         if type(form) is Pair and form.car is INSPECT and type(value) is LispMap:
             self.show_inspect(value)
             return
@@ -277,9 +333,13 @@ class Repl:
             if commands.is_command(text):
                 return commands.run(self, text)
             self.evaluate(text)
+        except Leave:
+            return False
         except KeyboardInterrupt:        # between budget checks, e.g. while committing
             self.show(render.note("interrupted; the form was rolled back"))
         except LispError as e:
+            if not isinstance(e, commands.CommandError):
+                self.values.failed(e)       # *e
             if not isinstance(e, commands.CommandError) and (
                     self.failure is None or self.failure.error is not e):
                 self.failure = debugger.Failure(e)      # e.g. a read error: no form to retry

@@ -224,6 +224,7 @@ class World:
                 self._after_commit.clear()
                 if not self._bind_late(e.message, late):
                     self._deliver(out)
+                    e.hint()            # "did you mean": while the world is open to ask
                     raise
                 late += 1
                 attempt -= 1                # not a conflict: run the form again as if new

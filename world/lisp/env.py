@@ -97,7 +97,9 @@ class Environment:
         try:
             return self.ns["g_" + mangle(sym.name)]
         except KeyError:
-            raise UnboundVariable(write(sym)) from None
+            err = UnboundVariable(write(sym))
+            err.candidates = self.known_names
+            raise err from None
 
     def is_bound(self, sym: Symbol) -> bool:
         return ("g_" + mangle(sym.name)) in self.ns
@@ -112,6 +114,16 @@ class Environment:
         from .compiler import demangle
         return sorted((Symbol(demangle(k[2:])) for k in self.ns if k.startswith("g_")),
                       key=lambda s: s.name)
+
+    def known_names(self) -> list[str]:
+        """Every name a program here may mean (globals, macros, special forms): what an
+        unbound name's "did you mean" chooses from."""
+        from .analyze import SPECIAL
+        from .compiler import demangle
+        names = {demangle(k[2:]) for k in self.ns if k.startswith("g_")}
+        names.update(s.name for s in self.macros)
+        names.update(s.name for s in SPECIAL)
+        return sorted(names)
 
     def globals(self) -> dict[Symbol, Any]:
         """Globals that are not primitives granted by the capability set."""

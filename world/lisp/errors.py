@@ -7,6 +7,8 @@ the world itself. Nothing a program can type produces anything else.
 """
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 
@@ -92,8 +94,59 @@ class EvalError(LispError):
     kind = "error"
 
 
+# Names typed from habit of other REPLs, and what to type here instead.
+_LEAVE = "to leave the REPL type ,quit or press Ctrl-D; world eval and world run end by themselves"
+_LAST = "*1, *2, *3 (the last values) and *e (the last error) exist only in the REPL, once there is one"
+HINTS = {"exit": _LEAVE, "quit": _LEAVE, "*1": _LAST, "*2": _LAST, "*3": _LAST, "*e": _LAST,
+         "help": "at the REPL type ,help; (inspect 'NAME) describes a name"}
+SUGGESTIONS = 3         # nearest names offered
+CLOSENESS = 0.6         # difflib ratio a name must reach to be offered
+SPREAD = 0.1            # ... and how much less close than the closest one it may be
+
+
 class UnboundVariable(EvalError):
+    """A name with no binding. Where it was raised sets `candidates` (the names it could
+    have meant); the nearest are offered only when the error is shown, never when a
+    `guard` catches it, so a program that tests for unbound names pays nothing."""
+
     kind = "unbound variable"
+    candidates: Any = None      # a callable returning names, set where the error is raised
+
+    def __str__(self) -> str:
+        hint = self.hint()
+        return f"{super().__str__()} ({hint})" if hint else super().__str__()
+
+    def name(self) -> str:
+        """The unbound name as written in the message."""
+        m = re.fullmatch(r"set!: (.+) is not defined", self.message)
+        return m.group(1) if m else self.message
+
+    def hint(self) -> str:
+        """What to type instead: a hint for a name from other REPLs, else "did you mean
+        NAME?" over the nearest candidates (computed once, then kept)."""
+        hint = self.__dict__.get("_hint")
+        if hint is None:
+            hint = self.__dict__["_hint"] = self._hint()
+        return hint
+
+    def _hint(self) -> str:
+        name = self.name()
+        if name in HINTS:
+            return HINTS[name]
+        if self.candidates is None:
+            return ""
+        try:
+            names = [n for n in self.candidates() if n != name and not n.startswith("#")]
+        except Exception:       # the world is closed, or its storage is gone: no suggestion
+            return ""
+        close = difflib.get_close_matches(name, names, SUGGESTIONS, CLOSENESS)
+        if not close:
+            return ""
+        # Only those about as close as the best: "length", not "length, let or let*".
+        best = difflib.SequenceMatcher(None, name, close[0]).ratio()
+        close = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() >= best - SPREAD]
+        said = close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1]
+        return f"did you mean {said}?"
 
 
 class LispTypeError(EvalError):

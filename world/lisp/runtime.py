@@ -287,6 +287,8 @@ def _run_in(env: Any, form: Any, meter: Meter, source: str | None,
                 err.loc = form.loc
             if err.source is None:
                 err.source = source
+        if type(err) is UnboundVariable and err.candidates is None:
+            err.candidates = env.known_names        # "did you mean": only if it is shown
         if isinstance(err, BudgetExceeded) and err.budget == "memory":
             _release(e)
         if err is e:

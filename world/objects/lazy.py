@@ -171,6 +171,14 @@ class WorldEnvironment(Environment):
         self.ensure_all()
         return super().globals()
 
+    def known_names(self) -> list[str]:
+        """The bound names and the stored ones not bound yet (binding none of them)."""
+        names = set(super().known_names())
+        for tree in (getattr(self.binder, "defs", None), getattr(self.binder, "macros", None)):
+            if tree is not None:
+                names.update(tree.keys())
+        return sorted(names)
+
 
 class LazyDocs(dict):
     """An environment's docstrings; asking for one binds its stored definition."""
