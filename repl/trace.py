@@ -8,11 +8,14 @@ original. So nothing of the trace reaches the image or history, a definition
 that stores the procedure stores the same closure, and `,untrace` puts the
 original function back, exactly.
 
-Trace lines are the running form's output (charged to its output budget, so a
-traced loop cannot flood the REPL), indented by call depth. Tracing is by name:
+Trace lines are the running form's output (charged to its output budget),
+indented by call depth; after `MAX_LINES` of them a form's trace says so once
+and goes quiet, so a traced loop cannot flood the REPL. Tracing is by name:
 after a redefinition, a rolled-back form or another session's change, the
 name's new procedure is wrapped before the next form runs. The depth is reset
-before each form, so an error inside a traced call leaves nothing askew.
+before each form, so an error inside a traced call leaves nothing askew. A
+traced call waits for its value (tail calls included) and nests a few Python
+frames, so traced recursion meets the depth limit sooner (a clean error).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from world.lisp.types import Closure, Symbol, Unbuilt
 
 VALUE_CHARS = 200       # characters of one argument or value shown
 MAX_INDENT = 30         # deeper calls show their depth instead of more indentation
+MAX_LINES = 5000        # trace lines one form prints; the calls after them run untraced-quiet
 
 
 class Traced:
@@ -72,6 +76,7 @@ class Tracer:
         self.world = world
         self.wrapped: dict[str, list[Traced]] = {}      # name -> every wrapper made for it
         self.depth = 0
+        self.lines = 0          # trace lines the running form printed
 
     @property
     def names(self) -> list[str]:
@@ -81,7 +86,11 @@ class Tracer:
     def line(self, depth: int, text: str) -> None:
         """Write one trace line to the running form's output."""
         meter = budget.running()
-        if meter is None:
+        if meter is None or self.lines > MAX_LINES:
+            return
+        self.lines += 1
+        if self.lines > MAX_LINES:
+            meter.write(f"; the trace stops after {MAX_LINES:,} lines (the form runs on)\n")
             return
         pad = "  " * min(depth, MAX_INDENT) + (f"[{depth}] " if depth > MAX_INDENT else "")
         meter.write(pad + text + "\n")
@@ -113,8 +122,9 @@ class Tracer:
         return None
 
     def apply(self) -> None:
-        """Wrap the procedure each traced name is bound to now, if it is not yet."""
-        self.depth = 0
+        """Wrap the procedure each traced name is bound to now, if it is not yet
+        (before each form: its trace starts at depth 0, with no line printed)."""
+        self.depth = self.lines = 0
         for name, made in self.wrapped.items():
             proc = self._procedure(name)
             if proc is not None and type(proc.fn) is not Traced:

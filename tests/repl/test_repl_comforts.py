@@ -206,6 +206,18 @@ def test_tracing_is_never_stored(image, tmp_path):
         assert type(again.env.lookup(world.read("g"))) is Closure
 
 
+def test_a_stored_procedure_traced_in_a_fresh_session_and_a_long_trace_is_cut(image, tmp_path,
+                                                                              monkeypatch):
+    image.eval(FIB)
+    image.close()
+    monkeypatch.setattr("repl.trace.MAX_LINES", 6)
+    with world.open(tmp_path / "world.fs") as again:       # fib is loaded, not compiled yet
+        run = drive(again, ",trace fib\r", "(fib 2)\r", "(fib 10)\r")
+    out = lines(run.text)
+    assert out[1:8] == ["(fib 2)", "(fib 1)", "=> 1", "(fib 0)", "=> 0", "=> 1", "1"]
+    assert out[-2:] == ["; the trace stops after 6 lines (the form runs on)", "55"]
+
+
 def test_trace_refuses_what_it_cannot_trace(w):
     run = drive(w, ",trace car\r", ",trace nope\r", ",untrace nope\r", ",trace\r")
     assert lines(run.text) == [
