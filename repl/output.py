@@ -33,14 +33,14 @@ def layout(value: Any, text: str, width: int, pp: bool = False) -> tuple[str, st
     """The text to show for a result (`text` is its written form) and an optional note
     (`pp`: the pretty-printed written form, even of a multi-line string)."""
     if pp:
-        return (text if len(text) <= width else pretty(value, width)), None
+        return (text if len(text) <= width else pretty(value, width, written=text)), None
     if type(value) is str and "\n" in value:
         lines = value.count("\n") + (0 if value.endswith("\n") else 1)
         shown = escape_controls(value[:-1] if value.endswith("\n") else value)
         return shown, f"; a string of {lines:,} lines, shown as text ((write x) shows it quoted)"
     if len(text) <= width or "\n" in text or len(text) > PRETTY_CHARS:
         return text, None
-    return pretty(value, width), None
+    return pretty(value, width, written=text), None
 
 
 def escape_controls(text: str) -> str:

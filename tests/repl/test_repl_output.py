@@ -67,6 +67,9 @@ def test_a_value_too_large_or_too_deep_to_lay_out_is_written_on_one_line(w):
     assert pretty(big, 80) == write(big)
     deep = w.eval("(let loop ((i 0) (x '())) (if (= i 2000) x (loop (+ i 1) (list x))))")
     assert pretty(deep, 80) == write(deep)
+    wide_and_deep = w.eval("(let loop ((i 0) (x '())) (if (= i 400) x (loop (+ i 1) "
+                           "(list 'f 'aaaaaaaaaaaaaaaaaaaaaa x 'bbbbbbbbbbbbbbbbbbbbbbbbbb))))")
+    assert pretty(wide_and_deep, 80, written="as written") == "as written"
 
 
 # ---------------------------------------------------------------- layout and paging

@@ -19,7 +19,7 @@ from .types import LispMap, Pair, Symbol
 __all__ = ["pretty", "MAX_NODES"]
 
 MAX_NODES = 50_000      # parts laid out at most; beyond, the value is written on one line
-MAX_DEPTH = 400         # nesting laid out at most (the layout recurses)
+MAX_DEPTH = 120         # nesting laid out at most (the layout recurses, 3 frames a level)
 SMALL = 16              # items this wide or narrower are filled, several to a line
 BODY = {"define": 1, "defmacro": 1, "lambda": 1, "let": 1, "let*": 1, "letrec": 1,
         "letrec*": 1, "when": 1, "unless": 1, "do": 1, "define-record": 1, "defrule": 1,
@@ -93,15 +93,15 @@ def _items(m: LispMap) -> list[tuple[Any, Any]]:
     return list(m.items())
 
 
-def pretty(v: Any, width: int = 80, indent: int = 0) -> str:
+def pretty(v: Any, width: int = 80, indent: int = 0, written: str | None = None) -> str:
     """`write(v)` broken over lines at most `width` wide where it can be; `indent` is the
-    column the text starts at (later lines are not indented by it)."""
-    try:
-        tree = _Builder().node(v, 0)
-    except (_TooBig, RecursionError):
-        return write(v)
+    column the text starts at (later lines are not indented by it). `written`, if given,
+    is `write(v)` already made: what a value too large to lay out comes back as."""
     out: list[str] = []
-    _Layout(max(width, 20), out).emit(tree, indent)
+    try:
+        _Layout(max(width, 20), out).emit(_Builder().node(v, 0), indent)
+    except (_TooBig, RecursionError):
+        return write(v) if written is None else written
     return "".join(out)
 
 
