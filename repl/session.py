@@ -350,13 +350,16 @@ class Repl:
 
     def run(self) -> int:
         """Read, evaluate and print until Ctrl-D or `,quit`; return an exit status."""
-        while True:
-            self.fresh_line()
-            try:
-                text = self.session.prompt()
-            except KeyboardInterrupt:    # Ctrl-C at the prompt: drop the input
-                continue
-            except EOFError:             # Ctrl-D
-                return 0
-            if not self.handle(text):
-                return 0
+        try:
+            while True:
+                self.fresh_line()
+                try:
+                    text = self.session.prompt()
+                except KeyboardInterrupt:    # Ctrl-C at the prompt: drop the input
+                    continue
+                except EOFError:             # Ctrl-D
+                    return 0
+                if not self.handle(text):
+                    return 0
+        finally:
+            self.tracer.untrace()            # tracing was this session's: the world goes on without

@@ -198,7 +198,7 @@ def test_tracing_is_never_stored(image, tmp_path):
     image.eval(FIB)
     run = drive(image, ",trace fib\r", "(define g fib)\r", "(g 3)\r")
     assert "(fib 3)" in run.text and lines(run.text)[-1] == "2"
-    assert type(image.env.lookup(world.read("fib")).fn) is Traced
+    assert type(image.env.lookup(world.read("fib")).fn) is not Traced   # untraced as it ended
     image.close()
     assert b"repl.trace" not in (tmp_path / "world.fs").read_bytes()
     with world.open(tmp_path / "world.fs") as again:
