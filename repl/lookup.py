@@ -86,11 +86,9 @@ def entry(world: Any, name: str) -> Entry | None:
 
 
 def every_name(world: Any) -> list[str]:
-    """Every name defined, granted or special in `world`, sorted."""
-    env = world.env
-    found = {s.name for s in env.names()} | {s.name for s in env.macros}
-    found |= {s.name for s in SPECIAL}
-    return sorted(n for n in found if not n.startswith("#"))
+    """Every name defined, granted or special in `world`, sorted (binding none of the
+    stored ones: `apropos` binds only those it shows)."""
+    return [n for n in world.env.known_names() if not n.startswith("#")]
 
 
 def apropos(world: Any, text: str) -> list[Entry]:
