@@ -239,13 +239,7 @@ class Repl:
         for form, typed in self.world.forms(text, source):
             if echo and self._asked(form):
                 continue
-            self.values.watch(form)
-            self.tracer.apply()
-            try:
-                self.evaluate_form(form, typed, source, echo, pp)
-            finally:
-                self.values.watch(None)
-                self.values.bind()
+            self.evaluate_form(form, typed, source, echo, pp)
             self.spent += self.last_steps or 0
             count += 1
         return count
@@ -266,12 +260,17 @@ class Repl:
         shown = echo and not (type(form) is Pair and form.car is INSPECT)
         # The value is written within the form's own budget: a value too costly to
         # print is that form's error, not a hang of the REPL.
+        self.values.watch(form)          # *1 *2 *3 *e: refused in what history records
+        self.tracer.apply()              # ,trace: the procedures traced names have now
         try:
             result = self.world.eval_form(form, self.steps, source, typed,
                                           write if shown else None)
         except LispError as e:          # kept for ,frames, ,frame N and ,retry
             self.failure = debugger.Failure(e, form, typed, source)
             raise
+        finally:
+            self.values.watch(None)
+            self.values.bind()
         self.last_steps = result.steps
         if echo:
             self._print_result(form, result.value, result.text, pp)

@@ -276,3 +276,9 @@ def test_who_calls_lists_the_definitions_that_mention_a_name(w):
     out = lines(run.text)
     assert re.fullmatch(r"fib10 +procedure +Ten\.", out[3])
     assert out[4] == "no definition mentions other"
+
+
+def test_retry_cannot_slip_a_last_value_into_history(w):
+    run = drive(w, "(list 1)\r", "(define kept *1)\r", ",retry\r")
+    assert lines(run.text)[-1].startswith("error: REPL-only name: *1")
+    assert "kept" not in w.names.defs
