@@ -55,6 +55,8 @@ class LastValues:
     def watch(self, form: Any) -> None:
         """Note which REPL-only names the form about to run mentions."""
         self.watched = mentions(form)
+        if self.watched and self.check not in self.world.before_commit:
+            self.world.before_commit.append(self.check)     # (history's detach clears them)
 
     def check(self) -> None:
         """Before the form commits: refuse it if it changed a definition through `*1`..."""
