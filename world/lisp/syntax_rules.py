@@ -510,9 +510,9 @@ def syntax_rules_from_source(name: str, text: str) -> SyntaxRules:
         with budget.uncharged():
             spec = read(text)
         return SyntaxRules(name, spec)
-    except LispError as e:      # a damaged image: the macro says so when used
-        return SyntaxRules(name, None, broken=f"{name}: the stored macro cannot be rebuilt: "
-                                              f"{e.message}")
+    except (LispError, RecursionError) as e:    # a damaged image: the macro says so when used
+        why = e.message if isinstance(e, LispError) else "nested too deeply"
+        return SyntaxRules(name, None, broken=f"{name}: the stored macro cannot be rebuilt: {why}")
 
 
 # ---------------------------------------------------------------- expansion
