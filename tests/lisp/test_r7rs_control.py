@@ -152,7 +152,8 @@ VALUES = [
     ("(cond-expand (foo 1))", "#<void>"),
     ("(memq 'r7rs (features))", "(r7rs exact-closed ratios full-unicode world)"),
     # printing
-    ("(values 1 \"a\")", '1 "a"'),
+    ("(values 1 \"a\")", '#<values 1 "a">'), ("(values)", "#<values>"),
+    ("(list (values 1 2))", "(#<values 1 2>)"),
     ("(make-parameter 1)", "#<parameter>"),
 ]
 
@@ -284,7 +285,7 @@ def test_internal_procedures_cannot_be_named() -> None:
 
 def test_sandboxes_run_the_forms_and_refuse_promises_and_parameters_at_the_boundary() -> None:
     assert ev("(sandbox '(list (force (delay 1)) (parameterize (((make-parameter 1) 2)) 3)))") == "(1 3)"
-    assert ev("(sandbox '(values 1 2))") == "1 2"
+    assert ev("(sandbox '(values 1 2))") == "#<values 1 2>"
     for src in ("(define p (delay 1)) (sandbox (list 'force p))",
                 "(define p (make-parameter 1)) (sandbox (list p))",
                 "(sandbox '(make-parameter 1))", "(sandbox '(delay 1))",

@@ -235,9 +235,9 @@ def user_error(obj: Any) -> UserError:
 
 
 def _write_values(v: Values, display: bool) -> str:
-    """Several values print one after another, as a REPL shows them (none: nothing)."""
+    """`#<values 1 2>`: never mistaken for the values themselves inside a list."""
     from .printer import display as show_display, write
-    return " ".join((show_display if display else write)(x) for x in v.items)
+    return "".join(["#<values", *(" " + (show_display if display else write)(x) for x in v.items), ">"])
 
 
 def _register_printers() -> None:
