@@ -62,6 +62,8 @@ BOOLEANS = {"#t": True, "#f": False, "#true": True, "#false": False}
 _SPECIAL_FLOATS = {"+inf.0": float("inf"), "-inf.0": float("-inf"),
                    "+nan.0": float("nan"), "-nan.0": float("nan")}
 _symbols = Symbol.table
+_LABEL = re.compile(r"#([0-9]+)([=#])")
+MAX_LABEL_DIGITS = 9        # a label is a small number; a longer one is a typo or an attack
 
 
 # ---------------------------------------------------------------- metering
@@ -134,6 +136,7 @@ class Reader:
         self.source = source
         self.max_depth = budget.limits().read_depth if max_depth is None else max_depth
         self.pos = 0
+        self.fold = False       # after #!fold-case: identifiers and character names fold case
         self.nls: list[int] | None = None
         bad = _SURROGATE.search(text)       # text decoded with surrogateescape, or a forged string
         if bad is not None:
@@ -157,6 +160,7 @@ class Reader:
         text, match, max_depth = self.text, _TOKEN.match, self.max_depth
         # open forms: [kind, start, items/symbol, tail, state, item starts]
         stack: list[list] = []
+        labels: dict[int, Any] = {}      # datum labels #n= of this form, by number
         pos = self.pos
         tokens, charged_at = 0, pos
         while True:
@@ -169,6 +173,8 @@ class Reader:
             start, pos = m.span(k)
             if k == ATOM:
                 tok = m.group(k)
+                if self.fold:
+                    tok = tok.casefold()
                 if tok.isdigit() and len(tok) < 300 and tok.isascii():
                     value = int(tok)
                 elif tok == ".":
@@ -195,7 +201,8 @@ class Reader:
                 stack.append([tok, start, QUOTES.get(tok), None, 0, None])
                 continue
             elif k == CHAR:
-                value = self.char(m.group(k), start)
+                tok = m.group(k)
+                value = self.char(tok if not self.fold or len(tok) == 3 else tok.casefold(), start)
             elif k == BLOCK:
                 pos = self.skip_block(start)
                 continue
@@ -203,6 +210,21 @@ class Reader:
                 tok = m.group(k)
                 if tok in BOOLEANS:
                     value = BOOLEANS[tok]
+                elif tok == "#!fold-case" or tok == "#!no-fold-case":
+                    self.fold = tok == "#!fold-case"
+                    continue
+                elif (lm := _LABEL.match(tok)) is not None:
+                    n = self.label_number(lm.group(1), start)
+                    if lm.group(2) == "#":
+                        if lm.end() != len(tok):
+                            raise self.error(f"bad # syntax: {tok}", start)
+                        value = self.label_ref(n, labels, stack, start)
+                    else:
+                        if len(stack) >= max_depth:
+                            raise self.error(f"nesting deeper than {max_depth}", start)
+                        stack.append(["#=", start, n, None, 0, None])
+                        pos = start + lm.end()      # the labelled datum may touch the label: #0=a
+                        continue
                 elif tok == "#\\":
                     raise self.error("end of input in character", start, IncompleteInput)
                 elif (tok == "#" or tok.lower() == "#u8") and text.startswith("(", pos):
@@ -227,6 +249,8 @@ class Reader:
                 self.pos = pos
                 if stack:
                     kind, opened = stack[-1][0], stack[-1][1]
+                    if kind == "#=":
+                        kind = f"#{stack[-1][2]}="
                     what = f"unclosed {kind}" if kind in CLOSERS else f"nothing after {kind}"
                     raise self.error(what, opened, IncompleteInput)
                 return None
@@ -246,6 +270,11 @@ class Reader:
                         raise self.error("only one form may follow .", start)
                 elif kind == "#;":
                     stack.pop()
+                elif kind == "#=":
+                    stack.pop()
+                    labels[top[2]] = value
+                    start = top[1]
+                    continue
                 else:
                     stack.pop()
                     start = top[1]
@@ -299,6 +328,22 @@ class Reader:
         if len(items) % 2:
             raise self.error("a map needs an even number of forms", start)
         return LispMap(zip(items[::2], items[1::2])), start
+
+    def label_number(self, digits: str, pos: int) -> int:
+        """The number of a datum label, refused when absurdly long."""
+        if len(digits) > MAX_LABEL_DIGITS:
+            raise self.error(f"datum label #{digits[:20]}... is too large "
+                             f"(at most {MAX_LABEL_DIGITS} digits)", pos)
+        return int(digits)
+
+    def label_ref(self, n: int, labels: dict[int, Any], stack: list[list], pos: int) -> Any:
+        """The datum labelled `#n=` earlier in this form; a reference from inside it is refused."""
+        if n in labels:
+            return labels[n]
+        if any(e[0] == "#=" and e[2] == n for e in stack):
+            raise self.error(f"#{n}# inside the datum #{n}= labels would make a circular value; "
+                             "the world's values are acyclic", pos)
+        raise self.error(f"datum label #{n}# is not defined before this reference", pos)
 
     def prefixed_number(self, tok: str, pos: int) -> Any:
         """The number written with R7RS prefixes, such as `#x1F`, `#e1.5`, `#i#b101`."""

@@ -7,6 +7,7 @@ built. `assoc` is shared with maps: on a map it adds entries.
 """
 from __future__ import annotations
 
+from itertools import product
 from typing import Any, Callable, Iterable
 
 from .. import budget
@@ -91,8 +92,8 @@ def _define_cxr(name: str) -> None:
     primitive(name, doc=f"({name} x) -> {shape}.")(cxr)
 
 
-for _name in ("caar cadr cdar cddr caaar caadr cadar caddr "
-              "cdaar cdadr cddar cdddr").split():
+# R7RS (scheme cxr): every composition of two to four cars and cdrs
+for _name in ["c" + "".join(p) + "r" for n in (2, 3, 4) for p in product("ad", repeat=n)]:
     _define_cxr(_name)
 
 
