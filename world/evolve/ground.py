@@ -68,6 +68,9 @@ def running_env() -> Any:
 
 
 def _frames(who: str, env: Any) -> Any:
+    from ..lisp.r7rs_compat import is_environment
+    if is_environment(env):     # (interaction-environment) and friends: the global environment
+        return None
     if env is not None and type(env) is not Pair:
         raise LispTypeError(f"{who}: expected an environment (a list of frames), "
                             f"got a {type(env).__name__}")

@@ -68,6 +68,7 @@ def load() -> dict[str, Primitive]:
     from . import core, numbers, powers, numtext, lists, strings, data, io, sandbox  # noqa: F401
     from . import immutable, vectors, chars, division, bytevectors, ports  # noqa: F401
     from . import control  # noqa: F401
+    from .. import r7rs_compat  # noqa: F401  (environment specifiers)
     return Primitive.registry
 
 

@@ -113,10 +113,13 @@ def void(*args: Any) -> Any:
 
 
 @primitive("eval", group="eval", unsafe=True)
-def eval_(form: Any) -> Any:
-    """(eval form) -> the value of form, in this same sandbox and budget."""
+def eval_(form: Any, env: Any = None) -> Any:
+    """(eval form [environment]) -> the value of form, in this same sandbox and budget."""
     from ..compiler import compile_form
     from ..calls import bounce
+    if env is not None:         # every specifier means this world's globals (r7rs_compat)
+        from ..r7rs_compat import check_environment
+        check_environment("eval", env)
     value = compile_form(_env(), form, metered=True)()
     return bounce(value)
 
