@@ -139,6 +139,16 @@ NUMBERS = [
 
 AL = L(Pair(S("a"), 1), Pair(S("b"), 2))
 
+def _cxr4_case(name: str) -> tuple:
+    """A value on which the four-letter `name` (such as cadadr) finds 1."""
+    v: object = 1
+    for letter in name[1:-1]:       # outermost letter first: build from the result outwards
+        v = Pair(v, 0) if letter == "a" else Pair(0, v)
+    return (name, (v,), 1)
+
+
+CXR4 = [_cxr4_case("c" + "".join(p) + "r") for p in itertools.product("ad", repeat=4)]
+
 LISTS = [
     ("cons", (1, 2), Pair(1, 2)), ("cons", (1, None), L(1)),
     ("car", (L(1, 2),), 1), ("car", (None,), LispTypeError), ("cdr", (L(1, 2),), L(2)), ("cdr", (5,), LispTypeError),
@@ -147,6 +157,7 @@ LISTS = [
     ("cadar", (L(L(0, 1)),), 1), ("caddr", (L(1, 2, 3),), 3), ("caddr", (5,), LispTypeError),
     ("cdaar", (L(L(L(0, 1))),), L(1)), ("cdadr", (L(0, L(0, 1)),), L(1)), ("cddar", (L(L(0, 0, 1)),), L(1)),
     ("cdddr", (L(1, 2, 3),), None),
+    *CXR4, ("cadddr", (L(1, 2, 3),), LispTypeError),
     ("pair?", (Pair(1, 2),), True), ("pair?", (None,), False), ("pair?", ((1,),), False),
     ("null?", (None,), True), ("null?", (False,), False), ("null?", ((),), False),
     ("list", (), None), ("list", (1, 2), L(1, 2)),

@@ -270,7 +270,7 @@ HOST_POWERS = [
     "file-exists?", "delete-file", "load", "include", "system", "exit", "emergency-exit",
     "process", "shell", "current-time", "current-second", "current-jiffy", "time", "sleep",
     "getenv", "get-environment-variable", "command-line", "random", "open", "socket",
-    "current-output-port", "import", "require", "python",
+    "import", "require", "python",
     "py-eval", "host-eval",     # environment specifiers grant nothing: see test_r7rs_compat
 ]
 

@@ -20,7 +20,7 @@ import persistent
 from . import budget
 from .calls import call
 from .errors import ArityError, EvalError, LispTypeError, UserError
-from .types import Box, Procedure
+from .types import Box, Primitive, Procedure
 
 GUARD = object()        # a `guard` on the handler stack: raise unwinds to it
 
@@ -186,9 +186,14 @@ class Parameter(Procedure, persistent.Persistent):
         return self.value
 
 
-def need_param(who: str, p: Any) -> Parameter:
+# Primitives that are parameters too (current-output-port & co), by name: the check of a
+# value `parameterize` gives them (filled by primitives/ports.py).
+PORT_PARAMS: dict[str, Any] = {}
+
+
+def need_param(who: str, p: Any) -> Any:
     """`p`, or a type error if it is not a parameter object."""
-    if type(p) is not Parameter:
+    if type(p) is not Parameter and not (type(p) is Primitive and p.name in PORT_PARAMS):
         raise LispTypeError(f"{who}: expected a parameter object, got {_show(p)}")
     return p
 

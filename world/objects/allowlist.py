@@ -59,6 +59,7 @@ EXPLICIT: dict[tuple[str, str], str] = {
     ("world.lisp.types", "_rebuild_closure"): "replaced by `checked_closure`",
     ("world.lisp.types", "closure_shell"): "replaced by `checked_shell`",
     ("fractions", "Fraction"): "parses a rational",
+    ("world.lisp.primitives.ports", "console_port"): "returns one of two constant ports",
     ("world.lisp.syntax_rules", "syntax_rules_from_source"): "parses a macro's syntax-rules text; "
                                                              "damaged text makes a macro that says so",
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import budget
 from ..calls import TailCall, call
-from ..dynamic import (Parameter, Promise, Values, force as force_, need_param, spread, state,
+from ..dynamic import (PORT_PARAMS, Parameter, Promise, Values, force as force_, need_param, spread, state,
                        user_error, signal)
 from ..errors import ArityError, EvalError
 from ..types import ErrorObject, Symbol, to_pylist
@@ -96,7 +96,11 @@ def parameterize(thunk: Any, *pv: Any) -> Any:
     pairs = []
     for p, v in zip(pv[::2], pv[1::2]):
         need_param("parameterize", p)
-        pairs.append((p, call(p.converter, v) if p.converter is not False else v))
+        if type(p) is not Parameter:        # a port parameter: its value must be a port
+            v = PORT_PARAMS[p.name](v)
+        elif p.converter is not False:
+            v = call(p.converter, v)
+        pairs.append((p, v))
     d = state()
     n = len(d.params)
     for p, v in pairs:

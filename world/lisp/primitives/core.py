@@ -10,6 +10,7 @@ from ..types import (Continuation, ErrorObject, Record, RecordType,
                      Symbol, VOID, make_list, to_pylist)
 from ..dynamic import signal, user_error
 from . import primitive
+from .check import ABSENT
 
 
 def _env() -> Any:
@@ -125,11 +126,11 @@ def eval_(form: Any, env: Any = None) -> Any:
 
 
 @primitive("read")
-def read_(text: Any) -> Any:
-    """(read string-or-port) -> the first form in string, or the next datum of an input port (eof at its end)."""
+def read_(text: Any = ABSENT) -> Any:
+    """(read [string-or-port]) -> the first form in string, or the next datum of an input port (eof at its end)."""
     from ..reader import read
-    from .ports import InputPort, read_datum
-    if type(text) is InputPort:
+    from .ports import ConsolePort, InputPort, read_datum
+    if text is ABSENT or type(text) is InputPort or type(text) is ConsolePort:  # (read): the current input port
         return read_datum(text)
     if type(text) is not str:
         raise LispTypeError(f"read: expected a string, got {_show(text)}")

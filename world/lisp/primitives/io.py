@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import budget
 from ..types import VOID
 from . import primitive
 from .check import ABSENT, need_range
@@ -12,40 +11,24 @@ from .ports import emit
 from .strings import need_string
 
 
-def _out(text: str) -> None:
-    budget.charge(len(text) // 64)
-    m = budget.CURRENT
-    if m is not None:
-        m.write(text)
-
-
 @primitive("display", group="output")
 def display(x: Any, port: Any = ABSENT) -> Any:
-    """(display x [port]) writes x for people (strings without quotes) to port, or to the output."""
+    """(display x [port]) writes x for people (strings without quotes) to port, or to (current-output-port)."""
     from ..printer import display as show
-    if port is not ABSENT:
-        return emit("display", show(x), port)
-    _out(show(x))
-    return VOID
+    return emit("display", show(x), port)
 
 
 @primitive("write", group="output")
 def write(x: Any, port: Any = ABSENT) -> Any:
     """(write x [port]) writes x's canonical text to port, or to the output."""
     from ..printer import write as show
-    if port is not ABSENT:
-        return emit("write", show(x), port)
-    _out(show(x))
-    return VOID
+    return emit("write", show(x), port)
 
 
 @primitive("newline", group="output")
 def newline(port: Any = ABSENT) -> Any:
     """(newline [port])"""
-    if port is not ABSENT:
-        return emit("newline", "\n", port)
-    _out("\n")
-    return VOID
+    return emit("newline", "\n", port)
 
 
 @primitive("write-string", group="output")
@@ -56,8 +39,7 @@ def write_string(s: Any, port: Any = ABSENT, start: Any = 0, end: Any = ABSENT) 
         need_string("write-string", s)
         start, end = need_range("write-string", start, end, len(s))
         return emit("write-string", s[start:end], port)
-    _out(show(s))
-    return VOID
+    return emit("write-string", show(s), port)
 
 
 @primitive("write-simple", group="output")

@@ -15,7 +15,8 @@ import persistent
 from .. import budget
 from ..errors import EvalError, IncompleteInput, ReadError
 from ..printer import _ATOMS
-from ..types import Char, EOF, Eof, VOID
+from ..dynamic import PORT_PARAMS
+from ..types import Char, EOF, Eof, Primitive, VOID
 from . import primitive
 from .numbers import ABSENT, need_count, need_proc, need_range, type_error
 from .strings import need_char, need_string
@@ -61,10 +62,83 @@ class OutputPort(persistent.Persistent):
         return text
 
 
+class ConsolePort:
+    """The default current ports: output to the evaluation's own output (where `display`
+    writes), input from the console the world does not have. Two constants, stored by kind."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __reduce__(self):
+        return (console_port, (self.kind,))
+
+
+CONSOLE_OUT = ConsolePort("output")
+CONSOLE_IN = ConsolePort("input")
+
+
+def console_port(kind: Any) -> ConsolePort:
+    """The console port of `kind` (used when unpickling; any other kind is the output)."""
+    return CONSOLE_IN if kind == "input" else CONSOLE_OUT
+
+
 # Printed (and so fingerprinted by history) by kind, as boxes are: a port's state changes
 # without a definition changing.
 _ATOMS[InputPort] = lambda x, d: "#<input-port>"
 _ATOMS[OutputPort] = lambda x, d: "#<output-port>"
+_ATOMS[ConsolePort] = lambda x, d: f"#<{x.kind}-port>"
+
+
+# ---------------------------------------------------------------- the current ports (parameters)
+
+def current(name: str, default: ConsolePort) -> Any:
+    """The value `parameterize` gave the port parameter `name` innermost, else `default`."""
+    m = budget.CURRENT
+    d = m.dyn if m is not None else None
+    if d is not None and d.bound:
+        stack = d.bound.get(Primitive.registry[name])
+        if stack:
+            return stack[-1]
+    return default
+
+
+def _need_output(v: Any) -> Any:
+    if type(v) is OutputPort or v is CONSOLE_OUT:
+        return v
+    raise type_error("parameterize", "an output port", v)
+
+
+def _need_input(v: Any) -> Any:
+    if type(v) is InputPort or v is CONSOLE_IN:
+        return v
+    raise type_error("parameterize", "an input port", v)
+
+
+# The primitives `parameterize` accepts as parameters, with the check of a value given them.
+PORT_PARAMS["current-output-port"] = _need_output
+PORT_PARAMS["current-error-port"] = _need_output
+PORT_PARAMS["current-input-port"] = _need_input
+
+
+@primitive("current-output-port", group="output")
+def current_output_port() -> Any:
+    """(current-output-port) -> the port display and write use when given none (a parameter)."""
+    return current("current-output-port", CONSOLE_OUT)
+
+
+@primitive("current-error-port", group="output")
+def current_error_port() -> Any:
+    """(current-error-port) -> the port for error reports (a parameter); at first the output."""
+    return current("current-error-port", CONSOLE_OUT)
+
+
+@primitive("current-input-port")
+def current_input_port() -> Any:
+    """(current-input-port) -> the port read-char and read use when given none (a parameter)."""
+    return current("current-input-port", CONSOLE_IN)
+
 
 NO_CONSOLE = ("there is no console input in the world; read from a string port, "
               "such as (open-input-string \"...\")")
@@ -73,6 +147,8 @@ NO_CONSOLE = ("there is no console input in the world; read from a string port, 
 def input_port(who: str, port: Any) -> InputPort:
     """The open input port `port`; an error naming what to write when it is missing."""
     if port is ABSENT:
+        port = current("current-input-port", CONSOLE_IN)
+    if port is CONSOLE_IN:
         raise EvalError(f"{who}: {NO_CONSOLE}")
     if type(port) is not InputPort:
         raise type_error(who, "an input port", port)
@@ -96,8 +172,10 @@ def output_port(who: str, port: Any) -> OutputPort:
 
 
 def emit(who: str, text: str, port: Any) -> Any:
-    """Write `text` to `port`, or to the evaluation's output when no port is given."""
+    """Write `text` to `port`, or to the current output port when no port is given."""
     if port is ABSENT:
+        port = current("current-output-port", CONSOLE_OUT)
+    if port is CONSOLE_OUT:
         budget.charge(len(text) // 64)
         m = budget.CURRENT
         if m is not None:
@@ -141,19 +219,19 @@ def get_output_string(port: Any) -> str:
 @primitive("port?")
 def is_port(x: Any) -> bool:
     """(port? x) -> whether x is a port."""
-    return type(x) is InputPort or type(x) is OutputPort
+    return type(x) is InputPort or type(x) is OutputPort or type(x) is ConsolePort
 
 
 @primitive("input-port?")
 def is_input_port(x: Any) -> bool:
     """(input-port? x) -> whether x is an input port."""
-    return type(x) is InputPort
+    return type(x) is InputPort or x is CONSOLE_IN
 
 
 @primitive("output-port?")
 def is_output_port(x: Any) -> bool:
     """(output-port? x) -> whether x is an output port."""
-    return type(x) is OutputPort
+    return type(x) is OutputPort or x is CONSOLE_OUT
 
 
 @primitive("textual-port?")
@@ -171,6 +249,8 @@ def is_binary_port(x: Any) -> bool:
 @primitive("input-port-open?")
 def input_port_open(p: Any) -> bool:
     """(input-port-open? port) -> whether port can still be read."""
+    if p is CONSOLE_IN:
+        return True
     if type(p) is not InputPort:
         raise type_error("input-port-open?", "an input port", p)
     return p.open
@@ -179,6 +259,8 @@ def input_port_open(p: Any) -> bool:
 @primitive("output-port-open?")
 def output_port_open(p: Any) -> bool:
     """(output-port-open? port) -> whether port can still be written."""
+    if p is CONSOLE_OUT:
+        return True
     if type(p) is not OutputPort:
         raise type_error("output-port-open?", "an output port", p)
     return p.open
@@ -189,13 +271,16 @@ def close_port(p: Any) -> Any:
     """(close-port port) closes port; reading or writing it afterwards is an error."""
     if not is_port(p):
         raise type_error("close-port", "a port", p)
-    p.open = False
+    if type(p) is not ConsolePort:      # the evaluation's output cannot be closed
+        p.open = False
     return VOID
 
 
 @primitive("close-input-port")
 def close_input_port(p: Any) -> Any:
     """(close-input-port port) closes an input port."""
+    if p is CONSOLE_IN:
+        return VOID
     if type(p) is not InputPort:
         raise type_error("close-input-port", "an input port", p)
     p.open = False
@@ -205,6 +290,8 @@ def close_input_port(p: Any) -> Any:
 @primitive("close-output-port")
 def close_output_port(p: Any) -> Any:
     """(close-output-port port) closes an output port."""
+    if p is CONSOLE_OUT:
+        return VOID
     if type(p) is not OutputPort:
         raise type_error("close-output-port", "an output port", p)
     p.open = False
@@ -322,14 +409,15 @@ def call_with_port(port: Any, proc: Any) -> Any:
     if not is_port(port):
         raise type_error("call-with-port", "a port", port)
     result = call(need_proc("call-with-port", proc), port)
-    port.open = False
+    if type(port) is not ConsolePort:
+        port.open = False
     return result
 
 
 @primitive("flush-output-port", group="output")
 def flush_output_port(port: Any = ABSENT) -> Any:
     """(flush-output-port [port]) does nothing: output is delivered when the form ends."""
-    if port is not ABSENT:
+    if port is not ABSENT and port is not CONSOLE_OUT:
         output_port("flush-output-port", port)
     return VOID
 
