@@ -106,13 +106,16 @@ def _define_record_type(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
     tname = _name(an, parts[0], x, "the type name")
     specs = []
     fields: list[str] = []
+    known: set[str] = set()
     for p in parts[3:]:
+        an.tick(4)              # a form a program made may have any number of fields
         spec = items(p, "define-record-type", x.loc) if type(p) is Pair else []
         if len(spec) not in (2, 3):
             raise an.error("define-record-type: a field is (field accessor) or (field accessor modifier)", x)
         spec = [_name(an, s, x, "a field, accessor or modifier") for s in spec]
-        if spec[0].name in fields:
+        if spec[0].name in known:
             raise an.error(f"define-record-type: field {spec[0].name} appears twice", x)
+        known.add(spec[0].name)
         fields.append(spec[0].name)
         specs.append(spec)
     rt = RecordType(tname.name, tuple(fields))
@@ -124,7 +127,7 @@ def _define_record_type(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         cname = _name(an, cparts[0], x, "the constructor")
         cargs = [_name(an, a, x, "a constructor field") for a in cparts[1:]]
         for a in cargs:
-            if a.name not in fields:
+            if a.name not in known:
                 raise an.error(f"define-record-type: constructor field {a.name} is not a field", x)
         if len({a.name for a in cargs}) != len(cargs):
             raise an.error("define-record-type: a constructor field appears twice", x)
@@ -141,10 +144,11 @@ def _define_record_type(an: Analyzer, x: Pair, scope: Scope | None) -> A.Node:
         if len(spec) == 3:
             defs.append((spec[2], make_list([LAMBDA, make_list([S("r"), S("v")]), make_list(
                 [_internal("%record-set!"), q, S("r"), i, S("v")])])))
-    names = [d[0].name for d in defs]
-    dup = next((n for n in names if names.count(n) > 1), None)
-    if dup is not None:
-        raise an.error(f"define-record-type: {dup} is defined twice", x)
+    seen: set[str] = set()
+    for sym, _ in defs:
+        if sym.name in seen:
+            raise an.error(f"define-record-type: {sym.name} is defined twice", x)
+        seen.add(sym.name)
     # an older type of the same name: its instances follow the new fields (as define-record's do)
     migrate = an.analyze(make_list([_internal("%record-migrate"), q, *[False] * len(fields)]), None)
     nodes: list[A.Node] = [migrate]
