@@ -37,6 +37,7 @@ def err(source: str) -> LispError:
      " (guard (e ((error-object? e) 'raised)) (cell-v 5))", "raised"),
     (PARE + "(define-record-type <other> (kons2 x y) other? (x okar) (y okdr)) (pare? (kons2 1 2))", "#f"),
     ("(import (scheme base) (scheme write) (scheme char)) (+ 1 2)", "3"),
+    ("(import (scheme cxr)) (cadddr (list 1 2 3 4))", "4"),
     ("(eval '(* 7 3) (environment '(scheme base)))", "21"),
     ("(let ((f (eval '(lambda (f x) (f x x)) (environment '(scheme base))))) (f + 10))", "20"),
     ("(eval '(+ 1 2) (interaction-environment))", "3"),

@@ -27,7 +27,7 @@ ABSENT = {
     "load": "load is absent by design: a world has no files to load; paste or define the code",
     "complex": "complex numbers are absent by design: the world's numbers are real",
 }
-EXTRA = frozenset(("eval", "repl"))     # provided where the sandbox grants eval
+EXTRA = frozenset(("eval", "repl", "cxr"))     # eval/repl: where the sandbox grants eval
 
 
 def _provided() -> frozenset[str]:
