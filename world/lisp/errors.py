@@ -97,8 +97,18 @@ class EvalError(LispError):
 # Names typed from habit of other REPLs, and what to type here instead.
 _LEAVE = "to leave the REPL type ,quit or press Ctrl-D; world eval and world run end by themselves"
 _LAST = "*1, *2, *3 (the last values) and *e (the last error) exist only in the REPL, once there is one"
-HINTS = {"exit": _LEAVE, "quit": _LEAVE, "*1": _LAST, "*2": _LAST, "*3": _LAST, "*e": _LAST,
-         "help": "at the REPL type ,help; (inspect 'NAME) describes a name"}
+_FILES = ("absent by design: the world has no files; at the REPL ,load FILE evaluates a file's "
+          "forms, and a string port reads text: (read (open-input-string text))")
+_PROCESS = "absent by design: a program sees no process context (command line, environment variables)"
+_CLOCK = ("absent by design: programs have no clock, so a run is deterministic; "
+          "the REPL's ,time FORM measures an evaluation")
+HINTS = {"exit": _LEAVE, "quit": _LEAVE, "emergency-exit": _LEAVE,
+         "*1": _LAST, "*2": _LAST, "*3": _LAST, "*e": _LAST,
+         "help": "at the REPL type ,help; (inspect 'NAME) describes a name",
+         **{n: _FILES for n in ("load", "include", "include-ci", "file-exists?", "delete-file")},
+         **{n: _PROCESS for n in ("command-line", "get-environment-variable",
+                                  "get-environment-variables")},
+         **{n: _CLOCK for n in ("current-second", "current-jiffy", "jiffies-per-second")}}
 SUGGESTIONS = 3         # nearest names offered
 CLOSENESS = 0.6         # difflib ratio a name must reach to be offered
 SPREAD = 0.1            # ... and how much less close than the closest one it may be
