@@ -68,8 +68,8 @@ ROWS = [
     ("4.1", "set! on a local", "(let ((x 2)) (+ x 1) (set! x 4) (+ x 1))", "5"),
     ("4.1", "set! on an unbound name", "(set! no-such-variable-here 1)", Raises("unbound")),
     ("4.1", "unbound variable", "no-such-variable-here", Raises("unbound")),
-    ("4.1", "include reads a file", '(include "lib.scm")', unsaid("file")),
-    ("4.1", "include-ci reads a file", '(include-ci "lib.scm")', unsaid("file")),
+    ("4.1", "include reads a file", '(include "lib.scm")', Absent("file")),
+    ("4.1", "include-ci reads a file", '(include-ci "lib.scm")', Absent("file")),
 
     # ---------------------------------------------------------------- 4.2 derived expressions
     ("4.2", "cond first clause", "(cond ((> 3 2) 'greater) ((< 3 2) 'less))", "greater"),

@@ -165,7 +165,7 @@ def failed_as(e: Exception, want: Any, source: str = "") -> tuple[bool, str]:
               and (want.kind != "syntax error" or getattr(e, "loc", None) is not None))
         return ok, f"expected {want.kind} containing {want.text!r}, got {said}"
     if isinstance(want, Absent):
-        low = message.lower()
+        low = str(e).lower()        # the whole line the user sees, a hint appended included
         for name in sorted(set(re.findall(r"\(\s*([^\s()'\"#]+)", source.lower())), key=len, reverse=True):
             low = re.sub(r"(?<![^\s()'\"])" + re.escape(name) + r"(?![^\s()'\":])", " ", low)
         ok = want.instead.lower() in low or any(w in low for w in UNAVAILABLE)
