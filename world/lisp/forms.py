@@ -183,9 +183,9 @@ def _bindings(an: Analyzer, form: Any, x: Pair) -> list[tuple[Symbol, Any]]:
     out = []
     for b in items(form, "let bindings", x.loc):
         bp = items(b, "let binding", x.loc) if type(b) is Pair else None
-        if not bp or type(bp[0]) is not Symbol or len(bp) > 2:
-            raise an.error("let: each binding is (name expr)", x)
-        out.append((bp[0], bp[1] if len(bp) == 2 else VOID))
+        if not bp or type(bp[0]) is not Symbol or len(bp) != 2:     # R7RS: an init is required
+            raise an.error("let: each binding is (name expr)", b if type(b) is Pair else x)
+        out.append((bp[0], bp[1]))
     return out
 
 
