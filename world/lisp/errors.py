@@ -190,6 +190,12 @@ class SandboxFailure(EvalError):
     kind = "sandbox"
 
 
+class MessageError(EvalError):
+    """A signed message that does not verify, does not read, or is refused by a peer."""
+
+    kind = "message"
+
+
 class BudgetExceeded(LispError):
     """A resource budget (steps, memory, time, depth, size, output) ran out.
 

@@ -9,7 +9,7 @@ from typing import Any
 from . import budget
 from .cost import charge_from_decimal
 from .errors import BudgetExceeded, IncompleteInput, ReadError
-from .types import Char, Keyword, LispMap, Pair, Symbol
+from .types import Char, Keyword, LispMap, Pair, Symbol, map_key
 
 __all__ = ["read", "read_all", "read_spans", "is_complete", "parse_atom"]
 
@@ -327,7 +327,18 @@ class Reader:
             return bytes(items), start
         if len(items) % 2:
             raise self.error("a map needs an even number of forms", start)
-        return LispMap(zip(items[::2], items[1::2])), start
+        m = LispMap(zip(items[::2], items[1::2]))
+        if len(m) * 2 != len(items):
+            # One text, one map: a later key silently replacing an earlier one would let two
+            # readers of a signed message disagree about what it says.
+            from .printer import write
+            seen: set[Any] = set()
+            for key, at in zip(items[::2], starts[::2]):
+                k = map_key(key)
+                if k in seen:
+                    raise self.error(f"duplicate map key {write(key, 60)}", at)
+                seen.add(k)
+        return m, start
 
     def label_number(self, digits: str, pos: int) -> int:
         """The number of a datum label, refused when absurdly long."""

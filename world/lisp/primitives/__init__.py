@@ -25,12 +25,17 @@ CAPABILITIES: dict[str, str] = {
     "evaluator": "my-eval: eval-in, my-eval/eval, extend-eval!, edit-eval!, eval-rollback!, defnative!, "
                  "its environment API",
     "eval": "eval and sandbox: compile and run a form on the ground evaluator, bypassing my-eval",
-    "host": "facts about the host: the image's path and size, the clock",
+    "host": "facts about the host: the image's path and size, the clock, signing with the host's key "
+            "(message/sign)",
+    "net": "other worlds over the network: peer/send",
+    "simulate": "simulate: running a frame procedure over a state in a narrowed child sandbox",
+    "cartridge": "cartridge/save: writing the running evaluation to a .lispy.json file",
     "internal": "never granted: what generated code calls (record constructors, system macros)",
 }
 """Every capability group, with what it holds. Nothing is granted by default."""
 
-OWNER: tuple[str, ...] = ("core", "output", "reflect", "image", "audit", "evaluator", "eval", "host")
+OWNER: tuple[str, ...] = ("core", "output", "reflect", "image", "audit", "evaluator", "eval", "host",
+                          "net", "simulate", "cartridge")
 """What the owner's own sessions (REPL, `world eval`/`run`) are granted: everything but `internal`."""
 
 LINEAGE: tuple[str, ...] = ("core", "output", "reflect", "evaluator")
@@ -84,8 +89,8 @@ def names_of(caps: Iterable[str]) -> frozenset[str]:
     for c in caps:
         if c == "internal":
             raise SandboxError("the internal capability group cannot be granted")
-        if c in GROUPS:
-            out |= GROUPS[c]
+        if c in CAPABILITIES:
+            out |= GROUPS.get(c, set())
         elif c in prims and c not in GROUPS.get("internal", ()):
             out.add(c)
         else:
