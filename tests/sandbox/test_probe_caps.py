@@ -263,7 +263,7 @@ def test_a_procedure_hidden_in_a_record_is_refused(owner: world.World) -> None:
 
 
 def test_capabilities_names_the_grant(owner: world.World, lineage: world.World) -> None:
-    assert value(owner, "(capabilities)") == ("(:audit :cartridge :core :eval :evaluator :host :image :net "
+    assert value(owner, "(capabilities)") == ("(:audit :cartridge :companion :core :eval :evaluator :host :image :net "
                                              ":output :reflect :simulate)")
     assert value(lineage, "(capabilities)") == "(:core :evaluator :output :reflect)"
     assert value(owner, "(sandbox '(capabilities))") == "(:core)"

@@ -30,12 +30,13 @@ CAPABILITIES: dict[str, str] = {
     "net": "other worlds over the network: peer/send",
     "simulate": "simulate: running a frame procedure over a state in a narrowed child sandbox",
     "cartridge": "cartridge/save: writing the running evaluation to a .lispy.json file",
+    "companion": "the AI companion: explain, document!, suggest (model calls, which cost money)",
     "internal": "never granted: what generated code calls (record constructors, system macros)",
 }
 """Every capability group, with what it holds. Nothing is granted by default."""
 
 OWNER: tuple[str, ...] = ("core", "output", "reflect", "image", "audit", "evaluator", "eval", "host",
-                          "net", "simulate", "cartridge")
+                          "net", "simulate", "cartridge", "companion")
 """What the owner's own sessions (REPL, `world eval`/`run`) are granted: everything but `internal`."""
 
 LINEAGE: tuple[str, ...] = ("core", "output", "reflect", "evaluator")
