@@ -42,11 +42,13 @@ __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_PIPE"
 
 # Modules whose `register(sub)` adds subcommands; one line each.
 COMMANDS: tuple[str, ...] = (
+    "repl.cli_cartridge",
     "repl.cli_check",
     "repl.cli_evolve",
     "repl.cli_history",
     "repl.cli_keys",
     "repl.cli_pack",
+    "repl.cli_peer",
     "repl.cli_tls",
     "repl.cli_world",
 )
@@ -66,6 +68,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`world run FILE`: evaluate a file's forms in order."""
+    if args.pause_at is not None:       # a fresh cartridge environment, not the image
+        from .cli_cartridge import cmd_run as run_cartridge
+        return run_cartridge(args)
+    if args.cartridge is not None or args.sign:
+        raise UsageError("run: --cartridge and --sign go with --pause-at N")
     try:
         with open(args.file, encoding="utf-8") as f:
             text = f.read()
@@ -112,6 +119,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("file")
     add_steps_arg(r)
     add_world_args(r)
+    from .cli_cartridge import add_run_flags
+    add_run_flags(r, "run in a fresh environment (core, output, cartridge, simulate; not the "
+                     "image) and, at step N, write a cartridge (`world cartridge resume` finishes it)")
     r.set_defaults(func=cmd_run)
 
     p = sub.add_parser("repl", help="the interactive REPL (the default)")

@@ -77,6 +77,7 @@ def load() -> dict[str, Primitive]:
     from . import simulate  # noqa: F401
     from .. import r7rs_compat  # noqa: F401  (environment specifiers)
     from ...peer import msgprims  # noqa: F401  (message/sign, message/verify)
+    from ...peer import net  # noqa: F401  (peer/send)
     return Primitive.registry
 
 

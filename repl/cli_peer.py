@@ -1,0 +1,126 @@
+"""`world peer serve` and `world peer send`: a world's peer endpoint over WebSockets.
+
+    world peer serve --address 127.0.0.1:PORT [--tls DIR] [--world PATH]
+    world peer send ADDRESS FILE [--steps N] [--caps core,output] [--tls DIR] [--timeout S]
+
+`serve` answers signed programs from the keys the world trusts
+(`(peer/trust ...)`) until Ctrl-C or SIGTERM, printing one `serving ...`
+line once it listens; `send` signs FILE's forms (several are sent as one
+`begin`) with your key and prints the value the peer returns.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .cli_common import EXIT_OK, CommandError, image_path, open_world, out
+from .cli_keys import keys_call
+
+DEFAULT_ADDRESS = "127.0.0.1:8200"
+
+
+def cmd_peer_serve(args: argparse.Namespace) -> int:
+    """Serve the world's peer endpoint until interrupted."""
+    from world import keys
+    from world.objects.storage import parse_address
+    from world.peer.endpoint import Endpoint
+    from world.peer.server import serve
+    host, port = parse_address(args.address)
+    signer = keys_call(keys.signer)
+    public = keys_call(keys.public_key)
+    where = argparse.Namespace(world=args.world, memory=args.memory)   # --tls here is the endpoint's
+    with open_world(where) as w:
+        endpoint = Endpoint(w, signer)
+        try:
+            def ready(address: str) -> None:
+                out(f"serving {image_path(args)} on {address} key {public} (Ctrl-C stops)\n")
+            serve(endpoint, host, port, tls_dir=args.tls, ready=ready)
+        finally:
+            endpoint.close()
+    return EXIT_OK
+
+
+def cmd_peer_send(args: argparse.Namespace) -> int:
+    """Send FILE's forms to the peer at ADDRESS as one program; print its value."""
+    import world as _world
+    from world import keys
+    from world.lisp.errors import LispError
+    from world.lisp.reader import read_all
+    from world.lisp.types import Symbol, make_list
+    from world.peer.client import send
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise CommandError(f"cannot read {args.file}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"cannot read {args.file}: it is not UTF-8 text") from None
+    try:
+        forms = read_all(text, args.file)
+    except LispError as e:
+        raise CommandError(str(e)) from None
+    if not forms:
+        raise CommandError(f"{args.file} holds no forms to send")
+    form: Any = forms[0] if len(forms) == 1 else make_list([Symbol("begin"), *forms])
+    caps = None if args.caps is None else [c.strip() for c in args.caps.split(",") if c.strip()]
+    signer = keys_call(keys.signer)
+    try:
+        value = send(args.address, form, signer, steps=args.steps, caps=caps, tls_dir=args.tls,
+                     timeout=args.timeout)
+    except LispError as e:
+        raise CommandError(e.message) from None
+    out(_world.write(value) + "\n")
+    return EXIT_OK
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = 0.0
+    if not 0 < v <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds, above 0 and at most 3600")
+    return v
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: give a non-negative integer")
+    return int(text)
+
+
+def register(sub: Any) -> None:
+    """Add `peer serve` and `peer send`."""
+    p = sub.add_parser("peer", help="serve this world's peer endpoint, or send a signed program "
+                                    "to another world's")
+    what = p.add_subparsers(dest="peer_command", metavar="serve|send")
+    what.required = True
+
+    s = what.add_parser("serve", help="answer signed programs from trusted keys over WebSockets")
+    s.add_argument("--address", metavar="HOST:PORT", default=DEFAULT_ADDRESS,
+                   help=f"where to listen (default: {DEFAULT_ADDRESS}; port 0: any free one)")
+    s.add_argument("--tls", metavar="DIR", help="serve wss:// with DIR/server.pem, accepting only "
+                   "clients whose certificate DIR/ca.pem signed (`world tls-init DIR`)")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--world", metavar="PATH",
+                       help="the image file (default: $WORLD_IMAGE, else images/world.fs)")
+    where.add_argument("--memory", action="store_true", help="a fresh world that is not saved")
+    s.set_defaults(func=cmd_peer_serve)
+
+    c = what.add_parser("send", help="sign FILE's forms with your key, run them at a peer, "
+                                     "print the value")
+    c.add_argument("address", metavar="ADDRESS",
+                   help="ws://HOST:PORT, wss://HOST:PORT, or HOST:PORT (wss:// with --tls)")
+    c.add_argument("file", metavar="FILE", help="the program: one or more forms")
+    c.add_argument("--steps", type=_count, metavar="N",
+                   help="the step budget to ask for (the peer grants at most its trust record's)")
+    c.add_argument("--caps", metavar="GROUPS", help="capability groups to ask for, "
+                   "comma-separated, such as core,output")
+    c.add_argument("--tls", metavar="DIR", help="connect over TLS with DIR/client.pem, trusting "
+                   "DIR/ca.pem (`world tls-init DIR`)")
+    c.add_argument("--timeout", type=_positive, default=30.0, metavar="S",
+                   help="seconds to wait for the reply (default: 30)")
+    c.set_defaults(func=cmd_peer_send)
+
+
+__all__ = ["register"]

@@ -1,0 +1,167 @@
+"""The peer endpoint over WebSockets: `serve(endpoint, host, port)`.
+
+Each text frame a client sends is one request: the frame's text goes to
+`Endpoint.answer`, run in a small thread pool so that a long Lisp program
+never blocks the event loop (refusals, pings and other clients keep
+flowing), and the reply frame goes back on the same connection. Requests on
+one connection are answered one at a time, in the order they came; a client
+wanting several programs at once opens several connections.
+
+What the transport itself refuses, with a signed `:refused` frame from
+`Endpoint.refuse` (the connection stays open): a binary frame, and a text
+frame longer than a message may be (`message.MAX_FRAME` and room for its
+header). A frame past `MAX_SIZE` bytes, or a text frame that is not UTF-8,
+is a protocol error that websockets answers by closing that connection
+(1009, 1007); the server stays up either way. Connections are limited in
+number (`MAX_CONNECTIONS`: one more gets HTTP 503), in idle time
+(`IDLE_SECONDS` without a request) and by keepalive pings; an opening
+handshake (TLS included) must finish within `OPEN_SECONDS`.
+
+With `tls_dir`, the server speaks TLS with the certificates of `world
+tls-init DIR` (world/objects/tls.py) and accepts only clients whose
+certificate that directory's CA signed. SIGINT and SIGTERM stop it: no new
+connection is accepted, open ones are closed, and the programs running are
+let finish before `serve` returns (so the caller can close its world).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
+from typing import Any, Callable
+
+from .message import MAX_FRAME
+
+MAX_SIZE = 4 * MAX_FRAME + 8192     # bytes: a frame of MAX_FRAME characters of any UTF-8 fits
+MAX_TEXT = MAX_FRAME + 1024         # characters: a body at the limit with its header (message.decode)
+MAX_CONNECTIONS = 64
+IDLE_SECONDS = 300.0
+OPEN_SECONDS = 10.0
+PING_SECONDS = 20.0
+WORKERS = 4                         # programs answered at once (the endpoint limits each key further)
+STOP_POLL = 0.1
+
+log = logging.getLogger("world.peer")
+
+
+def serve(endpoint: Any, host: str, port: int, *, tls_dir: str | None = None,
+          ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
+          max_connections: int = MAX_CONNECTIONS, idle: float = IDLE_SECONDS) -> None:
+    """Serve `endpoint` on host:port (port 0: any free one) until SIGINT or SIGTERM (or
+    `stop` is set); `ready` gets the address, such as ws://127.0.0.1:8200, once listening."""
+    from ..objects.tls import server_context
+    ctx = server_context(tls_dir) if tls_dir is not None else None     # ImageError: one line
+    asyncio.run(_serve(endpoint, host, port, ctx, ready, stop, max_connections, idle))
+
+
+async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
+                 ready: Callable[[str], None] | None, stop: threading.Event | None,
+                 max_connections: int, idle: float) -> None:
+    from websockets.asyncio.server import serve as ws_serve
+    from ..objects.errors import ImageError
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="world-peer")
+    open_count = 0
+
+    def process_request(connection: Any, request: Any) -> Any:
+        """Refuse a connection past the limit before its handshake completes."""
+        if open_count >= max_connections:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE,
+                                      f"too many connections (at most {max_connections})\n")
+        return None
+
+    async def handle(conn: Any) -> None:
+        nonlocal open_count
+        open_count += 1
+        try:
+            await _converse(conn, endpoint, pool, idle)
+        finally:
+            open_count -= 1
+
+    signals = _install_signals(loop, stopping)
+    try:
+        try:
+            server = await ws_serve(handle, host, port, ssl=ctx, process_request=process_request,
+                                    compression=None, max_size=MAX_SIZE, max_queue=2,
+                                    open_timeout=OPEN_SECONDS, ping_interval=PING_SECONDS,
+                                    ping_timeout=PING_SECONDS, close_timeout=5.0, logger=log)
+        except OSError as e:
+            raise ImageError(f"cannot listen on {host}:{port} ({e.strerror or e}): choose "
+                             f"another address with --address") from None
+        async with server:
+            bound = server.sockets[0].getsockname()
+            where = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+            if ready is not None:
+                ready(f"{'wss' if ctx is not None else 'ws'}://{where}:{bound[1]}")
+            while not stopping.is_set():
+                if stop is not None and stop.is_set():
+                    break
+                try:
+                    await asyncio.wait_for(stopping.wait(), STOP_POLL if stop is not None else None)
+                except TimeoutError:
+                    pass
+            server.close()                  # no new connections; open ones get 1001
+            await server.wait_closed()
+    finally:
+        for s in signals:
+            loop.remove_signal_handler(s)
+        # Let the programs running finish: the caller closes the world next.
+        await loop.run_in_executor(None, lambda: pool.shutdown(wait=True, cancel_futures=True))
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> list[int]:
+    """SIGINT and SIGTERM set `stopping` (only the main thread can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    done = []
+    for s in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(s, stopping.set)
+        done.append(s)
+    return done
+
+
+async def _converse(conn: Any, endpoint: Any, pool: ThreadPoolExecutor, idle: float) -> None:
+    """Answer one connection's requests in order until it closes or idles out."""
+    from websockets.exceptions import ConnectionClosed
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                data = await asyncio.wait_for(conn.recv(), idle)
+            except TimeoutError:
+                await conn.close(1000, f"idle for {idle:g} s")
+                return
+            reply = await loop.run_in_executor(pool, answer_frame, endpoint, data)
+            if reply is None:
+                await conn.close(1011, "the endpoint failed")
+                return
+            await conn.send(reply)
+    except ConnectionClosed:
+        return                              # the client went away, even mid-request: fine
+
+
+def answer_frame(endpoint: Any, data: str | bytes) -> str | None:
+    """The reply to one frame: the endpoint's, or a refusal the transport makes itself;
+    None only if the endpoint broke its promise never to raise and cannot even refuse."""
+    try:
+        if not isinstance(data, str):
+            return endpoint.refuse("a binary frame: a message is sent as a text frame of "
+                                   "UTF-8 (the canonical text of a message map)")
+        if len(data) > MAX_TEXT:
+            return endpoint.refuse(f"the frame is {len(data)} characters; the most a "
+                                   f"message may be is {MAX_FRAME} and its header")
+        return endpoint.answer(data)
+    except Exception:
+        log.exception("the peer endpoint failed on a frame")
+        try:
+            return endpoint.refuse("internal error in the peer endpoint")
+        except Exception:
+            log.exception("the peer endpoint cannot refuse")
+            return None
+
+
+__all__ = ["IDLE_SECONDS", "MAX_CONNECTIONS", "MAX_SIZE", "answer_frame", "serve"]
