@@ -43,6 +43,7 @@ __all__ = ["COMMANDS", "EXIT_INTERNAL", "EXIT_INTERRUPT", "EXIT_OK", "EXIT_PIPE"
 # Modules whose `register(sub)` adds subcommands; one line each.
 COMMANDS: tuple[str, ...] = (
     "repl.cli_cartridge",
+    "repl.cli_agent",
     "repl.cli_check",
     "repl.cli_evolve",
     "repl.cli_history",
