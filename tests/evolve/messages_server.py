@@ -14,6 +14,14 @@ The first request with it reports `cache_creation_input_tokens`, later ones
 `cache_read_input_tokens`, and `input_tokens` counts only the rest. A request
 with no mark is answered exactly as before. `system_text(body)` is a request's
 system prompt as text, whether it was sent as a string or as blocks.
+
+Streaming: a request with `"stream": true` gets its good reply as server-sent
+events, as the API sends them (message_start, content_block_start, one
+content_block_delta per piece of text, content_block_stop, message_delta with
+the usage, message_stop). `streamed(text, pieces, hold)` scripts one: with
+`hold` (a threading.Event) the server waits for it (at most HOLD seconds)
+after the first piece, and records in the reply's "held" whether it was set
+in time. Error replies are the same for streaming requests.
 """
 from __future__ import annotations
 
@@ -47,6 +55,15 @@ def overloaded() -> dict[str, Any]:
 def slow(seconds: float, text: str = "(note \"late\")") -> dict[str, Any]:
     """A good reply that arrives after `seconds`."""
     return {"kind": "slow", "seconds": seconds, "text": text}
+
+
+HOLD = 10.0         # seconds a held stream waits for its event at most
+
+
+def streamed(text: str, pieces: int = 3, hold: Any = None) -> dict[str, Any]:
+    """A good reply carrying `text`, sent (to a streaming request) in `pieces` deltas;
+    with `hold`, the rest waits after the first piece until `hold` (an Event) is set."""
+    return {"kind": "good", "text": text, "pieces": pieces, "hold": hold}
 
 
 def _tokens(text: str) -> int:
@@ -149,11 +166,49 @@ class MessagesServer:
         prompt = json.dumps(body.get("messages", "")) + str(body.get("system", ""))
         usage = {"input_tokens": _tokens(prompt), "output_tokens": _tokens(r["text"])}
         usage.update(self._cache_usage(body))
+        if body.get("stream") is True:
+            return self._stream(h, body, r, usage)
         self._send(h, 200, {
             "id": f"msg_{len(self.requests):06d}", "type": "message", "role": "assistant",
             "model": body.get("model", "unknown"),
             "content": [{"type": "text", "text": r["text"]}],
             "stop_reason": "end_turn", "stop_sequence": None, "usage": usage})
+
+    def _stream(self, h: BaseHTTPRequestHandler, body: dict[str, Any], r: dict[str, Any],
+                usage: dict[str, int]) -> None:
+        """Answer a streaming request with the reply as Messages-API server-sent events."""
+        text, n = r["text"], max(1, int(r.get("pieces") or 3))
+        size = max(1, -(-len(text) // n))
+        pieces = [text[i:i + size] for i in range(0, len(text), size)] or [""]
+        start = dict(usage, output_tokens=1)
+        message = {"id": f"msg_{len(self.requests):06d}", "type": "message", "role": "assistant",
+                   "model": body.get("model", "unknown"), "content": [], "stop_reason": None,
+                   "stop_sequence": None, "usage": start}
+
+        def event(name: str, data: dict[str, Any]) -> None:
+            h.wfile.write(f"event: {name}\ndata: {json.dumps(dict(data, type=name))}\n\n".encode())
+            h.wfile.flush()
+        try:
+            h.send_response(200)
+            h.send_header("content-type", "text/event-stream")
+            h.send_header("cache-control", "no-cache")
+            h.send_header("request-id", "req_test")
+            h.send_header("connection", "close")
+            h.end_headers()
+            event("message_start", {"message": message})
+            event("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+            for i, piece in enumerate(pieces):
+                event("content_block_delta", {"index": 0, "delta": {"type": "text_delta",
+                                                                    "text": piece}})
+                if i == 0 and r.get("hold") is not None:
+                    r["held"] = r["hold"].wait(HOLD)
+            event("content_block_stop", {"index": 0})
+            event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                    "usage": {"output_tokens": usage["output_tokens"]}})
+            event("message_stop", {})
+        except (BrokenPipeError, ConnectionResetError):
+            pass        # the client went away
+        h.close_connection = True
 
     def _cache_usage(self, body: dict[str, Any]) -> dict[str, int]:
         """The cache fields of a reply's usage (none for a request that marks no block)."""

@@ -207,6 +207,51 @@ class Model:
         raise ModelError(f"the model API gave up after {len(reply.attempts)} attempts "
                          f"(last: {reply.attempts[-1].status})", reply)
 
+    def stream(self, system: str, prompt: str, on_text: Callable[[str], Any]) -> Reply:
+        """`ask`, streaming: each piece of text goes to `on_text` as it arrives. Rate limits,
+        overloads and timeouts are retried as `ask` retries them, but only before any text
+        arrived: once some was shown, a failure ends the call with a ModelError."""
+        a = self.anthropic
+        reply = Reply("", self.name)
+        for n in range(self.retries + 1):
+            t0 = time.monotonic()
+            wait, parts = None, []
+            try:
+                with self.client.messages.stream(
+                        model=self.name, max_tokens=self.max_tokens, system=self._system(system),
+                        **self._sampling(),
+                        messages=[{"role": "user", "content": prompt}]) as events:
+                    for text in events.text_stream:
+                        parts.append(text)
+                        on_text(text)
+                    msg = events.get_final_message()
+            except (a.APIStatusError, a.APITimeoutError, a.APIConnectionError) as e:
+                status, wait, fatal = _failure(a, e)
+                reply.attempts.append(Attempt(status, time.monotonic() - t0, error=_message(e)
+                                              if isinstance(e, a.APIStatusError) else str(e)))
+                reply.text = "".join(parts)
+                if parts:
+                    raise ModelError(f"the model's answer broke off ({status}): {_message(e)}",
+                                     reply) from None
+                if fatal is not None:
+                    raise ModelError(fatal, reply) from None
+                if n == self.retries:
+                    break
+                self.sleep(self._delay(n, wait))
+                continue
+            tin, tout, cw, cr = (_count(msg.usage, k) for k in (
+                "input_tokens", "output_tokens", "cache_creation_input_tokens",
+                "cache_read_input_tokens"))
+            reply.attempts.append(Attempt("ok", time.monotonic() - t0, tin, tout,
+                                          cost(self.name, tin, tout, cw, cr),
+                                          cache_write=cw, cache_read=cr))
+            reply.text = "".join(parts)
+            reply.stop_reason = str(getattr(msg, "stop_reason", "") or "")
+            reply.model = str(getattr(msg, "model", "") or self.name)
+            return reply
+        raise ModelError(f"the model API gave up after {len(reply.attempts)} attempts "
+                         f"(last: {reply.attempts[-1].status})", reply)
+
     def _system(self, system: str) -> Any:
         """The system prompt as sent: plain text, or one text block marked for the prompt cache."""
         if not self.cache or not system:
@@ -227,6 +272,23 @@ class Model:
         if asked is not None:
             return min(asked, BACKOFF_CAP)
         return min(BACKOFF_CAP, self.backoff * 2 ** n) * random.uniform(0.5, 1.0)
+
+
+def _failure(a: Any, e: Any) -> tuple[str, float | None, str | None]:
+    """How a streaming call failed: (status, the wait the server asked for, the one-line
+    error when it is not worth retrying, else None), as `Model.ask` classifies failures."""
+    if isinstance(e, a.RateLimitError):
+        return "rate-limited", _retry_after(e), None
+    if isinstance(e, a.APIStatusError):
+        code = e.status_code
+        if code == 529:
+            return "overloaded", _retry_after(e), None
+        if code >= 500:
+            return "server-error", _retry_after(e), None
+        return f"http-{code}", None, f"the model API refused the request (HTTP {code}): {_message(e)}"
+    if isinstance(e, a.APITimeoutError):
+        return "timeout", None, None
+    return "connection-error", None, None
 
 
 def _count(usage: Any, name: str) -> int:
