@@ -25,10 +25,12 @@ import time
 from typing import Any
 
 from .. import budget
-from ..errors import BudgetExceeded, LispError, LispTypeError, SandboxError, SandboxFailure
-from ..types import Closure, Keyword, LispMap, Pair, Primitive, Symbol, make_list
+from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure, UnboundVariable
+from ..dynamic import Promise, Values
+from ..types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Procedure, Record, RecordType,
+                     Symbol, make_list)
 from . import CAPABILITIES, GROUPS, primitive
-from .sandbox import _caps, _procedures
+from .sandbox import _caps
 
 MAX_DEPTH = 3
 """Simulations nest at most this deep (the outermost is depth 1)."""
@@ -89,6 +91,38 @@ def _inputs(x: Any) -> list[Any]:
     return items
 
 
+def _data(x: Any, who: str) -> None:
+    """Refuse `x` if it holds any procedure, a primitive included (a primitive in the data
+    would hand the child a capability its grant leaves out); charged per node visited."""
+    todo = [x]
+    seen: set[int] = set()
+    visits = 0
+    while todo:
+        v = todo.pop()
+        visits += 1
+        if visits & 255 == 0:
+            budget.charge(256)
+        t = type(v)
+        if t is Pair:
+            todo.append(v.car)
+            todo.append(v.cdr)
+        elif t is tuple:
+            todo.extend(v)
+        elif t is LispMap:
+            for k, w in v.items():
+                todo.append(k)
+                todo.append(w)
+        elif t is Box or t is Record:       # they can hold themselves: visited once
+            if id(v) not in seen:
+                seen.add(id(v))
+                todo.extend((v.v,) if t is Box else v.values)
+        elif isinstance(v, (Procedure, Promise)):
+            raise SandboxFailure(f"{who} holds a procedure; only data crosses a simulation's boundary")
+        elif t is Values:
+            todo.extend(v.items)
+    budget.charge(visits & 255)
+
+
 def _depth() -> int:
     """How deep in simulations the running evaluation is: the deepest marked environment
     among the meters it runs under (a `sandbox` inside a simulation stays inside it)."""
@@ -127,12 +161,30 @@ def _symbols(form: Any) -> list[str]:
     return out
 
 
-def _carry(frame: Closure, home: Any, kid: Any) -> dict[str, Any]:
+def _carry(frame: Closure, home: Any, kid: Any, behind: dict[str, str]) -> dict[str, Any]:
     """An environment document (suspend.py's) holding `frame` as `#:frame`, and the caller's
-    globals and macros its procedures name, transitively: what the child is rebuilt from."""
+    globals and macros its procedures name, transitively: what the child is rebuilt from.
+    The names left behind go in `behind`, with why (said if the child finds them unbound)."""
     from ..suspend import _Snapshot
 
     class Snapshot(_Snapshot):
+        def value(self, v: Any, where: str) -> dict[str, Any]:
+            if isinstance(v, Procedure) and type(v) not in (Closure, Primitive):
+                kind = "a continuation" if "Continuation" in type(v).__name__ else "a parameter"
+                raise SandboxError(f"cannot suspend: {where} holds {kind}")
+            if type(v) is RecordType or type(v) is Record:     # a record type has no source
+                raise SandboxError(f"cannot suspend: {where} holds a record type or record")
+            return super().value(v, where)
+
+        def datum(self, v: Any, where: str) -> str:
+            try:
+                return super().datum(v, where)
+            except SandboxError as e:
+                if not e.message.endswith(" holds a value"):
+                    raise
+                raise SandboxError(f"cannot suspend: {where} holds a value with no source text "
+                                   "(such as a record type)") from None
+
         def procedure(self, c: Closure, where: str) -> dict[str, Any]:
             force = getattr(c.fn, "force", None)    # a procedure loaded from the image, not yet compiled
             if force is not None:
@@ -145,7 +197,8 @@ def _carry(frame: Closure, home: Any, kid: Any) -> dict[str, Any]:
             trial.value(v, where)
             trial.drain()
             return True
-        except SandboxError:
+        except SandboxError as e:
+            behind[where] = e.message.replace("cannot suspend: ", "")
             return False
 
     s = Snapshot()
@@ -179,12 +232,23 @@ def _carry(frame: Closure, home: Any, kid: Any) -> dict[str, Any]:
                 v = home.lookup(sym)
                 if type(v) is Primitive:
                     # A primitive goes only where it is granted; the child binds its own by name.
-                    if v.name != name and v.name in kid.granted and Primitive.registry.get(v.name) is v:
-                        globs.append({"name": name, "value": {"primitive": v.name}})
+                    if v.name in kid.granted and Primitive.registry.get(v.name) is v:
+                        if v.name != name:
+                            globs.append({"name": name, "value": {"primitive": v.name}})
+                    else:
+                        behind[name] = f"it is the primitive {v.name}, which the simulation is not granted"
                     continue
                 if writable(v, name):       # what cannot be written stays behind, unbound
                     globs.append({"name": name, "value": s.value(v, name)})
     budget.charge(s.nodes + len(s.objects))
+    for o in s.objects:         # said here, by name, rather than by the rebuild's object number
+        vals = [o["box"]] if "box" in o else [c["value"] for c in o["procedure"]["captured"]]
+        for v in vals:
+            if "primitive" in v and v["primitive"] not in kid.granted:
+                name = o["procedure"]["name"] if "procedure" in o else "lambda"
+                who = f"procedure {name}" if name != "lambda" else "a procedure it carries"
+                raise SandboxFailure(f"simulate: {who} captures the primitive {v['primitive']}, "
+                                     "which the simulation is not granted")
     return {"gensyms": 0, "objects": s.objects, "globals": globs, "macros": macros, "docs": []}
 
 
@@ -201,7 +265,7 @@ def _child(o: dict[str, Any], home: Any) -> Any:
     return kid
 
 
-def _install(frame: Any, home: Any, kid: Any) -> None:
+def _install(frame: Any, home: Any, kid: Any, behind: dict[str, str]) -> None:
     """Bind the frame procedure in the child, rebuilt from source under the child's grant."""
     from ..suspend import _metered, _rebuild
     if type(frame) is Primitive:
@@ -213,7 +277,7 @@ def _install(frame: Any, home: Any, kid: Any) -> None:
     if type(frame) is not Closure:
         raise LispTypeError("simulate: :frame expects a procedure of (state input)")
     try:
-        doc = _carry(frame, home, kid)
+        doc = _carry(frame, home, kid, behind)
         _metered(kid, lambda: _rebuild(doc, kid))
     except SandboxError as e:
         msg = e.message.replace("cannot suspend: ", "cannot carry into the simulation: ")
@@ -238,8 +302,8 @@ def simulate(*opts: Any) -> Any:
     if depth > MAX_DEPTH:
         raise SandboxFailure(f"simulate: depth {depth} exceeds the limit of {MAX_DEPTH}")
     state = o["initial-state"]
-    _procedures(state, "simulate: the initial state")
-    _procedures(o["inputs"], "simulate: the inputs")
+    _data(state, "simulate: :initial-state")
+    _data(o["inputs"], "simulate: :inputs")
     kid = _child(o, home)
     kid.sim_depth = depth
 
@@ -273,6 +337,11 @@ def simulate(*opts: Any) -> Any:
         kid.limits = limits()
         try:
             return fn()
+        except UnboundVariable as e:
+            why = behind.get(e.name())
+            if why is not None and "_hint" not in e.__dict__:
+                e.__dict__["_hint"] = f"the caller's {e.name()} stays outside the simulation: {why}"
+            raise
         except BudgetExceeded as e:
             if e.budget in ("interrupt", "pause") or e.budget in callers:
                 raise       # stopped, or the caller's own remainder ran out: the caller stops too
@@ -285,13 +354,14 @@ def simulate(*opts: Any) -> Any:
             used["memory"] += parent.mem - mem0
             used["output"] += written
 
-    charged(lambda: _install(o["frame"], home, kid), "building the frame")
+    behind: dict[str, str] = {}
+    charged(lambda: _install(o["frame"], home, kid, behind), "building the frame")
     frames: list[Any] = []
     for i in range(count):
         kid.define(_STATE, state)
         kid.define(_INPUT, inputs[i])
         state = charged(lambda: run(kid, _CALL, kid.limits, out=parent.out).value, f"frame {i + 1}")
-        _procedures(state, f"simulate {name}: the state after frame {i + 1}")
+        _data(state, f"simulate {name}: the state after frame {i + 1}")
         frames.append(state)
     kid.define(_STATE, None)
     kid.define(_INPUT, None)
