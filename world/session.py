@@ -31,6 +31,7 @@ from .audit.checks import recheck
 from .evolve import evalprims
 from .objects import prims, snapshots, storable
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
+from .hotfix import forms as _hotfix_forms  # noqa: F401  (registers the hotfix/ forms)
 from .peer import prims as _peer_prims  # noqa: F401  (peer/trust, peer/trusted, peer/untrust)
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
