@@ -78,6 +78,7 @@ def load() -> dict[str, Primitive]:
     from .. import r7rs_compat  # noqa: F401  (environment specifiers)
     from ...peer import msgprims  # noqa: F401  (message/sign, message/verify)
     from ...peer import net  # noqa: F401  (peer/send)
+    from ...peer import cartprims  # noqa: F401  (cartridge/save)
     return Primitive.registry
 
 
