@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 from ..lisp.budget import Limits
 from ..lisp.env import Environment
-from ..lisp.errors import LispError, ReadError, SandboxError, UnboundVariable
+from ..lisp.errors import BudgetExceeded, LispError, ReadError, SandboxError, UnboundVariable
 from ..lisp.printer import write
 from ..lisp.reader import read_spans
 from ..lisp.runtime import run
@@ -99,7 +99,8 @@ def read_datum(text: str, source: str, what: str) -> Any:
     try:
         spans = read_spans(text, source)
     except ReadError as e:
-        raise AgentFileError(f"{what} does not read: {e}") from None
+        raise AgentFileError(f"{what} does not read: {e.kind}: {e.message}", e.loc,
+                             e.source) from None
     if len(spans) != 1:
         raise AgentFileError(f"{what} {source} must be exactly one datum, not {len(spans)}")
     return spans[0][0]
@@ -116,10 +117,7 @@ class AgentFile:
     def __init__(self, path: str, text: str | None = None) -> None:
         self.path = path
         self.text = read_text(path) if text is None else text
-        try:
-            spans = read_spans(self.text, path)
-        except ReadError as e:
-            raise AgentFileError(f"does not read: {e}", None, None) from None
+        spans = read_spans(self.text, path)     # a ReadError names the file, line and column
         self.forms = [(form, _loc(self.text, form, a)) for form, a, _ in spans]
         self.spec = self._spec()
 
@@ -303,9 +301,14 @@ class Agent:
             spent += r.steps
         except UnboundVariable as e:
             raise self._ungranted(e, granted) from None
+        except BudgetExceeded as e:
+            if e.budget == "steps":     # the remainder ran out: say the agent's whole budget
+                e.message = f"step budget of {lim.steps} exhausted (loading and running the agent)"
+            raise
         value, text = r.value, r.text or ""
-        _no_procedures(value, "the new state", AgentFileError)
-        data_text(value, text, "the new state")
+        at = lambda m: self.file.error(m, watch.run_at)  # noqa: E731
+        _no_procedures(value, "the state run returned", at)
+        data_text(value, text, "the state run returned", at)
         return Outcome(value, text, "".join(out), spent, granted)
 
     def _ungranted(self, e: UnboundVariable, granted: frozenset[str]) -> LispError:
@@ -339,6 +342,7 @@ class _Watch:
     def __init__(self, file: AgentFile, env: Environment) -> None:
         self.file, self.env = file, env
         self.at: tuple[int, int] | None = None
+        self.run_at: tuple[int, int] | None = None     # where `run` is defined
         self.count = {AGENT_SYM: 0, RUN_SYM: 0}
 
     def __call__(self, sym: Symbol, value: Any, form: Any, kind: str, doc: Any) -> None:
@@ -350,6 +354,8 @@ class _Watch:
             raise self.file.error(f"{sym.name} must be defined as a "
                                   f"{'map' if sym is AGENT_SYM else 'procedure'}, not a macro", self.at)
         self.count[sym] += 1
+        if sym is RUN_SYM:
+            self.run_at = self.at
         if self.count[sym] > 1:
             raise self.file.error(f"{sym.name} is defined more than once; an agent file defines "
                                   f"it once", self.at)
@@ -368,7 +374,8 @@ class _Watch:
         lo, hi = arity(proc)
         if not lo <= 2 <= (hi if hi is not None else 2):
             said = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
-            raise self.file.error(f"run takes {said} arguments; it must take 2: (run state input)",
+            said += " argument" if said == "1" else " arguments"
+            raise self.file.error(f"run takes {said}; it must take 2: (run state input)",
                                   _form_loc(proc))
         return proc
 
