@@ -124,12 +124,12 @@ def inspect_peers(world: Any, recent: int = RECENT) -> LispMap:
     totals = store.total() if store is not None else {}
     budget.charge(len(records) + len(exchanges))
     return LispMap([
-        (Keyword("trusted"), make_list([record_map(r) for r in records])),
         (Keyword("count"), len(records)),
+        (Keyword("totals"), LispMap((Keyword(k), v) for k, v in totals.items())),
+        (Keyword("trusted"), make_list([record_map(r) for r in records])),
         (Keyword("exchanges"), (store.log.maxKey() - store.log.minKey() + 1)
          if store is not None and store.log else 0),
         (Keyword("recent"), make_list([exchange_map(e) for e in exchanges])),
-        (Keyword("totals"), LispMap((Keyword(k), v) for k, v in totals.items())),
     ])
 
 

@@ -107,10 +107,10 @@ class Exchange(Versioned):
 
     def as_dict(self) -> dict[str, Any]:
         """The exchange as plain data."""
-        return {"seq": self.seq, "time": self.time, "key": self.key or "unknown",
-                "name": self.name or "unknown", "nonce": self.nonce, "program": self.program,
-                "outcome": self.outcome, "reason": self.reason, "steps": self.steps,
-                "elapsed": self.elapsed}
+        return {"name": self.name or "unknown", "outcome": self.outcome,
+                "program": self.program, "reason": self.reason, "steps": self.steps,
+                "elapsed": self.elapsed, "time": self.time, "key": self.key or "unknown",
+                "nonce": self.nonce, "seq": self.seq}
 
     def __repr__(self) -> str:
         return f"<Exchange {self.seq} {self.name or 'unknown'} {self.outcome}>"
