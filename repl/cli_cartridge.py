@@ -56,8 +56,9 @@ def _stem(path: str) -> str:
     return path
 
 
-def _finish(leg: Any, dest: str) -> int:
-    """Print a leg's new output, then its value, or write the cartridge it paused in."""
+def _finish(leg: Any, dest: str, before: str = "") -> int:
+    """Print a leg's new output, then its value (on a line of its own), or write the
+    cartridge it paused in; `before` is the output delivered by earlier legs."""
     from world.lisp.printer import write
     from world.lisp.types import VOID
     out(leg.output)
@@ -67,7 +68,8 @@ def _finish(leg: Any, dest: str) -> int:
         print(f"paused at step {leg.paused.step}: wrote {dest}{signed}; finish it with "
               f"`world cartridge resume {dest}`", file=sys.stderr)
     elif leg.value is not VOID:
-        out(write(leg.value) + "\n")
+        ends = (before + leg.output)[-1:]
+        out(("\n" if ends not in ("", "\n") else "") + write(leg.value) + "\n")
     return EXIT_OK
 
 
@@ -137,7 +139,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     printed: list[str] = []
     leg = _guarded(lambda: cartridge.resume(cart, caps, _limits(args), args.pause_at,
                                             _signer(args), out=printed), printed)
-    return _finish(leg, dest)
+    return _finish(leg, dest, cart.output)
 
 
 def _definitions(text: str, depth: int) -> list[str] | str:

@@ -241,6 +241,7 @@ class _Context:
     replay: int                 # calls at or before this step were made before: not repeated
     may_write: bool
     signer: Signer | None
+    ns: dict[str, Any] | None = None    # the namespace of the environment it runs in
     before: int = 0             # steps of the forms already run
 
 
@@ -251,7 +252,7 @@ def save_here(path: Any) -> str:
     """`(cartridge/save PATH)`: write the running cartridge program, paused here, to PATH."""
     budget.charge(1)            # so two saves in a row are at two different steps
     ctx, meter = _ACTIVE, budget.running()
-    if ctx is None or meter is None:
+    if ctx is None or meter is None or (meter.ns is not ctx.ns and meter.parent is None):
         raise CartridgeError("cartridge/save: only a program run as a cartridge (`world run FILE "
                              "--pause-at N`, `world cartridge run FILE`) can be saved; the image's "
                              "environment cannot be written as source")
@@ -280,6 +281,7 @@ def _drive(env: Any, ctx: _Context, pause_at: int | None) -> tuple[Any, int, boo
     from ..lisp.runtime import run
     value, steps = None, 0
     forms = read_all(ctx.text, max_depth=ctx.limits.read_depth)
+    ctx.ns = env.ns
     _ACTIVE = ctx
     try:
         for form in forms:
