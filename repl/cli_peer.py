@@ -47,7 +47,7 @@ def cmd_peer_send(args: argparse.Namespace) -> int:
     from world.lisp.errors import LispError
     from world.lisp.reader import read_all
     from world.lisp.types import Symbol, make_list
-    from world.peer.client import send
+    from world.peer.client import exchange, outcome, request
     try:
         with open(args.file, encoding="utf-8") as f:
             text = f.read()
@@ -65,10 +65,12 @@ def cmd_peer_send(args: argparse.Namespace) -> int:
     caps = None if args.caps is None else [c.strip() for c in args.caps.split(",") if c.strip()]
     signer = keys_call(keys.signer)
     try:
-        value = send(args.address, form, signer, steps=args.steps, caps=caps, tls_dir=args.tls,
-                     timeout=args.timeout)
+        frame, nonce = request(form, signer, steps=args.steps, caps=caps)
+        reply = exchange(args.address, frame, tls_dir=args.tls, timeout=args.timeout)
+        value, output = outcome(args.address, reply, nonce)
     except LispError as e:
         raise CommandError(e.message) from None
+    out(output)                 # what the program displayed at the peer, then its value
     out(_world.write(value) + "\n")
     return EXIT_OK
 

@@ -27,6 +27,7 @@ from . import message
 TIMEOUT = 30.0
 OPEN_SECONDS = 10.0
 POLL = 0.1                          # seconds between looks at `cancel` while waiting
+PROBE_SECONDS = 2.0                 # asking a TLS peer again why it hung up
 
 
 def send(address: str, form: Any, signer: Any, *, steps: int | None = None, caps: Any = None,
@@ -68,16 +69,19 @@ def exchange(address: str, frame: str, *, tls_dir: str | None = None,
              timeout: float = TIMEOUT, cancel: threading.Event | None = None) -> str:
     """Send one frame to the peer and return the frame it answers with; one MessageError
     line for anything on the way. Setting `cancel` gives up (raising MessageError) soon."""
-    from websockets.exceptions import (ConnectionClosed, InvalidHandshake, InvalidStatus,
-                                       InvalidURI)
+    from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
     where = uri(address, tls_dir)
     ctx = _client_context(tls_dir)
     end = time.monotonic() + timeout
+    opening = min(timeout, OPEN_SECONDS)
     try:
-        with connect(where, ssl=ctx, proxy=None, compression=None, max_size=None,
-                     open_timeout=min(timeout, OPEN_SECONDS), close_timeout=2.0,
-                     ping_interval=None) as ws:
+        ws = connect(where, ssl=ctx, proxy=None, compression=None, max_size=None,
+                     open_timeout=opening, close_timeout=2.0, ping_interval=None)
+    except Exception as e:
+        raise _opening_error(e, address, where, ctx, tls_dir, opening) from None
+    try:
+        with ws:
             ws.send(frame)
             while True:
                 left = end - time.monotonic()
@@ -93,42 +97,71 @@ def exchange(address: str, frame: str, *, tls_dir: str | None = None,
                     raise MessageError(f"{where}: the peer answered with a binary frame, "
                                        f"not a message")
                 return reply
-    except MessageError:
-        raise
-    except InvalidURI:
-        raise MessageError(f"{address}: not a peer address (ws://HOST:PORT or "
-                           f"wss://HOST:PORT)") from None
-    except InvalidStatus as e:
-        status = e.response.status_code
-        why = " ".join(bytes(e.response.body or b"").decode("utf-8", "replace").split())[:200]
-        raise MessageError(f"{where}: the peer refused the connection (HTTP {status}"
-                           f"{': ' + why if why else ''})") from None
-    except ssl.SSLCertVerificationError as e:
-        raise MessageError(f"{where}: the peer is not certified by the CA of {tls_dir} "
-                           f"({_why(e)})") from None
-    except ssl.SSLError as e:
-        if "wrong version number" in str(e).lower() or "record layer" in str(e).lower():
-            raise MessageError(f"{where}: no TLS there ({_why(e)}): is the peer served "
-                               f"without --tls? then use ws://") from None
-        raise MessageError(f"{where}: the peer refused this client's TLS certificate "
-                           f"({_why(e)}): use the --tls directory made with the "
-                           f"peer's") from None
-    except ConnectionRefusedError:
-        raise MessageError(f"{where}: no peer answers there (connection refused)") from None
-    except TimeoutError:
-        raise MessageError(f"{where}: no answer within {min(timeout, OPEN_SECONDS):g} s "
-                           f"(opening the connection)") from None
     except ConnectionClosed as e:
         raise MessageError(f"{where}: the peer closed the connection before replying "
                            f"({_closed(e)})") from None
-    except InvalidHandshake as e:
-        hint = "" if ctx is not None else ": the peer may require TLS (wss:// and --tls DIR)"
-        raise MessageError(f"{where}: the WebSocket handshake failed "
-                           f"({' '.join(str(e).split())[:120]}){hint}") from None
-    except (OSError, EOFError) as e:
-        hint = "" if ctx is not None else ": the peer may require TLS (wss:// and --tls DIR)"
-        raise MessageError(f"{where}: the connection failed "
-                           f"({getattr(e, 'strerror', None) or type(e).__name__}){hint}") from None
+    except OSError as e:
+        raise MessageError(f"{where}: the connection failed while waiting for the reply "
+                           f"({e.strerror or type(e).__name__})") from None
+
+
+def _opening_error(e: Exception, address: str, where: str, ctx: ssl.SSLContext | None,
+                   tls_dir: str | None, opening: float) -> MessageError:
+    """The one line for a connection that could not be opened."""
+    from websockets.exceptions import InvalidStatus, InvalidURI
+    if isinstance(e, InvalidURI):
+        return MessageError(f"{address}: not a peer address (ws://HOST:PORT or wss://HOST:PORT)")
+    if isinstance(e, InvalidStatus):
+        status = e.response.status_code
+        why = " ".join(bytes(e.response.body or b"").decode("utf-8", "replace").split())[:200]
+        return MessageError(f"{where}: the peer refused the connection (HTTP {status}"
+                            f"{': ' + why if why else ''})")
+    if isinstance(e, ConnectionRefusedError):
+        return MessageError(f"{where}: no peer answers there (connection refused)")
+    if isinstance(e, TimeoutError):
+        return MessageError(f"{where}: no answer within {opening:g} s (opening the connection)")
+    tls = e if isinstance(e, ssl.SSLError) else _ssl_cause(e)
+    if tls is None and ctx is not None:
+        tls = _probe(where, ctx)    # the TLS verdict got lost inside websockets: ask again
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        return MessageError(f"{where}: the peer is not certified by the CA of {tls_dir} "
+                            f"({_why(tls)})")
+    if isinstance(tls, str):
+        return MessageError(f"{where}: the peer refused this client's TLS certificate ({tls}): "
+                            f"use the --tls directory made with the peer's")
+    if tls is not None:
+        text = str(tls).lower()
+        if (isinstance(tls, ssl.SSLEOFError) or "unexpected eof" in text
+                or "wrong version number" in text or "record layer" in text
+                or "packet length" in text):    # it hung up on our hello, or spoke no TLS
+            return MessageError(f"{where}: no TLS there ({_why(tls)}): is the peer served "
+                                f"without --tls? then use ws://")
+        return MessageError(f"{where}: the peer refused this client's TLS certificate "
+                            f"({_why(tls)}): use the --tls directory made with the peer's")
+    hint = "" if ctx is not None else ": the peer may require TLS (wss:// and --tls DIR)"
+    detail = getattr(e, "strerror", None) or " ".join(str(e).split())[:120] or type(e).__name__
+    return MessageError(f"{where}: the connection could not be opened ({detail}){hint}")
+
+
+def _probe(where: str, ctx: ssl.SSLContext) -> ssl.SSLError | str | None:
+    """Shake hands with the peer once more and wait for a byte: the TLS error it gives, or
+    why it hung up (under TLS 1.3 a server refuses a client certificate only after the
+    client's side of the handshake is done; a WebSocket server otherwise waits for us)."""
+    import socket
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(where)
+        host, port = parts.hostname or "", parts.port or 443
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as tls:
+                tls.settimeout(PROBE_SECONDS)
+                if tls.recv(1) == b"":
+                    return "it closed the connection right after the TLS handshake"
+    except ssl.SSLError as e:
+        return e
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _client_context(tls_dir: str | None) -> ssl.SSLContext | None:
@@ -140,6 +173,17 @@ def _client_context(tls_dir: str | None) -> ssl.SSLContext | None:
         return client_context(tls_dir)
     except ImageError as e:
         raise MessageError(str(e)) from None
+
+
+def _ssl_cause(e: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind `e`, if one is."""
+    seen = 0
+    cause = e.__cause__ or e.__context__
+    while cause is not None and seen < 10:
+        if isinstance(cause, ssl.SSLError):
+            return cause
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return None
 
 
 def _why(e: BaseException) -> str:
@@ -161,6 +205,12 @@ def value_of(address: str, reply: str, nonce: int, *,
              max_depth: int = message.DEFAULT_DEPTH) -> Any:
     """The value a verified reply to `nonce` carries; MessageError with the peer's line
     (its :kind first, such as `refused: unknown key`) if it answered with an error."""
+    return outcome(address, reply, nonce, max_depth=max_depth)[0]
+
+
+def outcome(address: str, reply: str, nonce: int, *,
+            max_depth: int = message.DEFAULT_DEPTH) -> tuple[Any, str]:
+    """The value and the output (what the program displayed) of a verified reply to `nonce`."""
     try:
         body, header = message.verify(message.decode(reply), max_depth=max_depth)
     except MessageError as e:
@@ -170,8 +220,10 @@ def value_of(address: str, reply: str, nonce: int, *,
                            f"expected {nonce})")
     if type(body) is not LispMap:
         raise MessageError(f"{address}: the reply's body is not a result map")
+    output = body.get(Keyword("output"), "")
+    output = output if type(output) is str else ""
     if Keyword("value") in body:
-        return body.get(Keyword("value"))
+        return body.get(Keyword("value")), output
     error = body.get(Keyword("error"))
     kind = body.get(Keyword("kind"))
     if type(error) is not str:
@@ -180,4 +232,4 @@ def value_of(address: str, reply: str, nonce: int, *,
     raise MessageError(f"{address}: {label}: {' '.join(error.split())}")
 
 
-__all__ = ["TIMEOUT", "exchange", "request", "send", "uri", "value_of"]
+__all__ = ["TIMEOUT", "exchange", "outcome", "request", "send", "uri", "value_of"]

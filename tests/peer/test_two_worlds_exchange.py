@@ -1,0 +1,111 @@
+"""Two worlds in separate processes exchange signed programs over loopback WebSockets,
+both ways, in the clear and over mutual TLS (world peer serve / send, peer/send)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from peer_procs import Peer
+
+FIB = ("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n"
+       "(display \"fib \")\n(fib 15)\n")
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Peer, Peer]:
+    """Worlds a and b, each trusting the other's key; a may also display at b."""
+    a, b = Peer(tmp_path, "a"), Peer(tmp_path, "b")
+    b.trust(a, "alice", ":caps [:core :output] :steps 100000")
+    a.trust(b, "bob", ":caps [:core] :steps 100000")
+    return a, b
+
+
+def one_error(proc) -> str:
+    """The process failed with exactly one `error:` line; return it."""
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    return lines[0]
+
+
+def test_programs_both_ways(pair: tuple[Peer, Peer]) -> None:
+    a, b = pair
+    prog = a.dir / "fib.lisp"
+    prog.write_text(FIB)
+    with b.serve() as at_b:
+        # a -> b from Lisp: a's world runs (peer/send ...) signed with a's key.
+        proc = a.cli("eval", f'(list (peer/send "{at_b.address}" (quote (* 6 7)) :steps 500) '
+                             f'(peer/send "{at_b.address}" (quote (map car (quote ((1) (2)))))))',
+                     "--world", a.image)
+        assert proc.returncode == 0 and proc.stdout == "(42 (1 2))\n", proc.stderr
+        with a.serve() as at_a:
+            # b -> a from the CLI, and a -> b from the CLI, both servers up at once.
+            proc = b.cli("peer", "send", at_a.address, str(prog))
+            assert one_error(proc) == (f"error: {at_a.address}: error: <message>:1:72: unbound "
+                                       f"variable: display (did you mean delay?)")
+            proc = a.cli("peer", "send", at_b.address, str(prog))
+            assert proc.returncode == 0 and proc.stdout == "fib 610\n", proc.stderr
+            (b.dir / "sq.lisp").write_text("(define (sq x) (* x x))\n(sq 12)\n")
+            proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--steps", "1000")
+            assert proc.returncode == 0 and proc.stdout == "144\n", proc.stderr
+            # Asking more than the grant, or for a group it lacks, is refused by the peer.
+            proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--caps", "core,output")
+            assert "refused: asks for :output beyond its grant [:core]" in one_error(proc)
+            proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--steps", "200000")
+            assert "refused: asks for 200000 steps beyond its grant of 100000" in one_error(proc)
+            status, err = at_a.stop()
+            assert status == 0 and "Traceback" not in err, err
+        # A key b does not trust is refused, and b answers a again afterwards.
+        stranger = Peer(a.dir.parent, "c")
+        proc = stranger.cli("peer", "send", at_b.address, str(prog))
+        assert f"error: {at_b.address}: refused: unknown key {stranger.public[:16]}" in one_error(proc)
+        proc = a.cli("peer", "send", at_b.address, str(prog), "--steps", "50")
+        assert one_error(proc).startswith(f"error: {at_b.address}: budget: ")
+        status, err = at_b.stop()
+        assert status == 0 and "Traceback" not in err, err
+    # Every exchange was recorded in b's world, with who sent it and how it ended.
+    proc = b.cli("eval", "(get (inspect :peers) :totals)", "--world", b.image)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "{:budget 1 :error 0 :ok 3 :refused 0 :unknown 1}"
+
+
+def test_mutual_tls(pair: tuple[Peer, Peer]) -> None:
+    a, b = pair
+    root = a.dir.parent
+    assert a.cli("tls-init", str(root / "certs")).returncode == 0
+    assert a.cli("tls-init", str(root / "other")).returncode == 0
+    prog = a.dir / "p.lisp"
+    prog.write_text("(* 6 7)\n")
+    certs, other = str(root / "certs"), str(root / "other")
+    with b.serve("--tls", certs) as at_b:
+        assert at_b.address.startswith("wss://127.0.0.1:")
+        port = at_b.address.rsplit(":", 1)[1]
+        proc = a.cli("peer", "send", at_b.address, str(prog), "--tls", certs)
+        assert proc.returncode == 0 and proc.stdout == "42\n", proc.stderr
+        proc = a.cli("peer", "send", f"localhost:{port}", str(prog), "--tls", certs)
+        assert proc.returncode == 0 and proc.stdout == "42\n", proc.stderr
+        # Plain ws:// to a TLS server; a server our CA did not sign.
+        assert "the peer may require TLS (wss:// and --tls DIR)" in one_error(
+            a.cli("peer", "send", f"ws://127.0.0.1:{port}", str(prog)))
+        assert f"the peer is not certified by the CA of {other}" in one_error(
+            a.cli("peer", "send", at_b.address, str(prog), "--tls", other))
+        # A client that trusts the server but holds a certificate another CA signed
+        # is refused at the handshake.
+        mixed = root / "mixed"
+        mixed.mkdir()
+        shutil.copy(root / "certs" / "ca.pem", mixed / "ca.pem")
+        for f in ("client.pem", "client.key"):
+            shutil.copy(root / "other" / f, mixed / f)
+        assert "the peer refused this client's TLS certificate" in one_error(
+            a.cli("peer", "send", at_b.address, str(prog), "--tls", str(mixed)))
+        # From Lisp, and the server still answers after every refusal.
+        proc = a.cli("eval", f'(peer/send "{at_b.address}" (quote (+ 1 2)) :tls "{certs}")',
+                     "--world", a.image)
+        assert proc.returncode == 0 and proc.stdout == "3\n", proc.stderr
+        assert at_b.alive()
+    with a.serve() as at_a:         # a TLS client at a plain server
+        assert "no TLS there" in one_error(
+            b.cli("peer", "send", "wss://" + at_a.address[len("ws://"):], str(prog), "--tls", certs))
