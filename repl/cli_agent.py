@@ -61,6 +61,31 @@ def cmd_agent_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_agent_serve(args: argparse.Namespace) -> int:
+    """`world agent serve FILE --address HOST:PORT`: the agent at a peer endpoint until stopped."""
+    from world import keys
+    from world.objects.storage import parse_address
+    from world.peer.agentfile import Agent
+    from world.peer.agentstate import endpoint
+    from world.peer.server import serve
+    from .cli_keys import keys_call
+    agent = Agent(args.file, _allowed(args))
+    host, port = parse_address(args.address)
+    signer = keys_call(keys.signer)
+    public = keys_call(keys.public_key)
+    where = argparse.Namespace(world=args.world, memory=args.memory)   # --tls here is the endpoint's
+    with open_world(where) as w:
+        made = endpoint(w, signer, agent)
+        try:
+            def ready(address: str) -> None:
+                out(f"serving agent {agent.spec.name} of {args.file} on {address} key {public} "
+                    f"(Ctrl-C stops)\n")
+            serve(made, host, port, tls_dir=args.tls, ready=ready)
+        finally:
+            made.close()
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `agent` with its subcommands run, show and serve."""
     p = sub.add_parser("agent", help="agent files (.lispy): run one, show its state, serve it")
@@ -86,4 +111,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_arg(s)
     add_world_args(s)
     s.set_defaults(func=cmd_agent_show)
+
+    v = verbs.add_parser("serve", help="answer signed inputs from trusted peers with the agent's "
+                         "new state, over WebSockets")
+    v.add_argument("file", help="the .lispy file defining AGENT and (run state input)")
+    v.add_argument("--address", metavar="HOST:PORT", default="127.0.0.1:8200",
+                   help="where to listen (default: 127.0.0.1:8200; port 0: any free one)")
+    v.add_argument("--tls", metavar="DIR", help="serve wss:// with DIR/server.pem, accepting only "
+                   "clients whose certificate DIR/ca.pem signed (`world tls-init DIR`)")
+    v.add_argument("--caps", default="core,output,simulate", metavar="CAPS",
+                   help="the most any request may be granted, from core,output,simulate "
+                        "(default: all three); each gets this, its AGENT :caps and the "
+                        "sender's trust record")
+    where = v.add_mutually_exclusive_group()
+    where.add_argument("--world", metavar="PATH",
+                       help="the image file (default: $WORLD_IMAGE, else images/world.fs)")
+    where.add_argument("--memory", action="store_true", help="a fresh world that is not saved")
+    v.set_defaults(func=cmd_agent_serve)
 

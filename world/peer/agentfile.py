@@ -26,12 +26,12 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
-from ..lisp.budget import Limits
+from ..lisp.budget import Limits, Meter
 from ..lisp.env import Environment
 from ..lisp.errors import BudgetExceeded, LispError, ReadError, SandboxError, UnboundVariable
 from ..lisp.printer import write
 from ..lisp.reader import read_spans
-from ..lisp.runtime import run
+from ..lisp.runtime import on_big_stack, run
 from ..lisp.types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Record, Symbol,
                           equal, make_list)
 
@@ -39,6 +39,7 @@ MAX_FILE = 1 << 20              # bytes of an agent file
 MAX_STATE = 1 << 20             # characters of a state's canonical text (and of an input)
 GRANTABLE = ("core", "output", "simulate")
 AGENT_LIMITS = Limits(steps=1_000_000, memory=64 * 1024 * 1024, seconds=10.0, output=100_000)
+UNMETERED = Limits(steps=1 << 62, memory=1 << 62, seconds=1e9, output=1 << 62)
 KEYS = ("name", "version", "caps", "description")
 OPTIONAL = ("initial-state",)
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -280,10 +281,28 @@ class Agent:
 
     def step(self, state: Any, input: Any, caps: Iterable[str] | None = None,
              limits: Limits | None = None) -> Outcome:
-        """Load the file into a fresh sandbox and return what `(run state input)` makes."""
+        """Load the file into a fresh sandbox and return what `(run state input)` makes; a
+        failure carries the steps it used as `agent_steps`."""
         granted = self.grant(caps)
         lim = self.limits if limits is None else self.limits.narrow(**limits.__dict__)
         check_data(input, "the input")
+
+        def work() -> Outcome:
+            # An outer meter that never runs out: each form's meter settles into it, so the
+            # steps are known even when the run fails.
+            outer = Meter({"_n": 0}, UNMETERED)
+            outer.start()
+            try:
+                return self._step(state, input, granted, lim)
+            except LispError as e:
+                outer.sync()
+                e.agent_steps = outer.base      # type: ignore[attr-defined]
+                raise
+            finally:
+                outer.stop()
+        return on_big_stack(work)
+
+    def _step(self, state: Any, input: Any, granted: frozenset[str], lim: Limits) -> Outcome:
         env = Environment(granted, lim)
         watch = _Watch(self.file, env)
         env.hooks.append(watch)

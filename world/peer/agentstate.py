@@ -108,6 +108,27 @@ def run_agent(world: Any, agent: Agent, input: Any, *, state: Any = None, replac
         raise
 
 
+def endpoint(world: Any, signer: Any, agent: Agent) -> Any:
+    """A peer endpoint (world/peer/endpoint.py) whose program is `agent`: a request's body
+    is the INPUT datum (not evaluated); the agent runs on its stored state under the
+    narrower of the sender's grant and the AGENT's caps, and the reply is the new state.
+    Runs hold the endpoint's lock, so one agent's runs are one after another."""
+    from .endpoint import Endpoint
+
+    def program(form: Any, grant: Any) -> Any:
+        with made.lock:         # the world's one connection, and one run at a time
+            try:
+                outcome = run_agent(world, agent, form, caps=grant.caps, limits=grant.limits)
+            except LispError as e:
+                grant.usage.steps = getattr(e, "agent_steps", 0)
+                raise
+        grant.usage.steps, grant.usage.output = outcome.steps, outcome.output
+        return outcome.state
+
+    made = Endpoint(world, signer, program=program)
+    return made
+
+
 def _record_failure(world: Any, agent: Agent, input_text: str, e: LispError) -> None:
     """Record a failed run (its state untouched); a failure to record it is not the run's error."""
     name = agent.spec.name
@@ -119,7 +140,7 @@ def _record_failure(world: Any, agent: Agent, input_text: str, e: LispError) -> 
         if record is None:
             record = tree[name] = AgentRecord(name)
             record.version, record.description = agent.spec.version, agent.spec.description
-        record.record(input_text, False, line, 0, agent.spec.version)
+        record.record(input_text, False, line, getattr(e, "agent_steps", 0), agent.spec.version)
 
     try:
         world._change(work, f"agent: failed run of {name}")
