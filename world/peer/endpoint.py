@@ -41,7 +41,7 @@ from ..lisp.env import Environment
 from ..lisp.errors import BudgetExceeded, LispError, MessageError
 from ..lisp.printer import write
 from ..lisp.runtime import on_big_stack, run
-from ..lisp.types import Keyword, LispMap
+from ..lisp.types import VOID, Keyword, LispMap
 from . import message
 from .message import MAX_FRAME, Header
 from .store import (OUTPUT_CHARS, Exchange, PeerStore, TrustRecord, abridged, find, micros,
@@ -344,7 +344,10 @@ class Endpoint:
             reply = LispMap([(_K["error"], reason), (_K["kind"], Keyword(outcome)),
                              (_K["steps"], steps)]
                             + ([(_K["output"], output)] if output else []))
-            return self._reply(reply, re, to)
+            try:
+                return self._reply(reply, re, to)
+            except MessageError:       # an output that cannot be sent: the line alone
+                return self._failure(outcome, reason, steps, re, to)
         assert value_text is not None
         body = LispMap([(_K["value"], value), (_K["steps"], steps)]
                        + ([(_K["output"], output)] if output else []))
@@ -356,6 +359,10 @@ class Endpoint:
     def _render(self, value: Any, grant: Grant, started: float) -> str:
         """The value's canonical text, written under what is left of the grant and at most
         REPLY_VALUE characters; a LispError if it is not data or too long."""
+        if value is VOID:
+            raise MessageError("the program's value is unspecified (as display's is) and "
+                               "cannot be sent: end the program with the value to send back")
+
         def work() -> str:
             with budget.remainder(grant.limits, grant.usage.steps, time.monotonic() - started,
                                   "writing the value") as meter:
