@@ -22,9 +22,10 @@ cross as data only.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .. import budget
+from ..calls import call
 from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure, UnboundVariable
 from ..dynamic import Promise, Values
 from ..types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Procedure, Record, RecordType,
@@ -41,9 +42,10 @@ OPTIONS = ("name", "initial-state", "frame", "inputs", "return-after-frames",
 REQUIRED = ("initial-state", "frame", "inputs")
 
 # Names a program cannot type (`#:` does not start a symbol the reader reads bare): the
-# child's bindings of the frame, the state and the input, and the form that calls it.
-_FRAME, _STATE, _INPUT = Symbol("#:frame"), Symbol("#:state"), Symbol("#:input")
-_CALL = Pair(_FRAME, Pair(_STATE, Pair(_INPUT, None)))
+# child's bindings of the frame and of the host loop that runs the frames, and the form
+# that calls that loop.
+_FRAME, _RUN = Symbol("#:frame"), Symbol("#:run")
+_RUN_FORM = Pair(_RUN, None)
 
 
 def _options(opts: tuple) -> dict[str, Any]:
@@ -330,7 +332,7 @@ def simulate(*opts: Any) -> Any:
                           seconds=max(0.0, given["time"] - (time.monotonic() - began)),
                           output=int(max(0, given["output"] - used["output"])))
 
-    def charged(fn: Any, what: str) -> Any:
+    def charged(fn: Callable[[], Any], what: "str | Callable[[], str]") -> Any:
         """Run `fn` on the child's remaining share; count what it used."""
         parent.sync()
         steps0, mem0, before = parent.base, parent.mem, len(parent.out)
@@ -345,6 +347,7 @@ def simulate(*opts: Any) -> Any:
         except BudgetExceeded as e:
             if e.budget in ("interrupt", "pause") or e.budget in callers:
                 raise       # stopped, or the caller's own remainder ran out: the caller stops too
+            what = what if type(what) is str else what()
             raise SandboxFailure(f"simulate {name}: {what}: budget exceeded: {e.message}") from None
         finally:
             written = sum(len(t) for t in parent.out[before:])
@@ -357,14 +360,29 @@ def simulate(*opts: Any) -> Any:
     behind: dict[str, str] = {}
     charged(lambda: _install(o["frame"], home, kid, behind), "building the frame")
     frames: list[Any] = []
-    for i in range(count):
-        kid.define(_STATE, state)
-        kid.define(_INPUT, inputs[i])
-        state = charged(lambda: run(kid, _CALL, kid.limits, out=parent.out).value, f"frame {i + 1}")
-        _data(state, f"simulate {name}: the state after frame {i + 1}")
-        frames.append(state)
-    kid.define(_STATE, None)
-    kid.define(_INPUT, None)
+    at = [0]        # the frame running now, for the error that stops it
+
+    def frames_loop() -> Any:
+        """Run the frames, inside the child's evaluation: every step of F, and the check of
+        each state it returns, is on the child's meter."""
+        if at[0]:
+            raise SandboxFailure(f"simulate {name}: its frames are already running")
+        f = kid.lookup(_FRAME)
+        s = state
+        for i in range(count):
+            at[0] = i + 1
+            s = call(f, s, inputs[i])
+            _data(s, f"simulate {name}: the state after frame {i + 1}")
+            frames.append(s)
+        return s
+
+    # Bound under a name no program can type, and unbound once the frames have run.
+    kid.define(_RUN, Primitive(_RUN.name, frames_loop))
+    try:
+        state = charged(lambda: run(kid, _RUN_FORM, kid.limits, out=parent.out).value,
+                        lambda: f"frame {at[0]}")
+    finally:
+        kid.unbind(_RUN)
     budget.alloc((len(frames) + 5) * budget.PAIR_BYTES)
     return LispMap([(Keyword("name"), name), (Keyword("state"), state),
                     (Keyword("frames"), make_list(frames)), (Keyword("steps"), used["steps"]),
