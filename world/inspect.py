@@ -3,7 +3,7 @@
 `inspect(world, x)` returns a `LispMap` with keyword keys: for a symbol, the
 definition behind the name (value, kind, doc, source, versions, checks and
 who calls it); for a topic keyword (`:world`, `:history`, `:snapshots`,
-`:rules`, `:evaluator`, `:lineages`, `:peers`), that part of the world; for any other
+`:rules`, `:evaluator`, `:lineages`, `:peers`, `:agents`), that part of the world; for any other
 value, its type and parts. The REPL renders these maps as trees and the CLI
 prints them; the `inspect` primitive returns them to Lisp programs.
 
@@ -25,7 +25,7 @@ from .lisp.types import (Box, Char, Closure, ErrorObject, Keyword, LispMap, Pair
 from .objects.image import iso
 from .objects.prims import _world, as_map, host_facts
 
-TOPICS = ("world", "history", "snapshots", "rules", "evaluator", "lineages", "peers")
+TOPICS = ("world", "history", "snapshots", "rules", "evaluator", "lineages", "peers", "agents")
 
 
 def _kw(d: dict[str, Any]) -> LispMap:
@@ -348,6 +348,9 @@ def inspect_topic(world: Any, topic: str) -> LispMap:
     if topic == "peers":
         from .peer.prims import inspect_peers
         return inspect_peers(world)
+    if topic == "agents":
+        from .peer.agentstate import inspect_agents
+        return inspect_agents(world)
     raise EvalError(f"inspect: unknown topic :{topic} (topics: "
                     f"{', '.join(':' + t for t in TOPICS)})")
 

@@ -198,3 +198,13 @@ def test_the_stored_state_altered_in_the_image_is_refused(tmp_path: Path) -> Non
         with pytest.raises(AgentFileError, match="stored state of agent counter does not read"):
             run_agent(w, counter, 1)
     del transaction
+
+
+def test_inspect_agents_shows_state_and_runs(tmp_path: Path) -> None:
+    with world.open(str(tmp_path / "w.fs")) as w:
+        assert world.write(w.eval("(inspect :agents)")) == "{:agents () :count 0}"
+        run_agent(w, Agent(COUNTER), 4)
+        view = w.eval("(get (car (get (inspect :agents) :agents)) :state)")
+        assert world.write(view) == "{:count 1 :total 4}"
+        assert w.eval("(get (car (get (car (get (inspect :agents) :agents)) :recent)) :outcome)") \
+            == Keyword("ok")

@@ -162,7 +162,7 @@ def show(world: Any, name: str, recent: int = 10) -> LispMap:
     except LispError:
         state = record.state
     runs = []
-    for seq in reversed(list(record.runs.keys())[-recent:]):
+    for seq in reversed(list(record.runs.keys())[-recent:] if recent > 0 else []):
         when, text, ok, outcome, steps, version = record.runs[seq]
         runs.append(_kw({"seq": seq, "time": iso(when), "input": text,
                          "outcome": Keyword("ok") if ok else outcome, "steps": steps,
@@ -173,6 +173,12 @@ def show(world: Any, name: str, recent: int = 10) -> LispMap:
                 "updated": iso(record.updated), "recent": make_list(runs)})
 
 
+def inspect_agents(world: Any, recent: int = 5) -> LispMap:
+    """`(inspect :agents)`: every agent that has run in `world`, its state and newest runs."""
+    found = names(world)
+    return _kw({"count": len(found), "agents": make_list([show(world, n, recent) for n in found])})
+
+
 def names(world: Any) -> list[str]:
     """The names of the agents that have run in `world`."""
     tree = agents(world)
@@ -180,7 +186,12 @@ def names(world: Any) -> list[str]:
 
 
 def _kw(d: dict[str, Any]) -> LispMap:
-    return LispMap((Keyword(k), v) for k, v in d.items())
+    """A map with keyword keys; the host's facts (times) only for code granted `host`."""
+    from ..objects.prims import host_facts
+    kept = host_facts(d)
+    if "created" in d and "created" not in kept:
+        kept.pop("updated", None)
+    return LispMap((Keyword(k), v) for k, v in kept.items())
 
 
 def show_text(view: LispMap) -> str:
