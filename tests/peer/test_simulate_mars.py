@@ -33,3 +33,16 @@ def test_the_colony_state_after_the_run() -> None:
     # the frame ran in a child granted core, output and simulate, not the owner's grant
     assert world.write(w.eval("(get (simulate :initial-state 0 :frame (lambda (s x) (capabilities)) "
                               ":inputs '(1)) :state)")) == "(:core :output :simulate)"
+
+
+def test_a_cartridge_paused_inside_the_simulation_resumes_to_the_same_run() -> None:
+    from world.peer import cartridge
+    text = MARS.read_text(encoding="utf-8")
+    whole = cartridge.run(text)
+    for at in (whole.steps // 3, whole.steps // 2, whole.steps - 50):    # inside the frames
+        first = cartridge.run(text, pause_at=at)
+        assert first.paused is not None
+        cart = cartridge.loads(first.paused.to_text())
+        rest = cartridge.resume(cart, caps=("core", "output", "simulate"))
+        assert first.output + rest.output == whole.output
+        assert world.write(rest.value) == world.write(whole.value)
