@@ -194,14 +194,16 @@ def _carry(frame: Closure, home: Any, kid: Any, behind: dict[str, str]) -> dict[
             return super().procedure(c, where)
 
     def writable(v: Any, where: str) -> bool:
+        trial = Snapshot()
         try:
-            trial = Snapshot()
             trial.value(v, where)
             trial.drain()
             return True
         except SandboxError as e:
             behind[where] = e.message.replace("cannot suspend: ", "")
             return False
+        finally:
+            budget.charge(trial.nodes + len(trial.objects))
 
     s = Snapshot()
     globs = [{"name": _FRAME.name, "value": s.value(frame, "the frame")}]
@@ -255,15 +257,13 @@ def _carry(frame: Closure, home: Any, kid: Any, behind: dict[str, str]) -> dict[
 
 
 def _child(o: dict[str, Any], home: Any) -> Any:
-    """The child environment: the caller's groups it asks for, the frame rebuilt in it."""
-    from ..env import Environment
+    """The child environment, granted the caller's groups it asks for."""
     asked = _caps(o["caps"]) if "caps" in o else frozenset(DEFAULT_CAPS)
     caps = asked & _groups(home)
     try:
         kid = home.child(sorted(caps), inherit=False)
     except SandboxError as e:
         raise SandboxFailure(f"simulate: {e.message}") from None
-    assert isinstance(kid, Environment)
     return kid
 
 
