@@ -278,3 +278,17 @@ def test_many_frames_run_in_one_child_evaluation(owner: world.World) -> None:
     got = value(owner, "(let ((r (simulate :initial-state 0 :frame + :inputs (iota 20000)))) "
                        "(list (get r :state) (length (get r :frames))))")
     assert got == "(199990000 20000)"
+
+
+def test_a_peer_style_fresh_environment_granted_simulate_runs_it_within_its_limits() -> None:
+    from world.lisp.budget import Limits
+    from world.lisp.env import Environment
+    from world.lisp.reader import read
+    from world.lisp.runtime import run
+    env = Environment(("core", "simulate"), Limits(steps=100_000))
+    r = run(env, read("(simulate :initial-state 0 :frame (lambda (s x) (capabilities)) :inputs '(1) "
+                      ":caps [:core :output :image])"))
+    assert world.write(r.value.get(world.read(":state"))) == "(:core)"
+    with pytest.raises(BudgetExceeded):
+        run(env, read(f"(guard (e (#t 'caught)) (simulate :initial-state 0 :frame {LOOP} :inputs '(1) "
+                      ":steps 1000000))"))
