@@ -208,3 +208,22 @@ def test_inspect_agents_shows_state_and_runs(tmp_path: Path) -> None:
         assert world.write(view) == "{:count 1 :total 4}"
         assert w.eval("(get (car (get (car (get (inspect :agents) :agents)) :recent)) :outcome)") \
             == Keyword("ok")
+
+
+def test_two_sessions_running_one_agent_at_once_both_count(tmp_path: Path) -> None:
+    from world.objects.server import Server
+    server = Server(str(tmp_path / "z.fs"))
+    counter = Agent(COUNTER)
+    try:
+        with world.open(zeo=server.address) as w1, world.open(zeo=server.address) as w2:
+            run_agent(w1, counter, 1)
+            meddled = []
+
+            def meanwhile() -> None:        # another session stores a run inside w1's run
+                if not meddled:
+                    meddled.append(run_agent(w2, counter, 10).text)
+            out = run_agent(w1, counter, 100, before=meanwhile)
+            assert meddled == ["{:count 2 :total 11}"]
+            assert out.text == "{:count 3 :total 111}"      # w1's run ran again on w2's state
+    finally:
+        server.stop()

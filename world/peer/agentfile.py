@@ -323,6 +323,8 @@ class Agent:
         except BudgetExceeded as e:
             if e.budget == "steps":     # the remainder ran out: say the agent's whole budget
                 e.message = f"step budget of {lim.steps} exhausted (loading and running the agent)"
+            if e.loc is None:           # printing the state ran out: it is run's state
+                e.loc, e.source = watch.run_at, self.path
             raise
         value, text = r.value, r.text or ""
         at = lambda m: self.file.error(m, watch.run_at)  # noqa: E731
