@@ -56,6 +56,16 @@ def _stem(path: str) -> str:
     return path
 
 
+def _end_line(text: str) -> None:
+    """On a terminal, end a half-printed line before a message on stderr (never on stdout,
+    whose text must be exactly the program's)."""
+    try:
+        if text and not text.endswith("\n") and sys.stdout.isatty():
+            sys.stderr.write("\n")
+    except (ValueError, OSError):
+        pass
+
+
 def _finish(leg: Any, dest: str, before: str = "") -> int:
     """Print a leg's new output, then its value (on a line of its own), or write the
     cartridge it paused in; `before` is the output delivered by earlier legs."""
@@ -64,6 +74,7 @@ def _finish(leg: Any, dest: str, before: str = "") -> int:
     out(leg.output)
     if leg.paused is not None:
         leg.paused.write(dest)
+        _end_line(before + leg.output)
         signed = " (signed)" if leg.paused.key is not None else ""
         print(f"paused at step {leg.paused.step}: wrote {dest}{signed}; finish it with "
               f"`world cartridge resume {dest}`", file=sys.stderr)
@@ -80,6 +91,7 @@ def _guarded(go: Any, printed: list[str]) -> Any:
         return go()
     except LispError:
         out("".join(printed))
+        _end_line("".join(printed))
         raise
 
 

@@ -209,14 +209,18 @@ def test_grants_are_the_intersection_and_limits_the_narrower(where: Path,
     doc["program"] = '(world/info)\n'
     doc["step"] = 0
     write_doc(where / "host.lispy.json", doc)
-    assert "world/info" in refused(capsys, "cartridge", "resume", "host.lispy.json")
+    assert "world/info is in the group host: this resume does not grant it" in \
+        refused(capsys, "cartridge", "resume", "host.lispy.json")
     # and a resumer's grant of host does not reach a cartridge that never had it
     plain = json.loads(paused(text, step=3).to_text())
     plain["program"] = '(world/info)\n'
     plain["step"] = 0
     write_doc(where / "nohost.lispy.json", plain)
-    assert "world/info" in refused(capsys, "cartridge", "resume", "nohost.lispy.json",
-                                   "--caps", "core,output,host")
+    assert "the cartridge was never granted it" in refused(
+        capsys, "cartridge", "resume", "nohost.lispy.json", "--caps", "core,output,host")
+    (where / "reflect.lisp").write_text("(display 1)\n(inspect 1)\n")
+    assert "inspect is in the group reflect: a cartridge program is granted only" in \
+        refused(capsys, "cartridge", "run", "reflect.lisp")
     assert cart.susp.limits.steps == 10 ** 15       # the document's claim, never granted
 
 

@@ -296,6 +296,29 @@ def _drive(env: Any, ctx: _Context, pause_at: int | None) -> tuple[Any, int, boo
     return value, steps, False
 
 
+def _ungranted(e: LispError, env: Any, asked: Iterable[str], mine: set[str] | None) -> LispError:
+    """An unbound primitive explained: which group holds it, and who did not grant it."""
+    from ..lisp.errors import UnboundVariable
+    from ..lisp.primitives import GROUPS
+    from ..lisp.types import Primitive
+    name = e.name() if isinstance(e, UnboundVariable) else None
+    if name is None or name not in Primitive.registry or name in env.granted:
+        return e
+    groups = sorted(g for g, names in GROUPS.items() if name in names and g != "internal")
+    if not groups:
+        return e
+    g = groups[0]
+    if mine is None:
+        why = f"a cartridge program is granted only {', '.join(RUN_CAPS)}"
+    elif g in asked:
+        why = f"this resume does not grant it (add it: --caps {','.join(sorted(mine | {g}))})"
+    else:
+        why = "the cartridge was never granted it"
+    err = CartridgeError(f"{name} is in the group {g}: {why}", e.loc, e.source)
+    err.backtrace = e.backtrace
+    return err
+
+
 def _pause_step(pause_at: int | None, after: int = 0) -> None:
     if pause_at is not None and (type(pause_at) is not int or pause_at <= after):
         raise CartridgeError(f"the pause step must be after step {after}, not {pause_at}")
@@ -312,7 +335,10 @@ def run(text: str, limits: Limits = DEFAULT_LIMITS, pause_at: int | None = None,
     env = Environment(RUN_CAPS, limits)
     ctx = _Context(text, snapshot(env), RUN_CAPS, env.limits, out if out is not None else [],
                    -1, True, signer)
-    value, steps, paused = _drive(env, ctx, pause_at)
+    try:
+        value, steps, paused = _drive(env, ctx, pause_at)
+    except LispError as e:
+        raise _ungranted(e, env, RUN_CAPS, None) from None
     output = "".join(ctx.out)
     if not paused:
         return Leg(value, steps, output)
@@ -339,11 +365,11 @@ def resume(cart: Cartridge, caps: Iterable[str] | None = None, limits: Limits | 
     delivered = len(cart.output)
     try:
         value, steps, paused = _drive(env, ctx, pause_at)
-    except LispError:
+    except LispError as e:
         output = "".join(ctx.out)
         if out is not None and output[:delivered] == cart.output:
             out.append(output[delivered:])      # what it printed before failing
-        raise
+        raise _ungranted(e, env, cart.susp.caps, mine) from None
     output = "".join(ctx.out)
     if output[:delivered] != cart.output:
         raise refuse("replaying the program does not deliver the cartridge's output")
