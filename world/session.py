@@ -29,6 +29,7 @@ from . import history
 from .history.record import record_restore
 from .audit.checks import recheck
 from .evolve import evalprims
+from .companion import prims as _companion  # noqa: F401  (registers explain, document!, suggest)
 from .objects import prims, snapshots, storable
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
 from .hotfix import forms as _hotfix_forms  # noqa: F401  (registers the hotfix/ forms)

@@ -1,0 +1,77 @@
+"""A production stand-in for the hub's tests: it speaks the hot-fix protocol over TLS,
+as `world serve-prod` does, with a key of its own held in memory."""
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+import sys
+from typing import Any
+
+from websockets.sync.client import connect
+
+from world.hotfix import protocol as hp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def tls_without_certificate(tls_dir: str) -> ssl.SSLContext:
+    """A client context trusting DIR's authority but presenting no certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cafile=os.path.join(tls_dir, "ca.pem"))
+    return ctx
+
+
+class Prod:
+    """One production connection to the hub."""
+
+    def __init__(self, uri: str, tls_dir: str, certificate: bool = True) -> None:
+        from world.objects.tls import client_context
+        ctx = client_context(tls_dir) if certificate else tls_without_certificate(tls_dir)
+        self.ws = connect(uri, ssl=ctx, open_timeout=10, max_size=None, compression=None,
+                          proxy=None).__enter__()      # closed by `close`
+        self.out = hp.Outbound(hp.ephemeral_signer())
+        self.key = self.out.signer(b"")[0]
+
+    def send(self, kind: str, **fields: Any) -> str:
+        """Send the next frame of type `kind`; return its text."""
+        text = self.out.frame(kind, **fields)
+        self.ws.send(text)
+        return text
+
+    def hello(self, image: str, head: str, token: str | None = None) -> hp.Frame:
+        """Say hello; return the hub's answer (a welcome, or a close)."""
+        self.send("hello", image=image, head=head, key=self.key, token=token)
+        return self.recv()
+
+    def recv(self, timeout: float = 20.0) -> hp.Frame:
+        """The hub's next frame (its signature checked)."""
+        return hp.parse(self.ws.recv(timeout))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def start_hub(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """A `world hub` process and the wss:// address its ready line names."""
+    env = dict(env)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "hub", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()
+    if not line.startswith("hub listening on "):
+        proc.kill()
+        raise AssertionError(f"the hub did not start: {line!r} {proc.stderr.read()[-2000:]}")
+    return proc, line.split()[3]
+
+
+def stop(proc: subprocess.Popen) -> str:
+    """Stop a hub process; return what it wrote to stderr."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.stderr.read()
