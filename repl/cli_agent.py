@@ -70,6 +70,7 @@ def cmd_agent_serve(args: argparse.Namespace) -> int:
     from world.peer.server import serve
     from .cli_keys import keys_call
     agent = Agent(args.file, _allowed(args))
+    agent.check()           # a file that cannot run fails here, in one line, not per request
     host, port = parse_address(args.address)
     signer = keys_call(keys.signer)
     public = keys_call(keys.public_key)

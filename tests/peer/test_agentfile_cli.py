@@ -56,3 +56,10 @@ def test_output_needs_both_the_agent_and_the_caller(tmp_path: Path) -> None:
     assert ok.stdout == 'noted: buy milk\n{:notes ("buy milk") :words 2}\n', ok.stderr
     assert "error: --caps: an agent may be allowed only core, output, simulate, not host" in \
         one_error(cli(tmp_path, "agent", "run", NOTES, "--input", "1", "--caps", "core,host"), 2)
+
+
+def test_serve_refuses_a_file_that_cannot_run_before_listening(tmp_path: Path) -> None:
+    (tmp_path / "h.lispy").write_text('(define AGENT {:name "h" :version "1" :caps [:core] '
+                                      ':description ""})\n(define (run s) s)\n')
+    line = one_error(cli(tmp_path, "agent", "serve", "h.lispy", "--address", "127.0.0.1:0"))
+    assert line == "error: h.lispy:2:1: agent: run takes 1 argument; it must take 2: (run state input)"

@@ -279,8 +279,12 @@ class Agent:
         """The capabilities a run gets: the agent's, the caller's and `caps` (a peer's grant)."""
         return self.caps if caps is None else self.caps & frozenset(caps)
 
+    def check(self) -> None:
+        """Load the file into a fresh sandbox and check its `run`, without running it."""
+        self.step(None, None, call=False)
+
     def step(self, state: Any, input: Any, caps: Iterable[str] | None = None,
-             limits: Limits | None = None) -> Outcome:
+             limits: Limits | None = None, call: bool = True) -> Outcome:
         """Load the file into a fresh sandbox and return what `(run state input)` makes; a
         failure carries the steps it used as `agent_steps`."""
         granted = self.grant(caps)
@@ -293,7 +297,7 @@ class Agent:
             outer = Meter({"_n": 0}, UNMETERED)
             outer.start()
             try:
-                return self._step(state, input, granted, lim)
+                return self._step(state, input, granted, lim, call)
             except LispError as e:
                 outer.sync()
                 e.agent_steps = outer.base      # type: ignore[attr-defined]
@@ -302,7 +306,8 @@ class Agent:
                 outer.stop()
         return on_big_stack(work)
 
-    def _step(self, state: Any, input: Any, granted: frozenset[str], lim: Limits) -> Outcome:
+    def _step(self, state: Any, input: Any, granted: frozenset[str], lim: Limits,
+              call: bool = True) -> Outcome:
         env = Environment(granted, lim)
         watch = _Watch(self.file, env)
         env.hooks.append(watch)
@@ -314,9 +319,11 @@ class Agent:
                 r = run(env, form, _left(lim, spent, started, out), self.path, out=out)
                 spent += r.steps
             watch.check_run()
+            if not call:
+                return Outcome(None, "()", "".join(out), spent, granted)
             env.sealed = True       # globals are fixed now: `run` cannot redefine anything
-            call = make_list([RUN_SYM, make_list([QUOTE, state]), make_list([QUOTE, input])])
-            r = run(env, call, _left(lim, spent, started, out), self.path, out=out, show=write)
+            form = make_list([RUN_SYM, make_list([QUOTE, state]), make_list([QUOTE, input])])
+            r = run(env, form, _left(lim, spent, started, out), self.path, out=out, show=write)
             spent += r.steps
         except UnboundVariable as e:
             raise self._ungranted(e, granted) from None
