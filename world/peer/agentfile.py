@@ -32,8 +32,8 @@ from ..lisp.errors import BudgetExceeded, LispError, ReadError, SandboxError, Un
 from ..lisp.printer import write
 from ..lisp.reader import read_spans
 from ..lisp.runtime import on_big_stack, run
-from ..lisp.types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Record, Symbol,
-                          equal, make_list)
+from ..lisp.types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Procedure, Record,
+                          Symbol, equal, make_list)
 
 MAX_FILE = 1 << 20              # bytes of an agent file
 MAX_STATE = 1 << 20             # characters of a state's canonical text (and of an input)
@@ -254,7 +254,7 @@ def _no_procedures(x: Any, what: str, make: Any) -> None:
             else:
                 for k, w in v.items():
                     todo += (k, w)
-        elif isinstance(v, (Closure, Primitive)) or callable(getattr(v, "fn", None)):
+        elif isinstance(v, Procedure):
             raise make(f"{what} holds a procedure; an agent's state must be data")
         elif t is Box or t is Record:
             raise make(f"{what} holds a {'box' if t is Box else 'record'}; an agent's state "
