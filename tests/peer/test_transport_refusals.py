@@ -126,3 +126,16 @@ def test_a_client_killed_mid_request(setup: tuple[Peer, Served], tmp_path: Path)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=WAIT)
     still_answers(a, at)
+
+
+def test_refusals_flow_while_a_program_runs(setup: tuple[Peer, Served]) -> None:
+    a, at = setup
+    long = read("(let loop ((i 0)) (if (< i 6000000) (loop (+ i 1)) i))")
+    with raw(at) as busy, raw(at) as other:
+        frame, nonce = client.request(long, a.signer())
+        busy.send(frame)
+        other.send("not a message")
+        assert "a frame holds exactly one message map" in refusal(other.recv(timeout=WAIT), at.key)
+        with pytest.raises(TimeoutError):   # the program is still running: its reply comes later
+            busy.recv(timeout=0)
+        assert client.value_of(at.address, busy.recv(timeout=WAIT), nonce) == 6000000

@@ -27,6 +27,7 @@ from . import message
 TIMEOUT = 30.0
 OPEN_SECONDS = 10.0
 POLL = 0.1                          # seconds between looks at `cancel` while waiting
+MAX_REPLY = 4 * message.MAX_FRAME + 8192     # bytes of a reply frame (any UTF-8 of MAX_FRAME characters)
 PROBE_SECONDS = 2.0                 # asking a TLS peer again why it hung up
 
 
@@ -76,7 +77,7 @@ def exchange(address: str, frame: str, *, tls_dir: str | None = None,
     end = time.monotonic() + timeout
     opening = min(timeout, OPEN_SECONDS)
     try:
-        ws = connect(where, ssl=ctx, proxy=None, compression=None, max_size=None,
+        ws = connect(where, ssl=ctx, proxy=None, compression=None, max_size=MAX_REPLY,
                      open_timeout=opening, close_timeout=2.0, ping_interval=None)
     except Exception as e:
         raise _opening_error(e, address, where, ctx, tls_dir, opening) from None
@@ -98,6 +99,10 @@ def exchange(address: str, frame: str, *, tls_dir: str | None = None,
                                        f"not a message")
                 return reply
     except ConnectionClosed as e:
+        sent = getattr(e, "sent", None)
+        if sent is not None and sent.code == 1009:
+            raise MessageError(f"{where}: the reply is larger than {MAX_REPLY} bytes, more "
+                               f"than any message") from None
         raise MessageError(f"{where}: the peer closed the connection before replying "
                            f"({_closed(e)})") from None
     except OSError as e:

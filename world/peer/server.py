@@ -1,9 +1,9 @@
 """The peer endpoint over WebSockets: `serve(endpoint, host, port)`.
 
 Each text frame a client sends is one request: the frame's text goes to
-`Endpoint.answer`, run in a small thread pool so that a long Lisp program
-never blocks the event loop (refusals, pings and other clients keep
-flowing), and the reply frame goes back on the same connection. Requests on
+`Endpoint.answer`, run in a thread pool so that a long Lisp program never
+blocks the event loop (refusals, pings and other clients keep flowing), and
+the reply frame goes back on the same connection. Requests on
 one connection are answered one at a time, in the order they came; a client
 wanting several programs at once opens several connections.
 
@@ -41,7 +41,6 @@ MAX_CONNECTIONS = 64
 IDLE_SECONDS = 300.0
 OPEN_SECONDS = 10.0
 PING_SECONDS = 20.0
-WORKERS = 4                         # programs answered at once (the endpoint limits each key further)
 STOP_POLL = 0.1
 
 log = logging.getLogger("world.peer")
@@ -64,7 +63,10 @@ async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
     from ..objects.errors import ImageError
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="world-peer")
+    # One worker per connection: each has at most one request in flight, so no request
+    # (a refusal least of all) waits for a worker while programs run; the programs
+    # themselves take turns on the one evaluation thread (world/lisp/runtime.py).
+    pool = ThreadPoolExecutor(max_connections, thread_name_prefix="world-peer")
     open_count = 0
 
     def process_request(connection: Any, request: Any) -> Any:
