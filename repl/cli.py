@@ -50,6 +50,7 @@ COMMANDS: tuple[str, ...] = (
     "repl.cli_keys",
     "repl.cli_pack",
     "repl.cli_peer",
+    "repl.cli_serve_prod",
     "repl.cli_tls",
     "repl.cli_world",
 )

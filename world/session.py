@@ -33,6 +33,7 @@ from .companion import prims as _companion  # noqa: F401  (registers explain, do
 from .objects import prims, snapshots, storable
 from . import inspect as _inspect  # noqa: F401  (registers the `inspect` primitive)
 from .hotfix import forms as _hotfix_forms  # noqa: F401  (registers the hotfix/ forms)
+from .hotfix import prodprims as _hotfix_prod  # noqa: F401  (debug/open, hotfix/log)
 from .peer import prims as _peer_prims  # noqa: F401  (peer/trust, peer/trusted, peer/untrust)
 from .objects.definitions import Namespace
 from .objects.errors import ConcurrentDefinition, ImageError
