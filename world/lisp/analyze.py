@@ -7,6 +7,7 @@ which are both captured and assigned (those live in boxes).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from . import ast as A
@@ -32,6 +33,7 @@ def special(name: str) -> Callable:
     return register
 
 
+@lru_cache(maxsize=1 << 16)     # every fresh environment mangles all its primitives' names
 def mangle(name: str) -> str:
     """A Python identifier for a Lisp name; reversible, never a Python keyword."""
     return "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in name)

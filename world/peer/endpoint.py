@@ -159,6 +159,11 @@ class Endpoint:
             log.exception("peer endpoint: cannot sign a reply")
             return write(body)
 
+    def _transact(self, work: Callable[[], None], note: str) -> None:
+        """Run `work` in one transaction of the world (under the lock), on the evaluation
+        thread, where the commit runs anyway: one hand-over instead of one per step."""
+        on_big_stack(lambda: self.world._change(work, note))
+
     # ------------------------------------------------------------ answering
     def answer(self, frame: str | bytes) -> str:
         """The reply frame to a request frame; never raises for anything a peer sends."""
@@ -240,7 +245,7 @@ class Endpoint:
             s.see(key, [nonce], now)
             box[:] = [s.append(Exchange(key, rec.name, nonce, text))]
             self._flush_into(s, now)
-        self.world._change(work, f"peer: admit a message from {rec.name}")
+        self._transact(work, f"peer: admit a message from {rec.name}")
         self._flushed_ok()
         self._admitted.setdefault(key, deque()).append(mono)
         self._running[key] += 1
@@ -284,7 +289,7 @@ class Endpoint:
                                       r.reason))
                 self._flush_into(s, now)
             try:
-                self.world._change(work, "peer: a refused message")
+                self._transact(work, "peer: a refused message")
                 self._flushed_ok()
             except Exception:
                 log.exception("peer endpoint: cannot record a refusal")
@@ -390,7 +395,7 @@ class Endpoint:
                     ex.finish(outcome, reason, steps, elapsed)
                 self._flush_into(s, now)
             try:
-                self.world._change(work, f"peer: {outcome}")
+                self._transact(work, f"peer: {outcome}")
                 self._flushed_ok()
             except Exception:
                 log.exception("peer endpoint: cannot record an outcome")
@@ -403,7 +408,7 @@ class Endpoint:
                 return
             now = time.time()
             try:
-                self.world._change(lambda: self._flush_into(peer_store(self.world.image.root), now),
+                self._transact(lambda: self._flush_into(peer_store(self.world.image.root), now),
                                    "peer: counts")
                 self._flushed_ok()
             except Exception:
