@@ -9,7 +9,7 @@ from world.lisp.types import Keyword
 from world.peer.endpoint import Endpoint
 from world.peer.store import LOG_KEEP, Exchange, PeerStore
 
-from endpoint_kit import BOB_KEY, EVE_KEY, SERVER, frame
+from endpoint_kit import BOB_KEY, EVE_KEY, SERVER, frame, get, kind, reply
 
 K = Keyword
 
@@ -123,3 +123,27 @@ def test_the_log_keeps_the_newest_exchanges_and_nonces_are_pruned(w) -> None:
     assert list(store.seen["k"]) == [int(now * 1e6)]
     assert store.stale("k", int(now * 1e6), now).startswith("replayed")
     assert "x" * 3000 not in Exchange("k", "n", 1, "x" * 3000).program
+
+
+@pytest.fixture
+def image(tmp_path) -> str:
+    """A path for the image a ZEO server (the `zeo` fixture) serves."""
+    return str(tmp_path / "zeo" / "world.fs")
+
+
+def test_trust_changed_by_another_session_over_zeo_takes_effect_at_once(zeo) -> None:
+    owner, server = session.open(zeo=zeo), session.open(zeo=zeo)
+    ep = Endpoint(server, SERVER)
+    try:
+        assert "unknown key" in get(reply(ep.answer(frame("1")))[0], "error")
+        owner.eval(f'(peer/trust "{BOB_KEY}" :name "bob")')
+        assert kind(ep.answer(frame("(+ 1 2)"))) == "ok"
+        owner.eval(f'(peer/untrust "{BOB_KEY}")')
+        assert "unknown key" in get(reply(ep.answer(frame("1")))[0], "error")
+        ep.close()
+        view = owner.eval("(inspect :peers)")       # the log the server wrote, seen by the owner
+        assert view.get(K("totals")).get(K("ok")) >= 1
+        assert view.get(K("totals")).get(K("unknown")) == 2
+    finally:
+        server.close()
+        owner.close()
