@@ -258,6 +258,10 @@ def test_class_keys_and_unknown_fields(where: Path, capsys: pytest.CaptureFixtur
         "limit-unknown": (dict(good, limits={"steps": 5, "cpu": 9}), "unknown limit 'cpu'"),
         "limit-type": (dict(good, limits={"steps": "many"}), "limit steps is not a number"),
         "output-type": (dict(good, output=7), "output is not a string"),
+        "box-later": (dict(good, environment=dict(good["environment"], objects=[
+            {"procedure": {"name": "f", "self": False, "source": "(lambda () c)", "captured": [
+                {"var": "c", "boxed": True, "value": {"ref": 1}}]}}, True])),
+                      "boxed but holds no box"),
         "signature-shape": (dict(good, signature="yes"), "signature is not"),
         "signature-bad": (dict(good, signature={"key": "a" * 64, "sig": "b" * 128}),
                           "signature does not verify"),

@@ -134,7 +134,9 @@ def _check_env(e: Any) -> dict[str, Any]:
                 raise refuse(f"{where}: variable {var[:40]} captured twice")
             seen.add(var)
             _value(c["value"], n, f"{where} variable {var[:40]}")
-            if c["boxed"] and not ("ref" in c["value"] and "box" in objects[c["value"]["ref"]]):
+            if c["boxed"] and not ("ref" in c["value"]      # a later object: not yet checked
+                                   and type(objects[c["value"]["ref"]]) is dict
+                                   and "box" in objects[c["value"]["ref"]]):
                 raise refuse(f"{where}: variable {var[:40]} is boxed but holds no box")
     for part in ("globals", "macros"):
         for g in _list(e[part], part):

@@ -31,7 +31,7 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ..keys import Signer, verify_signature
 from ..lisp import budget
