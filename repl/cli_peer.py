@@ -22,10 +22,10 @@ DEFAULT_ADDRESS = "127.0.0.1:8200"
 def cmd_peer_serve(args: argparse.Namespace) -> int:
     """Serve the world's peer endpoint until interrupted."""
     from world import keys
-    from world.objects.storage import parse_address
+    from world.objects.errors import ImageError
     from world.peer.endpoint import Endpoint
     from world.peer.server import serve
-    host, port = parse_address(args.address)
+    host, port = listen_address(args.address)
     signer = keys_call(keys.signer)
     public = keys_call(keys.public_key)
     where = argparse.Namespace(world=args.world, memory=args.memory)   # --tls here is the endpoint's
@@ -33,11 +33,23 @@ def cmd_peer_serve(args: argparse.Namespace) -> int:
         endpoint = Endpoint(w, signer)
         try:
             def ready(address: str) -> None:
-                out(f"serving {image_path(args)} on {address} key {public} (Ctrl-C stops)\n")
+                image = "a world in memory" if args.memory else image_path(args)
+                out(f"serving {image} on {address} key {public} (Ctrl-C stops)\n")
             serve(endpoint, host, port, tls_dir=args.tls, ready=ready)
+        except ImageError as e:         # cannot listen, or the certificates are missing
+            raise CommandError(e.message) from None
         finally:
             endpoint.close()
     return EXIT_OK
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `[V6]:PORT`) as a (host, port) pair; port 0 means any free one."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not port.isdigit() or not int(port) <= 65535 or not host:
+        raise CommandError(f"bad address {text!r}: expected HOST:PORT, such as {DEFAULT_ADDRESS}")
+    return host, int(port)
 
 
 def cmd_peer_send(args: argparse.Namespace) -> int:

@@ -109,3 +109,37 @@ def test_mutual_tls(pair: tuple[Peer, Peer]) -> None:
     with a.serve() as at_a:         # a TLS client at a plain server
         assert "no TLS there" in one_error(
             b.cli("peer", "send", "wss://" + at_a.address[len("ws://"):], str(prog), "--tls", certs))
+
+
+def test_stopping_a_busy_server(pair: tuple[Peer, Peer]) -> None:
+    """SIGTERM (and SIGINT) while a program runs: the server lets it finish and sends its
+    reply (or, if the signal came first, closes the idle connection), then exits cleanly."""
+    import signal
+    import threading
+    import time
+
+    from world.lisp.errors import MessageError
+    from world.lisp.reader import read
+    from world.peer import client
+    a, b = pair
+    b.trust(a, "alice", ":caps [:core] :steps 50000000 :seconds 30")
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        at_b = b.serve()
+        got: list[object] = []
+
+        def send() -> None:
+            try:
+                got.append(client.send(at_b.address, read("(let loop ((i 0)) (if (< i 2000000) "
+                                                          "(loop (+ i 1)) i))"), a.signer(),
+                                       timeout=60))
+            except MessageError as e:
+                got.append(e.message)
+        t = threading.Thread(target=send)
+        t.start()
+        time.sleep(0.3)             # most likely mid-program; either way it must stop cleanly
+        status, err = at_b.stop(sig)
+        t.join(60)
+        assert status == 0 and "Traceback" not in err, err
+        assert got and (got[0] == 2000000 or "closed the connection" in str(got[0])), got
+    proc = b.cli("eval", "(get (inspect :peers) :totals)", "--world", b.image)
+    assert proc.returncode == 0 and ":unknown 0" in proc.stdout, proc.stderr

@@ -20,8 +20,9 @@ handshake (TLS included) must finish within `OPEN_SECONDS`.
 With `tls_dir`, the server speaks TLS with the certificates of `world
 tls-init DIR` (world/objects/tls.py) and accepts only clients whose
 certificate that directory's CA signed. SIGINT and SIGTERM stop it: no new
-connection is accepted, open ones are closed, and the programs running are
-let finish before `serve` returns (so the caller can close its world).
+connection is accepted, idle ones are closed (1001), a request being answered
+gets its reply first, and `serve` returns once all are closed (so the caller
+can close its world).
 """
 from __future__ import annotations
 
@@ -62,57 +63,97 @@ async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
     from websockets.asyncio.server import serve as ws_serve
     from ..objects.errors import ImageError
     loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    # One worker per connection: each has at most one request in flight, so no request
-    # (a refusal least of all) waits for a worker while programs run; the programs
-    # themselves take turns on the one evaluation thread (world/lisp/runtime.py).
-    pool = ThreadPoolExecutor(max_connections, thread_name_prefix="world-peer")
-    open_count = 0
-
-    def process_request(connection: Any, request: Any) -> Any:
-        """Refuse a connection past the limit before its handshake completes."""
-        if open_count >= max_connections:
-            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE,
-                                      f"too many connections (at most {max_connections})\n")
-        return None
-
-    async def handle(conn: Any) -> None:
-        nonlocal open_count
-        open_count += 1
-        try:
-            await _converse(conn, endpoint, pool, idle)
-        finally:
-            open_count -= 1
-
-    signals = _install_signals(loop, stopping)
+    talks = _Conversations(endpoint, max_connections, idle)
+    signals = _install_signals(loop, talks.stopping)
     try:
         try:
-            server = await ws_serve(handle, host, port, ssl=ctx, process_request=process_request,
-                                    compression=None, max_size=MAX_SIZE, max_queue=2,
-                                    open_timeout=OPEN_SECONDS, ping_interval=PING_SECONDS,
-                                    ping_timeout=PING_SECONDS, close_timeout=5.0, logger=log)
+            server = await ws_serve(talks.handle, host, port, ssl=ctx,
+                                    process_request=talks.admit, compression=None,
+                                    max_size=MAX_SIZE, max_queue=2, open_timeout=OPEN_SECONDS,
+                                    ping_interval=PING_SECONDS, ping_timeout=PING_SECONDS,
+                                    close_timeout=5.0, logger=log)
         except OSError as e:
             raise ImageError(f"cannot listen on {host}:{port} ({e.strerror or e}): choose "
                              f"another address with --address") from None
-        async with server:
-            bound = server.sockets[0].getsockname()
-            where = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-            if ready is not None:
-                ready(f"{'wss' if ctx is not None else 'ws'}://{where}:{bound[1]}")
-            while not stopping.is_set():
-                if stop is not None and stop.is_set():
-                    break
-                try:
-                    await asyncio.wait_for(stopping.wait(), STOP_POLL if stop is not None else None)
-                except TimeoutError:
-                    pass
-            server.close()                  # no new connections; open ones get 1001
-            await server.wait_closed()
+        bound = server.sockets[0].getsockname()
+        where = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+        if ready is not None:
+            ready(f"{'wss' if ctx is not None else 'ws'}://{where}:{bound[1]}")
+        while not talks.stopping.is_set():
+            if stop is not None and stop.is_set():
+                talks.stopping.set()
+                break
+            try:
+                await asyncio.wait_for(talks.stopping.wait(), STOP_POLL if stop is not None else None)
+            except TimeoutError:
+                pass
+        server.close(close_connections=False)       # no new connections...
+        await talks.wind_down()                     # ...idle ones closed, busy ones answered
+        await server.wait_closed()
     finally:
         for s in signals:
             loop.remove_signal_handler(s)
-        # Let the programs running finish: the caller closes the world next.
-        await loop.run_in_executor(None, lambda: pool.shutdown(wait=True, cancel_futures=True))
+        await loop.run_in_executor(None, talks.pool.shutdown)
+
+
+class _Conversations:
+    """The open connections, each answered one request at a time."""
+
+    def __init__(self, endpoint: Any, max_connections: int, idle: float) -> None:
+        self.endpoint = endpoint
+        self.max_connections = max_connections
+        self.idle = idle
+        self.stopping = asyncio.Event()
+        self.open: set[Any] = set()
+        self.busy: set[Any] = set()         # connections whose request is being answered
+        # One worker per connection: each has at most one request in flight, so no request
+        # (a refusal least of all) waits for a worker while programs run; the programs
+        # themselves take turns on the one evaluation thread (world/lisp/runtime.py).
+        self.pool = ThreadPoolExecutor(max_connections, thread_name_prefix="world-peer")
+
+    def admit(self, connection: Any, request: Any) -> Any:
+        """Refuse a connection past the limit, or while stopping, before its handshake ends."""
+        if self.stopping.is_set():
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "the server is stopping\n")
+        if len(self.open) >= self.max_connections:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE,
+                                      f"too many connections (at most {self.max_connections})\n")
+        return None
+
+    async def handle(self, conn: Any) -> None:
+        """Answer one connection's requests in order until it closes, idles out or the
+        server stops (after answering the request in hand)."""
+        from websockets.exceptions import ConnectionClosed
+        loop = asyncio.get_running_loop()
+        self.open.add(conn)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    data = await asyncio.wait_for(conn.recv(), self.idle)
+                except TimeoutError:
+                    await conn.close(1000, f"idle for {self.idle:g} s")
+                    return
+                self.busy.add(conn)
+                try:
+                    reply = await loop.run_in_executor(self.pool, answer_frame, self.endpoint, data)
+                    if reply is None:
+                        await conn.close(1011, "the endpoint failed")
+                        return
+                    await conn.send(reply)
+                finally:
+                    self.busy.discard(conn)
+            await conn.close(1001, "the server is stopping")
+        except ConnectionClosed:
+            return                          # the client went away, even mid-request: fine
+        finally:
+            self.open.discard(conn)
+
+    async def wind_down(self) -> None:
+        """Close the connections waiting for a request; the busy ones close themselves
+        once their reply is sent (the programs running are let finish)."""
+        await asyncio.gather(*(c.close(1001, "the server is stopping")
+                               for c in list(self.open) if c not in self.busy),
+                             return_exceptions=True)
 
 
 def _install_signals(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> list[int]:
@@ -124,26 +165,6 @@ def _install_signals(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -
         loop.add_signal_handler(s, stopping.set)
         done.append(s)
     return done
-
-
-async def _converse(conn: Any, endpoint: Any, pool: ThreadPoolExecutor, idle: float) -> None:
-    """Answer one connection's requests in order until it closes or idles out."""
-    from websockets.exceptions import ConnectionClosed
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            try:
-                data = await asyncio.wait_for(conn.recv(), idle)
-            except TimeoutError:
-                await conn.close(1000, f"idle for {idle:g} s")
-                return
-            reply = await loop.run_in_executor(pool, answer_frame, endpoint, data)
-            if reply is None:
-                await conn.close(1011, "the endpoint failed")
-                return
-            await conn.send(reply)
-    except ConnectionClosed:
-        return                              # the client went away, even mid-request: fine
 
 
 def answer_frame(endpoint: Any, data: str | bytes) -> str | None:
