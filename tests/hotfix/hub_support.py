@@ -28,7 +28,7 @@ class Prod:
     def __init__(self, uri: str, tls_dir: str, certificate: bool = True) -> None:
         from world.objects.tls import client_context
         ctx = client_context(tls_dir) if certificate else tls_without_certificate(tls_dir)
-        self.ws = connect(uri, ssl=ctx, open_timeout=10, max_size=None, compression=None,
+        self.ws = connect(uri, ssl=ctx, open_timeout=30, max_size=None, compression=None,
                           proxy=None).__enter__()      # closed by `close`
         self.out = hp.Outbound(hp.ephemeral_signer())
         self.key = self.out.signer(b"")[0]
