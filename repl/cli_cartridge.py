@@ -101,6 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from world.peer.cartridge import check_path
     text = _read_program(args.file)
     dest = check_path(args.cartridge or _stem(args.file) + cartridge.SUFFIX)
+    if dest == args.file:
+        raise UsageError(f"the cartridge would overwrite {args.file}: name another with --cartridge")
     if args.pause_at is not None and args.pause_at < 1:
         raise UsageError(f"--pause-at must be at least 1, not {args.pause_at}")
     printed: list[str] = []

@@ -151,6 +151,10 @@ def test_cli_run_pause_resume_inspect(where: Path, capsys: pytest.CaptureFixture
     assert info["step"] == 30 and info["signature"] == {"status": "none", "key": None}
     assert refused(capsys, "run", "prog.lisp", "--cartridge", "x.lispy.json",
                    status=2).endswith("go with --pause-at N")
+    assert "would overwrite prog.lispy.json" in refused(
+        capsys, "run", "prog.lispy.json", "--pause-at", "3", status=2)
+    assert "ends in .lispy.json" in refused(capsys, "run", "prog.lisp", "--pause-at", "3",
+                                            "--cartridge", "prog.json")
 
 
 # ---------------------------------------------------------------- signatures
