@@ -47,6 +47,7 @@ COMMANDS: tuple[str, ...] = (
     "repl.cli_check",
     "repl.cli_evolve",
     "repl.cli_history",
+    "repl.cli_hub",
     "repl.cli_keys",
     "repl.cli_pack",
     "repl.cli_peer",
