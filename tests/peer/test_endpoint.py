@@ -228,3 +228,42 @@ def test_answering_is_cheap_enough_for_a_hundred_messages(peer) -> None:
     _, ep = peer
     frames = [frame(f"(+ {i} 1)") for i in range(100)]
     assert [get(reply(ep.answer(f))[0], "value") for f in frames] == list(range(1, 101))
+
+
+KILLED_SERVER = r'''
+import sys, time
+sys.path.insert(0, sys.argv[3])
+import world.session as session
+from world.peer.endpoint import Endpoint
+from endpoint_kit import SERVER
+
+def stuck(form, grant):
+    print("running", flush=True)
+    time.sleep(60)
+
+w = session.open(sys.argv[1])
+Endpoint(w, SERVER, program=stuck).answer(sys.argv[2])
+'''
+
+
+def test_a_nonce_is_stored_before_its_program_runs_so_a_killed_server_refuses_its_replay(
+        tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    path = tmp_path / "w.fs"
+    for _ in served(path):
+        pass                                    # a world that trusts bob
+    f = frame("(+ 1 2)")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SERVER, str(path), f,
+                             os.path.dirname(__file__)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "running"
+    finally:
+        proc.kill()                             # SIGKILL: no close, no flush
+        proc.wait(10)
+    for w, ep in served(path):
+        assert "replayed" in get(reply(ep.answer(f))[0], "error")
+        # the log shows what the killed server was doing when it died, then the replay
+        assert [e.outcome for e in find(w.image.root).recent(5)] == ["refused", "running"]
+        assert kind(ep.answer(frame("(+ 1 2)"))) == "ok"

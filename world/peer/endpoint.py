@@ -146,7 +146,12 @@ class Endpoint:
         return message.encode(message.sign(body, self.signer, re=re, to=to))
 
     def refuse(self, reason: str, re: int | None = None) -> str:
-        """A signed `:refused` reply frame (for refusals the transport detects)."""
+        """A signed `:refused` reply frame for a refusal the transport detects (a frame too
+        large, a binary one): counted, as from an unknown sender."""
+        self._refusal(_Refused(reason, UNKNOWN), "", _count(re), "")
+        return self._refused(reason, re)
+
+    def _refused(self, reason: str, re: int | None = None) -> str:
         return self._failure("refused", reason, 0, _count(re))
 
     def _failure(self, kind: str, reason: str, steps: int, re: int | None,
@@ -176,29 +181,30 @@ class Endpoint:
 
     def _answer(self, frame: str | bytes, started: float) -> str:
         if self._closed:
-            return self.refuse("the endpoint is closing")
+            return self._refused("the endpoint is closing")
         try:
             msg = message.decode(frame)
         except MessageError as e:
             self._refusal(_Refused(e.message, UNKNOWN), "", None, "")
-            return self.refuse(e.message)
+            return self._refused(e.message)
         nonce = _count(msg.get(_K["nonce"]))
         body = msg.get(_K["body"])
         text = body if type(body) is str else ""
         try:
             form, header = message.verify(msg)
         except MessageError as e:
-            key = self._signed_key(msg)
-            self._refusal(_Refused(e.message, key or UNKNOWN), key or "", nonce, text)
-            return self.refuse(e.message, nonce)
+            # Logged under the key if its signature holds, but drawing on the allowance of
+            # unknown senders: anyone can make keys, and sign garbage with each.
+            self._refusal(_Refused(e.message, UNKNOWN), self._signed_key(msg) or "", nonce, text)
+            return self._refused(e.message, nonce)
         try:
             with self.lock:
                 decision = self._admit(header, text)
         except Exception as e:          # the world could not be read or written
             log.exception("peer endpoint: cannot admit a message")
-            return self.refuse(f"the server cannot record the message: {_why(e)}", nonce)
+            return self._refused(f"the server cannot record the message: {_why(e)}", nonce)
         if isinstance(decision, _Refused):
-            return self.refuse(decision.reason, nonce)
+            return self._refused(decision.reason, nonce)
         return self._run(form, decision, text, started)
 
     def _signed_key(self, msg: LispMap) -> str | None:
