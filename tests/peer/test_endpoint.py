@@ -14,8 +14,8 @@ from world.peer import message
 from world.peer.endpoint import REFUSALS_LOGGED, Endpoint, Grant
 from world.peer.store import find
 
-from endpoint_kit import (BOB, BOB_KEY, EVE, SERVER, SERVER_KEY, frame, get, kind, raw_frame,
-                          reply, served)
+from endpoint_kit import (BOB_KEY, EVE, SERVER, SERVER_KEY, frame, get, kind, make_signer,
+                          raw_frame, reply, served)
 
 
 @pytest.fixture
@@ -209,10 +209,12 @@ def test_a_flood_of_garbage_is_counted_not_logged_one_by_one(peer) -> None:
     for i in range(3 * REFUSALS_LOGGED):
         kind(ep.answer(f"garbage {i}"))
         kind(ep.answer(frame("1", EVE)))
+        minted = make_signer()[1]      # a new key each time, signing a body that does not read
+        kind(ep.answer(raw_frame({"body": "(", "nonce": message.new_nonce()}, minted)))
     ep.close()
     store = find(w.image.root)
     assert len(store.log) == REFUSALS_LOGGED
-    assert store.total()["unknown"] == 6 * REFUSALS_LOGGED
+    assert store.total()["unknown"] == 9 * REFUSALS_LOGGED
 
 
 def test_an_untrusted_key_is_refused_and_a_closed_endpoint_refuses(peer) -> None:
