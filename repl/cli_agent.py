@@ -37,7 +37,9 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
     if args.state is not None:
         state = read_datum(read_text(args.state, "state file"), args.state, "the state file")
         replace_state = True
-    with open_world(args) as w:
+    # --steps is the agent's budget, not the world's (which stores the run)
+    where = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "steps"})
+    with open_world(where) as w:
         outcome = run_agent(w, agent, input, state=state, replace=replace_state)
     if outcome.output:
         out(outcome.output if outcome.output.endswith("\n") else outcome.output + "\n")
