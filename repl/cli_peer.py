@@ -1,12 +1,14 @@
-"""`world peer serve` and `world peer send`: a world's peer endpoint over WebSockets.
+"""`world peer serve`, `send` and `trust`: a world's peer endpoint over WebSockets.
 
     world peer serve --address 127.0.0.1:PORT [--tls DIR] [--world PATH]
     world peer send ADDRESS FILE [--steps N] [--caps core,output] [--tls DIR] [--timeout S]
+    world peer trust PUBKEY --name bob [--caps core] [--steps N ...] [--world PATH]
 
 `serve` answers signed programs from the keys the world trusts
 (`(peer/trust ...)`) until Ctrl-C or SIGTERM, printing one `serving ...`
 line once it listens; `send` signs FILE's forms (several are sent as one
-`begin`) with your key and prints the value the peer returns.
+`begin`) with your key and prints the value the peer returns; `trust` is
+`(peer/trust ...)` from the command line.
 """
 from __future__ import annotations
 
@@ -40,6 +42,30 @@ def cmd_peer_serve(args: argparse.Namespace) -> int:
             raise CommandError(e.message) from None
         finally:
             endpoint.close()
+    return EXIT_OK
+
+
+def cmd_peer_trust(args: argparse.Namespace) -> int:
+    """Record that PUBKEY's programs may run here, granted at most what the flags say."""
+    import world as _world
+    from world.lisp.types import Keyword, Symbol, make_list
+    items: list[Any] = [Symbol("peer/trust"), args.pubkey]
+    if args.name is not None:
+        items += [Keyword("name"), args.name]
+    if args.caps is not None:
+        items += [Keyword("caps"), tuple(Keyword(c.strip()) for c in args.caps.split(",")
+                                         if c.strip())]
+    for flag in ("steps", "memory", "seconds", "per_minute", "concurrent"):
+        value = getattr(args, flag)
+        if value is not None:
+            items += [Keyword(flag.replace("_", "-")), value]
+    with open_world(argparse.Namespace(world=args.world)) as w:
+        # The form is built as data and written canonically: no flag can inject code.
+        try:
+            value = w.eval(_world.write(make_list(items)), source="<peer trust>")
+        except _world.LispError as e:
+            raise CommandError(e.message) from None
+    out(_world.write(value) + "\n")
     return EXIT_OK
 
 
@@ -104,10 +130,10 @@ def _count(text: str) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add `peer serve` and `peer send`."""
+    """Add `peer serve`, `peer send` and `peer trust`."""
     p = sub.add_parser("peer", help="serve this world's peer endpoint, or send a signed program "
                                     "to another world's")
-    what = p.add_subparsers(dest="peer_command", metavar="serve|send")
+    what = p.add_subparsers(dest="peer_command", metavar="serve|send|trust")
     what.required = True
 
     s = what.add_parser("serve", help="answer signed programs from trusted keys over WebSockets")
@@ -135,6 +161,21 @@ def register(sub: Any) -> None:
     c.add_argument("--timeout", type=_positive, default=30.0, metavar="S",
                    help="seconds to wait for the reply (default: 30)")
     c.set_defaults(func=cmd_peer_send)
+
+    t = what.add_parser("trust", help="let a key's programs run in this world: the CLI twin "
+                                      "of (peer/trust ...)")
+    t.add_argument("pubkey", metavar="PUBKEY", help="the sender's public key (`world keys show`)")
+    t.add_argument("--name", help="who it is, for (inspect :peers)")
+    t.add_argument("--caps", metavar="GROUPS", help="the most it may be granted, comma-separated "
+                   "(core, output, simulate; default core)")
+    t.add_argument("--steps", type=_count, metavar="N", help="steps per program")
+    t.add_argument("--memory", type=_count, metavar="BYTES", help="memory per program")
+    t.add_argument("--seconds", type=_positive, metavar="S", help="wall time per program")
+    t.add_argument("--per-minute", type=_count, metavar="N", help="messages a minute")
+    t.add_argument("--concurrent", type=_count, metavar="N", help="programs at once")
+    t.add_argument("--world", metavar="PATH",
+                   help="the image file (default: $WORLD_IMAGE, else images/world.fs)")
+    t.set_defaults(func=cmd_peer_trust)
 
 
 __all__ = ["register"]

@@ -18,7 +18,9 @@ def pair(tmp_path: Path) -> tuple[Peer, Peer]:
     """Worlds a and b, each trusting the other's key; a may also display at b."""
     a, b = Peer(tmp_path, "a"), Peer(tmp_path, "b")
     b.trust(a, "alice", ":caps [:core :output] :steps 100000")
-    a.trust(b, "bob", ":caps [:core] :steps 100000")
+    proc = a.cli("peer", "trust", b.public, "--name", "bob", "--caps", "core", "--steps", "100000",
+                 "--world", a.image)
+    assert proc.returncode == 0 and ':name "bob"' in proc.stdout, proc.stderr
     return a, b
 
 
@@ -70,6 +72,20 @@ def test_programs_both_ways(pair: tuple[Peer, Peer]) -> None:
     proc = b.cli("eval", "(get (inspect :peers) :totals)", "--world", b.image)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "{:budget 1 :error 0 :ok 3 :refused 0 :unknown 1}"
+
+
+def test_peer_trust_from_the_command_line(tmp_path: Path) -> None:
+    a = Peer(tmp_path, "a")
+    proc = a.cli("peer", "trust", "ab" * 32, "--name", 'x" (evil)', "--caps", "core,output",
+                 "--steps", "5000", "--per-minute", "10", "--seconds", "2.5", "--world", a.image)
+    assert proc.returncode == 0, proc.stderr
+    assert ':caps [:core :output]' in proc.stdout and ':name "x\\" (evil)"' in proc.stdout
+    assert ":per-minute 10 :seconds 2.5 :steps 5000" in proc.stdout
+    assert one_error(a.cli("peer", "trust", "ab" * 32, "--caps", "core,image", "--world", a.image)) \
+        == "error: peer/trust: :image cannot be granted to a peer; a peer may be granted only " \
+           ":core, :output, :simulate"
+    assert "a public key is 64 hex digits" in one_error(a.cli("peer", "trust", "nothex",
+                                                              "--world", a.image))
 
 
 def test_mutual_tls(pair: tuple[Peer, Peer]) -> None:
