@@ -47,8 +47,8 @@ from .message import MAX_FRAME, Header
 from .store import (OUTPUT_CHARS, Exchange, PeerStore, TrustRecord, abridged, find, micros,
                     peer_store)
 
-REPLY_VALUE = MAX_FRAME // 4    # characters of a value's text a reply carries (escaped, it may double)
-REFUSALS_LOGGED = 10            # refusals logged one by one per key (and for unknown senders) a minute
+REPLY_VALUE = MAX_FRAME // 4    # characters of a value's text in a reply (escaped, it may double)
+REFUSALS_LOGGED = 10            # refusals logged one by one a minute, per key and for the unknown
 FLUSH_SECONDS = 5.0             # counts and nonces not yet stored are stored at least this often
 MINUTE = 60.0
 LINE = 300                      # characters of an error line in a reply
@@ -214,7 +214,8 @@ class Endpoint:
             signed = message._signed_bytes(fields)
         except Exception:
             return None
-        return fields["key"] if keys.verify_signature(fields["key"], fields["sig"], signed) else None
+        holds = keys.verify_signature(fields["key"], fields["sig"], signed)
+        return fields["key"] if holds else None
 
     # ------------------------------------------------------------ admission
     def _admit(self, header: Header, text: str) -> _Admitted | _Refused:
@@ -298,6 +299,7 @@ class Endpoint:
                 self._transact(work, "peer: a refused message")
                 self._flushed_ok()
             except Exception:
+                self._flushed = time.monotonic()    # try again in a while, not per frame
                 log.exception("peer endpoint: cannot record a refusal")
 
     def _allowance(self, pool: str) -> bool:

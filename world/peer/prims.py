@@ -62,14 +62,16 @@ def grantable(who: str, x: Any) -> tuple[str, ...]:
             items.append(x.car)
             x = x.cdr
         if x is not None and type(x) is not Pair:
-            raise LispTypeError(f"{who}: :caps expects a vector of capability names such as [:core]")
+            raise LispTypeError(f"{who}: :caps expects a vector of capability names, "
+                                f"such as [:core]")
     if len(items) > MAX_CAPS:
         raise LispTypeError(f"{who}: :caps names at most {MAX_CAPS} groups")
     names = []
     for c in items:
         name = c.name if type(c) in (Keyword, Symbol) else c
         if type(name) is not str:
-            raise LispTypeError(f"{who}: :caps expects a vector of capability names such as [:core]")
+            raise LispTypeError(f"{who}: :caps expects a vector of capability names, "
+                                f"such as [:core]")
         names.append(name)
     refused = sorted({n for n in names if n not in GRANTABLE})
     if refused:
@@ -137,7 +139,7 @@ def inspect_peers(world: Any, recent: int = RECENT) -> LispMap:
 
 @primitive("peer/trust", group="image")
 def peer_trust(key: Any, *opts: Any) -> LispMap:
-    """(peer/trust "PUBKEY" :name "bob" :caps [:core] :steps n [:memory b :seconds s :per-minute n :concurrent n]) trusts a key."""
+    """(peer/trust "KEY" :name s :caps [:core] :steps n ...) -> the most KEY's programs may use."""
     who = "peer/trust"
     key = public_key(who, key)
     o = _options(who, opts)
@@ -146,7 +148,8 @@ def peer_trust(key: Any, *opts: Any) -> LispMap:
         name = name.name
     if type(name) is not str or not name.strip() or len(name) > MAX_NAME \
             or any(c in name for c in "\n\r\0"):
-        raise LispTypeError(f"{who}: :name expects a one-line string of at most {MAX_NAME} characters")
+        raise LispTypeError(f"{who}: :name expects a one-line string of at most {MAX_NAME} "
+                            f"characters")
     caps = grantable(who, o["caps"]) if "caps" in o else ("core",)
     record = TrustRecord(key, name, caps, _count(who, o, "steps", MAX_STEPS),
                          _count(who, o, "memory", MAX_MEMORY), _seconds(who, o),
