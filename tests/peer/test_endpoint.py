@@ -269,3 +269,20 @@ def test_a_nonce_is_stored_before_its_program_runs_so_a_killed_server_refuses_it
         # the log shows what the killed server was doing when it died, then the replay
         assert [e.outcome for e in find(w.image.root).recent(5)] == ["refused", "running"]
         assert kind(ep.answer(frame("(+ 1 2)"))) == "ok"
+
+
+def test_a_read_only_world_refuses_in_one_line_and_logs_no_traceback(tmp_path, caplog) -> None:
+    path = tmp_path / "w.fs"
+    for _ in served(path):
+        pass
+    w = session.open(str(path), read_only=True)
+    ep = Endpoint(w, SERVER)
+    try:
+        body, _ = reply(ep.answer(frame("(+ 1 2)")))
+        assert get(body, "kind") == Keyword("refused") and "read-only" in get(body, "error")
+        assert kind(ep.answer("junk")) == "refused"
+    finally:
+        ep.close()
+        w.close()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any("read-only" in r.getMessage() for r in caplog.records)

@@ -201,7 +201,7 @@ class Endpoint:
             with self.lock:
                 decision = self._admit(header, text)
         except Exception as e:          # the world could not be read or written
-            log.exception("peer endpoint: cannot admit a message")
+            _trouble("cannot admit a message", e)
             return self._refused(f"the server cannot record the message: {_why(e)}", nonce)
         if isinstance(decision, _Refused):
             return self._refused(decision.reason, nonce)
@@ -298,9 +298,9 @@ class Endpoint:
             try:
                 self._transact(work, "peer: a refused message")
                 self._flushed_ok()
-            except Exception:
+            except Exception as e:
                 self._flushed = time.monotonic()    # try again in a while, not per frame
-                log.exception("peer endpoint: cannot record a refusal")
+                _trouble("cannot record a refusal", e)
 
     def _allowance(self, pool: str) -> bool:
         """Whether one more refusal of `pool` may be logged this minute."""
@@ -405,8 +405,8 @@ class Endpoint:
             try:
                 self._transact(work, f"peer: {outcome}")
                 self._flushed_ok()
-            except Exception:
-                log.exception("peer endpoint: cannot record an outcome")
+            except Exception as e:
+                _trouble("cannot record an outcome", e)
 
     def close(self) -> None:
         """Refuse further messages and store what is counted but not yet stored."""
@@ -419,8 +419,8 @@ class Endpoint:
                 self._transact(lambda: self._flush_into(peer_store(self.world.image.root), now),
                                    "peer: counts")
                 self._flushed_ok()
-            except Exception:
-                log.exception("peer endpoint: cannot store the counts")
+            except Exception as e:
+                _trouble("cannot store the counts", e)
 
 
 def _asked_caps(header: Header, rec: TrustRecord) -> tuple[str, ...]:
@@ -437,6 +437,15 @@ def _beyond(header: Header, rec: TrustRecord) -> str | None:
     if header.steps is not None and header.steps > rec.steps:
         return f"asks for {header.steps} steps beyond its grant of {rec.steps}"
     return None
+
+
+def _trouble(what: str, e: Exception) -> None:
+    """Log a failure of the world under the endpoint: one line for an error the project
+    names (a read-only or lost world), the traceback for anything else (a bug)."""
+    if isinstance(e, LispError):
+        log.warning("peer endpoint: %s: %s", what, one_line(str(e)))
+    else:
+        log.error("peer endpoint: %s", what, exc_info=e)
 
 
 def _why(e: BaseException) -> str:
