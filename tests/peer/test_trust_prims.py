@@ -147,3 +147,21 @@ def test_trust_changed_by_another_session_over_zeo_takes_effect_at_once(zeo) -> 
     finally:
         server.close()
         owner.close()
+
+
+def test_the_cli_inspects_peers_as_a_tree_and_as_json(tmp_path, capsys) -> None:
+    import json
+    from repl.cli import main
+    path = str(tmp_path / "w.fs")
+    with session.open(path) as w:
+        w.eval(f'(peer/trust "{BOB_KEY}" :name "bob")')
+        ep = Endpoint(w, SERVER)
+        ep.answer(frame("(+ 1 2)"))
+        ep.close()
+    assert main(["inspect", "--world", path, "peers"]) == 0
+    tree = capsys.readouterr().out
+    assert ":recent" in tree and '"(+ 1 2)"' in tree and ":ok" in tree
+    assert main(["inspect", "--world", path, "--json", ":peers"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["ok"] == 1 and data["recent"][0]["program"] == "(+ 1 2)"
+    assert data["trusted"][0]["name"] == "bob"
