@@ -166,3 +166,4 @@ def _target(arg: str) -> str:
 
 
 from . import comforts  # noqa: E402,F401  (registers ,time ,trace ,expand ,doc ...)
+from . import companion  # noqa: E402,F401  (registers ,ask ,yes ,no)

@@ -33,7 +33,7 @@ from world.lisp.printer import write
 from world.lisp.reader import is_complete
 from world.lisp.types import VOID, LispMap, Pair, Symbol
 
-from . import commands, debugger, inspect_view, render, toolbar
+from . import commands, companion, debugger, inspect_view, render, toolbar
 from .completion import WorldCompleter
 from .lexer import WorldLispLexer
 from .trace import Tracer
@@ -137,6 +137,7 @@ class Repl:
         self._fresh = True               # the program's output ended with a newline
         self.completer = WorldCompleter(world)
         world.out = self._program_output
+        companion.attach(self)           # the AI companion's answers stream in here
         self.session: PromptSession = PromptSession(
             PROMPT, multiline=True, key_bindings=self._bindings(),
             lexer=PygmentsLexer(WorldLispLexer), completer=self.completer,
@@ -304,6 +305,8 @@ class Repl:
         if value is VOID:
             return
         self.values.push(value)
+        if companion.shown(self.world, value):     # the companion showed it as it came
+            return
         if type(form) is Pair and form.car is INSPECT and type(value) is LispMap:
             self.show_inspect(value)
             return

@@ -13,15 +13,26 @@ from messages_server import MessagesServer  # noqa: E402
 from world.companion import calls  # noqa: E402
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MessagesServer]:
-    """A Messages-API server on loopback that the real SDK talks to, with short backoffs."""
+@pytest.fixture(scope="module")
+def _server() -> Iterator[MessagesServer]:
+    """One server per test module (stopping one waits for its poll interval)."""
     with MessagesServer() as s:
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", s.url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-        monkeypatch.delenv("WORLD_MODEL", raising=False)
-        monkeypatch.setitem(calls.OPTIONS, "backoff", 0.01)
         yield s
+
+
+@pytest.fixture
+def server(_server: MessagesServer, monkeypatch: pytest.MonkeyPatch) -> MessagesServer:
+    """The Messages-API server on loopback that the real SDK talks to, its script and
+    requests emptied, with short backoffs."""
+    with _server.lock:
+        _server.script.clear()
+        _server.requests.clear()
+        _server.default = None
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", _server.url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.delenv("WORLD_MODEL", raising=False)
+    monkeypatch.setitem(calls.OPTIONS, "backoff", 0.01)
+    return _server
 
 
 @pytest.fixture

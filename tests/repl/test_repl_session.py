@@ -292,7 +292,7 @@ def test_quit_ends_the_session_and_unknown_commands_are_one_line(w):
     run = drive(w, ",frob\r", ",quit\r", "(display \"never\")\r")
     assert run.status == 0
     assert "never" not in run.text
-    assert lines(run.text)[0].startswith("error: unknown command ,frob (commands: ,apropos, ,browse")
+    assert lines(run.text)[0].startswith("error: unknown command ,frob (commands: ,apropos, ,ask, ,browse")
 
 
 def test_inspect_command_prints_a_tree(w):

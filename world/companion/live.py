@@ -29,6 +29,7 @@ class Sink(Protocol):
 
 SINKS: "weakref.WeakKeyDictionary[Any, Sink]" = weakref.WeakKeyDictionary()
 SHOWN: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_NONE = object()        # nothing was shown (None is a value: the empty list)
 
 
 def attach(world: Any, sink: Sink) -> None:
@@ -54,4 +55,4 @@ def shown(world: Any, value: Any) -> Any:
 
 def was_shown(world: Any, value: Any) -> bool:
     """Whether the REPL should not print `value`: the sink showed it (asked once per value)."""
-    return SHOWN.pop(world, None) is value
+    return SHOWN.pop(world, _NONE) is value
