@@ -149,7 +149,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     caps = _caps(args)
     if args.pause_at is not None and args.pause_at <= cart.step:
         raise UsageError(f"--pause-at must be after the cartridge's step {cart.step}")
-    dest = cartridge.check_path(args.out or f"{_stem(args.file)}.{args.pause_at}{cartridge.SUFFIX}")
+    if args.out is not None and args.pause_at is None:
+        raise UsageError("resume: --out goes with --pause-at N")
+    dest = cartridge.check_path(args.out or f"{_stem(args.file)}.{args.pause_at or 0}"
+                                            f"{cartridge.SUFFIX}")
     printed: list[str] = []
     leg = _guarded(lambda: cartridge.resume(cart, caps, _limits(args), args.pause_at,
                                             _signer(args), out=printed), printed)
