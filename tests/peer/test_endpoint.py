@@ -286,3 +286,12 @@ def test_a_read_only_world_refuses_in_one_line_and_logs_no_traceback(tmp_path, c
         w.close()
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert any("read-only" in r.getMessage() for r in caplog.records)
+
+
+def test_a_peer_granted_simulate_may_simulate(tmp_path) -> None:
+    sim = ('(simulate :name "t" :initial-state 0 :frame (lambda (s i) (+ s i)) '
+           ':inputs (list 1 2 3) :return-after-frames 3)')
+    for _, ep in served(tmp_path / "w.fs", options=":caps [:core :simulate] :steps 100000"):
+        body, _ = reply(ep.answer(frame(sim)))
+        assert get(body, "value").get(Keyword("state")) == 6
+        assert "unbound" in get(reply(ep.answer(frame(sim, caps=["core"])))[0], "error")
