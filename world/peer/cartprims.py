@@ -15,6 +15,7 @@ from ..lisp.primitives import primitive
 def cartridge_save(path: Any) -> str:
     """(cartridge/save "f.lispy.json"): write this evaluation, paused at this step, to the file
     (atomically); the program carries on. A resume from it replays this call without writing
-    again. Returns the path."""
+    again. Returns the path. Only in a program run as a cartridge (`world run FILE --pause-at
+    N`, `world cartridge run FILE`: a fresh environment, not the image)."""
     from .cartridge import save_here
     return save_here(path)
