@@ -22,7 +22,7 @@ from .cli_keys import keys_call
 
 DEFAULT_LISTEN = "127.0.0.1:8300"
 MAX_TOKEN_FILE = 4096
-MIN_TOKEN = 16
+MIN_TOKEN = 12
 
 
 def read_token(path: str) -> str:

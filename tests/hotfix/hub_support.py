@@ -75,3 +75,48 @@ def stop(proc: subprocess.Popen) -> str:
             proc.kill()
             proc.wait()
     return proc.stderr.read()
+
+
+class Lines:
+    """A process whose output lines are collected, with the time each was read."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        import queue
+        import threading
+        env = dict(env, PYTHONUNBUFFERED="1")
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen([sys.executable, "-m", "repl.cli", *args], cwd=ROOT,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=env)
+        self.lines: "queue.Queue[tuple[float, str]]" = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        import time
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put((time.monotonic(), line.rstrip("\n")))
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> tuple[float, str]:
+        """The next output line containing `text` (and when it was read)."""
+        import queue
+        import time
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                at, line = self.lines.get(timeout=max(0.01, end - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r}; saw {self.seen[-10:]}") from None
+            self.seen.append(line)
+            if text in line:
+                return at, line
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

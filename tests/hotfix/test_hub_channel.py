@@ -355,3 +355,14 @@ def test_accept_with_no_channel_open_is_sent_when_production_connects(hub: dict)
         time.sleep(0.1)
     assert "a check failed" in field(ev(hub, f"(hotfix/show {n})"), "result")
     q.close()
+
+
+def test_a_fix_whose_evaluation_changes_another_name_is_refused_at_accept(hub: dict) -> None:
+    p = connect(hub, "img-sneaky")
+    n = report(p, hub)
+    hub["model"].add(good('```lisp\n(define ratio (begin (set! helper 0) (lambda (x) 5)))\n```\n'))
+    ev(hub, f"(hotfix/propose {n})")
+    with pytest.raises(LispError, match="changed helper, which it does not redefine"):
+        ev(hub, f"(hotfix/accept {n})")
+    assert ev(hub, "(helper 2)") == 4
+    p.close()

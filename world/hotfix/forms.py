@@ -28,7 +28,7 @@ from . import store as hs
 
 MODEL_SETTING = "hotfix.model"      # else evolution's model setting, else its default
 OPEN = ("pending", "proposed", "accepted", "sent", "failed")
-MIN_TOKEN = 16
+MIN_TOKEN = 12
 BASE_STEPS = 100
 
 
@@ -173,11 +173,17 @@ def hotfix_accept(key: Any) -> LispMap:
         raise EvalError(f"{who}: this is a production image: fixes are made in development")
     source = f"<hotfix {r.number}>"
     limits = budget.within(w.limits)
+    before = set(w.names.touched)
     for form, a, b in read_spans(r.proposal, source):
         prepare = getattr(w.env, "prepare", None)
         if prepare is not None:
             prepare(form)                   # bind the stored names the fix mentions
         run_top(w, form, r.proposal[a:b], source, limits)
+    # A definition's value expression runs now: it must not change any other name.
+    others = sorted(set(w.names.touched) - before - set(r.proposal_names))
+    if others:
+        raise EvalError(f"{who}: refused, nothing was committed: evaluating the fix changed "
+                        f"{', '.join(others[:5])}, which it does not redefine")
     hist.link()                             # the fix's commits are in the chain: its head moves
     audit = getattr(w.image.root, "audit", None)
     checks = audit.against(r.proposal_names) if audit is not None else []
@@ -214,7 +220,7 @@ def hotfix_reject(key: Any) -> LispMap:
 @primitive("hotfix/token!", group="image")
 def hotfix_token(token: Any) -> bool:
     """(hotfix/token! "TOKEN") keeps the SHA-256 of the token production must present (not the
-    token itself), replacing any; at least 16 characters."""
+    token itself), replacing any; at least 12 characters."""
     if type(token) is not str or len(token.strip()) < MIN_TOKEN:
         raise LispTypeError(f"hotfix/token!: the token is a string of at least {MIN_TOKEN} "
                             f"characters")

@@ -197,7 +197,9 @@ class Hub:
             else:
                 shown = write(value, 300)
                 a.status, a.result = "applied", shown
-                head = value if type(value) is str and len(value) == 64 else a.target
+                head = value.get(hp.K("head")) if type(value) is LispMap else value
+                if type(head) is not str or not hp.HEX.fullmatch(head):
+                    head = a.target             # production's summary names its new head
                 st.seen(image, head, st.images.get(image, ("", "", 0))[1])
                 if r is not None:
                     r.mark("applied", f"production applied apply {a.number}: {shown}")
