@@ -74,7 +74,7 @@ INVALID = [
     (HEAD + "(define (run s i) (message/sign 1))", "needs the :host", "2:19"),
     (HEAD + "(define (run s i) (__import__ \"os\"))", "unbound variable: __import__", "2:19"),
     (HEAD + "(define (run s i) (list _env g_eval __builtins__))", "unbound variable: _env", "2:"),
-    (HEAD + "(define (run s i) ((string->symbol \"eval\") 1))", "not a procedure", "2:19"),
+    (HEAD + "(define (run s i) ((string->symbol \"eval\") 1))", "not a procedure", "2:1"),
     (HEAD + "(define (run s i) (set! run 5) s)", "globals are sealed (run)", "2:19"),
     (HEAD + "(define (run s i) (define AGENT 1) (set! AGENT 2) s)\n(define x 1)", None, None),
     (HEAD + "(define (run s i) (lambda () 1))", "holds a procedure; an agent's state must be data",

@@ -321,17 +321,19 @@ class Agent:
             watch.check_run()
             if not call:
                 return Outcome(None, "()", "".join(out), spent, granted)
+            watch.at = watch.run_at
             env.sealed = True       # globals are fixed now: `run` cannot redefine anything
             form = make_list([RUN_SYM, make_list([QUOTE, state]), make_list([QUOTE, input])])
             r = run(env, form, _left(lim, spent, started, out), self.path, out=out, show=write)
             spent += r.steps
         except UnboundVariable as e:
             raise self._ungranted(e, granted) from None
-        except BudgetExceeded as e:
-            if e.budget == "steps":     # the remainder ran out: say the agent's whole budget
+        except LispError as e:
+            if isinstance(e, BudgetExceeded) and e.budget == "steps":
+                # the remainder ran out: say the agent's whole budget
                 e.message = f"step budget of {lim.steps} exhausted (loading and running the agent)"
-            if e.loc is None:           # printing the state ran out: it is run's state
-                e.loc, e.source = watch.run_at, self.path
+            if e.loc is None:           # no Lisp frame said where: the form loading, or run
+                e.loc, e.source = watch.at, self.path
             raise
         value, text = r.value, r.text or ""
         at = lambda m: self.file.error(m, watch.run_at)  # noqa: E731
