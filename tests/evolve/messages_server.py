@@ -60,10 +60,12 @@ def slow(seconds: float, text: str = "(note \"late\")") -> dict[str, Any]:
 HOLD = 10.0         # seconds a held stream waits for its event at most
 
 
-def streamed(text: str, pieces: int = 3, hold: Any = None) -> dict[str, Any]:
+def streamed(text: str, pieces: int = 3, hold: Any = None,
+             fail_after: int | None = None) -> dict[str, Any]:
     """A good reply carrying `text`, sent (to a streaming request) in `pieces` deltas;
-    with `hold`, the rest waits after the first piece until `hold` (an Event) is set."""
-    return {"kind": "good", "text": text, "pieces": pieces, "hold": hold}
+    with `hold`, the rest waits after the first piece until `hold` (an Event) is set;
+    with `fail_after`, an overloaded_error event ends the stream after that many pieces."""
+    return {"kind": "good", "text": text, "pieces": pieces, "hold": hold, "fail_after": fail_after}
 
 
 def _tokens(text: str) -> int:
@@ -202,6 +204,11 @@ class MessagesServer:
                                                                     "text": piece}})
                 if i == 0 and r.get("hold") is not None:
                     r["held"] = r["hold"].wait(HOLD)
+                if r.get("fail_after") == i + 1:
+                    event("error", {"error": {"type": "overloaded_error",
+                                              "message": "overloaded (scripted, mid-stream)"}})
+                    h.close_connection = True
+                    return
             event("content_block_stop", {"index": 0})
             event("message_delta", {"delta": {"stop_reason": "end_turn", "stop_sequence": None},
                                     "usage": {"output_tokens": usage["output_tokens"]}})
