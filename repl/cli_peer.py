@@ -102,10 +102,11 @@ def cmd_peer_send(args: argparse.Namespace) -> int:
     form: Any = forms[0] if len(forms) == 1 else make_list([Symbol("begin"), *forms])
     caps = None if args.caps is None else [c.strip() for c in args.caps.split(",") if c.strip()]
     signer = keys_call(keys.signer)
+    peer = None if args.peer_key is None else keys_call(lambda: keys.normal_public_key(args.peer_key))
     try:
-        frame, nonce = request(form, signer, steps=args.steps, caps=caps)
+        frame, nonce = request(form, signer, steps=args.steps, caps=caps, to=peer)
         reply = exchange(args.address, frame, tls_dir=args.tls, timeout=args.timeout)
-        value, output = outcome(args.address, reply, nonce)
+        value, output = outcome(args.address, reply, nonce, peer=peer)
     except LispError as e:
         raise CommandError(e.message) from None
     out(output)                 # what the program displayed at the peer, then its value
@@ -158,6 +159,8 @@ def register(sub: Any) -> None:
                    "comma-separated, such as core,output")
     c.add_argument("--tls", metavar="DIR", help="connect over TLS with DIR/client.pem, trusting "
                    "DIR/ca.pem (`world tls-init DIR`)")
+    c.add_argument("--peer-key", metavar="PUBKEY", help="the peer's public key: the program is "
+                   "addressed to it alone and only a reply it signed is taken")
     c.add_argument("--timeout", type=_positive, default=30.0, metavar="S",
                    help="seconds to wait for the reply (default: 30)")
     c.set_defaults(func=cmd_peer_send)

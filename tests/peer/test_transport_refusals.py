@@ -139,3 +139,25 @@ def test_refusals_flow_while_a_program_runs(setup: tuple[Peer, Served]) -> None:
         with pytest.raises(TimeoutError):   # the program is still running: its reply comes later
             busy.recv(timeout=0)
         assert client.value_of(at.address, busy.recv(timeout=WAIT), nonce) == 6000000
+
+
+def test_peer_send_from_lisp_under_its_budget_and_ctrl_c(setup: tuple[Peer, Served]) -> None:
+    a, at = setup
+    long = "(let loop ((i 0)) (if (< i 3000000) (loop (+ i 1)) i))"
+    proc = a.cli("eval", f'(list (peer/send "{at.address}" (quote (+ 1 2)) :peer "{at.key}") '
+                         f'(guard (e (#t (error-object-message e))) '
+                         f'(sandbox (quote (peer/send "{at.address}" (quote {long}))) '
+                         f':caps [:core :net] :seconds 0.2)))', "--memory")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("(3 ") and "time budget of 0.2 s exhausted" in proc.stdout
+    proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "eval",
+                             f'(display "sending") (newline) (peer/send "{at.address}" '
+                             f'(quote {long}))', "--memory"],
+                            cwd=a.dir, env=a.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "sending\n"
+    time.sleep(0.2)                     # most likely in the wait; Ctrl-C stops it either way
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    still_answers(a, at)

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from world.lisp.errors import MessageError
+from world.lisp.reader import read
+from world.peer.client import exchange, send
+
 from peer_procs import Peer
 
 FIB = ("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n"
@@ -50,28 +54,39 @@ def test_programs_both_ways(pair: tuple[Peer, Peer]) -> None:
                                        f"variable: display (did you mean delay?)")
             proc = a.cli("peer", "send", at_b.address, str(prog))
             assert proc.returncode == 0 and proc.stdout == "fib 610\n", proc.stderr
+            # Pinned to b's key: sent to b alone, and only b's signature is taken; pinned to
+            # another key, b refuses it, and its refusal (signed by b) is not taken either.
+            fib = read(f"(begin {FIB})")
+            assert send(at_b.address, fib, a.signer(), peer=b.public) == 610
+            with pytest.raises(MessageError) as e:
+                send(at_b.address, fib, a.signer(), peer=a.public)
+            assert e.value.message == (f"{at_b.address}: the reply is signed by {b.public[:16]}..., "
+                                       f"not by the peer key {a.public[:16]}... it was sent to")
             (b.dir / "sq.lisp").write_text("(define (sq x) (* x x))\n(sq 12)\n")
             proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--steps", "1000")
             assert proc.returncode == 0 and proc.stdout == "144\n", proc.stderr
             # Asking more than the grant, or for a group it lacks, is refused by the peer.
-            proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--caps", "core,output")
-            assert "refused: asks for :output beyond its grant [:core]" in one_error(proc)
-            proc = b.cli("peer", "send", at_a.address, str(b.dir / "sq.lisp"), "--steps", "200000")
-            assert "refused: asks for 200000 steps beyond its grant of 100000" in one_error(proc)
+            sq = read("(* 12 12)")
+            with pytest.raises(MessageError, match="refused: asks for :output beyond its grant "
+                                                   r"\[:core\]"):
+                send(at_a.address, sq, b.signer(), caps=["core", "output"])
+            with pytest.raises(MessageError, match="refused: asks for 200000 steps beyond its "
+                                                   "grant of 100000"):
+                send(at_a.address, sq, b.signer(), steps=200000)
             status, err = at_a.stop()
             assert status == 0 and "Traceback" not in err, err
         # A key b does not trust is refused, and b answers a again afterwards.
         stranger = Peer(a.dir.parent, "c")
         proc = stranger.cli("peer", "send", at_b.address, str(prog))
         assert f"error: {at_b.address}: refused: unknown key {stranger.public[:16]}" in one_error(proc)
-        proc = a.cli("peer", "send", at_b.address, str(prog), "--steps", "50")
-        assert one_error(proc).startswith(f"error: {at_b.address}: budget: ")
+        with pytest.raises(MessageError, match=f"^message: {at_b.address}: budget: "):
+            send(at_b.address, read(f"(begin {FIB})"), a.signer(), steps=50)
         status, err = at_b.stop()
         assert status == 0 and "Traceback" not in err, err
     # Every exchange was recorded in b's world, with who sent it and how it ended.
     proc = b.cli("eval", "(get (inspect :peers) :totals)", "--world", b.image)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "{:budget 1 :error 0 :ok 3 :refused 0 :unknown 1}"
+    assert proc.stdout.strip() == "{:budget 1 :error 0 :ok 4 :refused 1 :unknown 1}"
 
 
 def test_peer_trust_from_the_command_line(tmp_path: Path) -> None:
@@ -104,10 +119,10 @@ def test_mutual_tls(pair: tuple[Peer, Peer]) -> None:
         proc = a.cli("peer", "send", f"localhost:{port}", str(prog), "--tls", certs)
         assert proc.returncode == 0 and proc.stdout == "42\n", proc.stderr
         # Plain ws:// to a TLS server; a server our CA did not sign.
-        assert "the peer may require TLS (wss:// and --tls DIR)" in one_error(
-            a.cli("peer", "send", f"ws://127.0.0.1:{port}", str(prog)))
-        assert f"the peer is not certified by the CA of {other}" in one_error(
-            a.cli("peer", "send", at_b.address, str(prog), "--tls", other))
+        with pytest.raises(MessageError, match=r"the peer may require TLS \(wss:// and --tls DIR\)"):
+            exchange(f"ws://127.0.0.1:{port}", "{}", timeout=60)
+        with pytest.raises(MessageError, match=f"the peer is not certified by the CA of {other}"):
+            exchange(at_b.address, "{}", tls_dir=other, timeout=60)
         # A client that trusts the server but holds a certificate another CA signed
         # is refused at the handshake.
         mixed = root / "mixed"
@@ -115,16 +130,16 @@ def test_mutual_tls(pair: tuple[Peer, Peer]) -> None:
         shutil.copy(root / "certs" / "ca.pem", mixed / "ca.pem")
         for f in ("client.pem", "client.key"):
             shutil.copy(root / "other" / f, mixed / f)
-        assert "the peer refused this client's TLS certificate" in one_error(
-            a.cli("peer", "send", at_b.address, str(prog), "--tls", str(mixed)))
+        with pytest.raises(MessageError, match="the peer refused this client's TLS certificate"):
+            exchange(at_b.address, "{}", tls_dir=str(mixed), timeout=60)
         # From Lisp, and the server still answers after every refusal.
         proc = a.cli("eval", f'(peer/send "{at_b.address}" (quote (+ 1 2)) :tls "{certs}")',
                      "--world", a.image)
         assert proc.returncode == 0 and proc.stdout == "3\n", proc.stderr
         assert at_b.alive()
     with a.serve() as at_a:         # a TLS client at a plain server
-        assert "no TLS there" in one_error(
-            b.cli("peer", "send", "wss://" + at_a.address[len("ws://"):], str(prog), "--tls", certs))
+        with pytest.raises(MessageError, match="no TLS there"):
+            exchange("wss://" + at_a.address[len("ws://"):], "{}", tls_dir=certs, timeout=60)
 
 
 def test_stopping_a_busy_server(pair: tuple[Peer, Peer]) -> None:

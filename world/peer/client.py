@@ -32,16 +32,20 @@ PROBE_SECONDS = 2.0                 # asking a TLS peer again why it hung up
 
 
 def send(address: str, form: Any, signer: Any, *, steps: int | None = None, caps: Any = None,
-         tls_dir: str | None = None, timeout: float = TIMEOUT) -> Any:
-    """Run `form` at the peer `address`, signed by `signer`; its value, or MessageError."""
-    frame, nonce = request(form, signer, steps=steps, caps=caps)
-    return value_of(address, exchange(address, frame, tls_dir=tls_dir, timeout=timeout), nonce)
+         tls_dir: str | None = None, timeout: float = TIMEOUT, peer: str | None = None) -> Any:
+    """Run `form` at the peer `address`, signed by `signer`; its value, or MessageError.
+    With `peer` (its public key), the request is addressed to that key alone (`:to`) and
+    a reply signed by any other key is refused."""
+    frame, nonce = request(form, signer, steps=steps, caps=caps, to=peer)
+    reply = exchange(address, frame, tls_dir=tls_dir, timeout=timeout)
+    return value_of(address, reply, nonce, peer=peer)
 
 
-def request(form: Any, signer: Any, *, steps: int | None = None,
-            caps: Any = None) -> tuple[str, int]:
-    """The frame asking a peer to run `form`, and its nonce."""
-    msg = message.sign(form, signer, steps=steps, caps=caps)
+def request(form: Any, signer: Any, *, steps: int | None = None, caps: Any = None,
+            to: str | None = None) -> tuple[str, int]:
+    """The frame asking a peer to run `form` (only the peer whose key is `to`, if given),
+    and its nonce."""
+    msg = message.sign(form, signer, steps=steps, caps=caps, to=to)
     return message.encode(msg), msg.get(Keyword("nonce"))
 
 
@@ -206,20 +210,24 @@ def _closed(e: Any) -> str:
 
 # ---------------------------------------------------------------- the reply
 
-def value_of(address: str, reply: str, nonce: int, *,
+def value_of(address: str, reply: str, nonce: int, *, peer: str | None = None,
              max_depth: int = message.DEFAULT_DEPTH) -> Any:
     """The value a verified reply to `nonce` carries; MessageError with the peer's line
     (its :kind first, such as `refused: unknown key`) if it answered with an error."""
-    return outcome(address, reply, nonce, max_depth=max_depth)[0]
+    return outcome(address, reply, nonce, peer=peer, max_depth=max_depth)[0]
 
 
-def outcome(address: str, reply: str, nonce: int, *,
+def outcome(address: str, reply: str, nonce: int, *, peer: str | None = None,
             max_depth: int = message.DEFAULT_DEPTH) -> tuple[Any, str]:
-    """The value and the output (what the program displayed) of a verified reply to `nonce`."""
+    """The value and the output (what the program displayed) of a verified reply to `nonce`,
+    signed by `peer` if that key is given."""
     try:
         body, header = message.verify(message.decode(reply), max_depth=max_depth)
     except MessageError as e:
         raise MessageError(f"{address}: the reply does not verify: {e.message}") from None
+    if peer is not None and header.key != peer:
+        raise MessageError(f"{address}: the reply is signed by {header.key[:16]}..., not by "
+                           f"the peer key {peer[:16]}... it was sent to")
     if header.re != nonce:
         raise MessageError(f"{address}: the reply answers another request (:re {header.re}, "
                            f"expected {nonce})")

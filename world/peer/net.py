@@ -20,7 +20,7 @@ from ..lisp.primitives import primitive
 from ..lisp.types import Keyword
 from . import client
 
-OPTIONS = ("steps", "caps", "tls", "timeout")
+OPTIONS = ("steps", "caps", "tls", "timeout", "peer")
 SLICE = 0.05            # seconds between the evaluation thread's looks while the network works
 BASE_STEPS = 100        # a send costs at least this, whatever its size
 DEADLINE_GRACE = 1.0    # the watchdog's time error comes first; this is only a backstop
@@ -39,6 +39,12 @@ def _options(opts: tuple) -> dict[str, Any]:
     if "tls" in out and type(out["tls"]) is not str:
         raise LispTypeError("peer/send: :tls expects the directory `world tls-init` made, "
                             "as a string")
+    if "peer" in out:
+        from .. import keys
+        try:
+            out["peer"] = keys.normal_public_key(out["peer"])
+        except keys.SigningKeyError as e:
+            raise LispTypeError(f"peer/send: :peer expects the peer's public key: {e}") from None
     t = out.get("timeout")
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float))
                           or not 0 < t <= 3600):
@@ -48,8 +54,9 @@ def _options(opts: tuple) -> dict[str, Any]:
 
 @primitive("peer/send", group="net")
 def peer_send(address: Any, form: Any, *opts: Any) -> Any:
-    """(peer/send "ws://HOST:PORT" 'form [:steps n :caps [:core] :tls "DIR" :timeout s]) -> the
-    value the peer's sandboxed run of form returns, signed with this host's key."""
+    """(peer/send "ws://HOST:PORT" 'form [:steps n :caps [:core] :tls "DIR" :timeout s :peer "KEY"])
+    -> the value the peer's sandboxed run of form returns, signed with this host's key (with
+    :peer, sent to that key alone, and only a reply it signed is taken)."""
     from .. import keys
     o = _options(opts)
     if type(address) is not str:
@@ -60,12 +67,13 @@ def peer_send(address: Any, form: Any, *opts: Any) -> Any:
         signer = keys.signer()
     except keys.SigningKeyError as e:
         raise MessageError(f"peer/send: {e}") from None
-    frame, nonce = client.request(form, signer, steps=o.get("steps"), caps=o.get("caps"))
+    peer = o.get("peer")
+    frame, nonce = client.request(form, signer, steps=o.get("steps"), caps=o.get("caps"), to=peer)
     budget.charge(BASE_STEPS + len(frame) // 64)
     reply = _exchange(address, frame, tls_dir, float(o.get("timeout", client.TIMEOUT)))
     budget.charge(len(reply) // 64)
     budget.alloc(2 * len(reply))
-    return client.value_of(address, reply, nonce, max_depth=budget.limits().read_depth)
+    return client.value_of(address, reply, nonce, peer=peer, max_depth=budget.limits().read_depth)
 
 
 def _exchange(address: str, frame: str, tls_dir: str | None, timeout: float) -> str:
