@@ -120,3 +120,24 @@ def test_companion_forms_are_the_owners_only(w, server):
     with pytest.raises(LispError, match="explain"):
         w.eval("(sandbox '(explain 'sq) :caps [:core :reflect])")
     assert not server.requests
+
+
+def test_the_walk_for_callers_is_bounded(w, server, monkeypatch):
+    from world.companion import context
+    for i in range(12):
+        w.eval(f"(define (user{i} x) (sq x))")
+    monkeypatch.setattr(context, "CALLERS", 3)
+    found, more = context.callers(w, "sq")
+    assert len(found) == 3 and more
+    monkeypatch.setattr(context, "SCAN", 2)
+    found, more = context.callers(w, "sq")
+    assert len(found) <= 2 and more
+    server.add(good("ok"))
+    w.eval("(explain 'sq)")
+    assert "(more not shown)" in sent(server)
+
+
+def test_a_long_question_is_answered_with_bounded_context(w, server):
+    server.add(good("ok"))
+    w.eval(f'(companion/ask "{" ".join(["what about squares"] * 400)} and sq?")')
+    assert sent(server).count("Definition ") <= 8 and "Definition sq" in sent(server)

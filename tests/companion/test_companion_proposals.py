@@ -152,3 +152,15 @@ def test_a_suggestion_with_more_audit_findings_is_refused(w, server):
 def test_a_suggestion_for_an_unknown_name_is_an_error(w, server):
     with pytest.raises(LispError, match="nope is not a definition"):
         w.eval("(suggest 'nope)")
+
+
+def test_a_hostile_docstring_stays_a_string(w, server):
+    evil = 'Square.") (undefine \'quad) (define (x) "'
+    server.add(good(evil + "\n" + "\n".join(f"line {i}" for i in range(50))))
+    w.eval("(document! 'sq)")
+    new = proposals.pending(w).new
+    w.eval("(companion/accept)")
+    assert w.names.defs.get("sq").doc == evil + "\nline 0\nline 1"        # three lines at most
+    assert "quad" in w.names.defs and "x" not in w.names.defs
+    from world.lisp.reader import read_spans
+    assert w.eval("(sq 3)") == 9 and len(read_spans(new)) == 1

@@ -9,6 +9,7 @@ definition is read as Lisp only when its text mentions the name).
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ SCAN = 20_000           # definitions read looking for callers, at most
 HUMANS = 300            # human commits searched for the message holding a version
 QUESTION_NAMES = 8      # definitions given as context for a question
 NEAREST_POOL = 50_000   # names compared with a question's words, at most
+QUESTION_WORDS = 12     # words of a question looked up among the nearest names, at most
 WORD = re.compile(r"[A-Za-z0-9!$%&*/:<=>?^_~+\-.@]+")
 
 
@@ -183,7 +185,7 @@ def names_in(world: Any, question: str) -> list[str]:
     budget.charge(len(question))
     named = [w for w in words if w and (w in defs or w in macros)]
     out = list(dict.fromkeys(named))[:QUESTION_NAMES]
-    rest = [w for w in words if len(w) > 2 and w not in out]
+    rest = [w for w in words if len(w) > 2 and w not in out][:QUESTION_WORDS]
     if len(out) < QUESTION_NAMES and rest:
         pool = []
         for tree in (defs, macros):
@@ -204,7 +206,7 @@ def question(world: Any, text: str) -> tuple[list[str], str]:
     names = names_in(world, text)
     blocks = [subject(world, n, ",ask").text() for n in names]
     if not names:
-        some = sorted(world.names.defs.keys())[:60] if len(world.names.defs) <= 5_000 else []
+        some = list(itertools.islice(world.names.defs.keys(), 60))
         blocks.append("No definition is named in the question. "
                       + (f"Some names this world defines: {' '.join(some)}" if some
                          else f"This world holds {len(world.names.defs)} definitions."))
