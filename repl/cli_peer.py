@@ -27,6 +27,12 @@ def cmd_peer_serve(args: argparse.Namespace) -> int:
     from world.objects.errors import ImageError
     from world.peer.endpoint import Endpoint
     from world.peer.server import serve
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)     # before and after serving: `kill` is a clean Ctrl-C
     host, port = listen_address(args.address)
     signer = keys_call(keys.signer)
     public = keys_call(keys.public_key)

@@ -91,8 +91,7 @@ async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
         await talks.wind_down()                     # ...idle ones closed, busy ones answered
         await server.wait_closed()
     finally:
-        for s in signals:
-            loop.remove_signal_handler(s)
+        _restore_signals(loop, signals)
         await loop.run_in_executor(None, talks.pool.shutdown)
 
 
@@ -156,15 +155,24 @@ class _Conversations:
                              return_exceptions=True)
 
 
-def _install_signals(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> list[int]:
-    """SIGINT and SIGTERM set `stopping` (only the main thread can take signals)."""
+def _install_signals(loop: asyncio.AbstractEventLoop,
+                     stopping: asyncio.Event) -> list[tuple[int, Any]]:
+    """SIGINT and SIGTERM set `stopping` (only the main thread can take signals); the
+    handlers they had, to put back when serving ends."""
     if threading.current_thread() is not threading.main_thread():
         return []
-    done = []
+    saved = []
     for s in (signal.SIGINT, signal.SIGTERM):
+        saved.append((s, signal.getsignal(s)))
         loop.add_signal_handler(s, stopping.set)
-        done.append(s)
-    return done
+    return saved
+
+
+def _restore_signals(loop: asyncio.AbstractEventLoop, saved: list[tuple[int, Any]]) -> None:
+    for s, old in saved:
+        loop.remove_signal_handler(s)
+        if old is not None:
+            signal.signal(s, old)
 
 
 def answer_frame(endpoint: Any, data: str | bytes) -> str | None:
