@@ -175,6 +175,10 @@ def _apply(world: Any, key: str, commits: list[Commit], checks: list[tuple[str, 
             if c.state is not None and state(world, c.symbol) != c.state:
                 raise HotfixRefused(f"apply: refused: {c.symbol} does not come out in the state "
                                     f"commit {c.hash[:12]} recorded")
+    others = set(world.names.touched) - {c.symbol for c in commits}
+    if others:
+        raise HotfixRefused(f"apply: refused: evaluating the commits also changed "
+                            f"{', '.join(sorted(others)[:5])}, which no commit names")
     for i, (name, expected, expr) in enumerate(checks, 1):
         o = evaluate(world, expected, expr, i)
         if not o.passed:
@@ -184,8 +188,7 @@ def _apply(world: Any, key: str, commits: list[Commit], checks: list[tuple[str, 
     settings = world.image.root.settings
     manifest = settings.get(MANIFEST)
     made: dict[str, str] = {}
-    touched = set(world.names.touched) | {c.symbol for c in commits
-                                          if c.kind not in SKIP_IN_PRODUCTION}
+    touched = {c.symbol for c in commits if c.kind not in SKIP_IN_PRODUCTION}
     for name in sorted(touched):
         now = state(world, name)
         if manifest is not None:

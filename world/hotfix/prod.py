@@ -42,6 +42,7 @@ from .protocol import Frame, Inbound, Outbound, one_line
 WS_MAX = 4 * protocol.MAX_FRAME + 8192  # bytes the socket accepts; the protocol refuses past MAX_FRAME
 CONNECT_SECONDS = 10.0
 MAX_DEFINITIONS = 20                    # definitions an error report carries
+REPORT_SOURCES = protocol.MAX_FRAME // 4    # characters of their sources (escaping can double them)
 MAX_TOKEN = 4096
 DIAL_BACKOFF = 5.0                      # seconds before dialling again after the hub could not be reached
 
@@ -118,9 +119,13 @@ def report_of(world: Any, e: LispError, program: Any = None) -> dict[str, Any]:
             if n not in involved and names.defs.get(n) is not None:
                 involved.append(n)
     defs = []
+    room = REPORT_SOURCES
     for n in involved[:MAX_DEFINITIONS]:
         d, m = names.defs.get(n), names.macros.get(n)
         source = (d or m).source or ""
+        if len(source) > room:
+            break                       # the frame must stay under MAX_FRAME: the rest by inspect
+        room -= len(source)
         defs.append(LispMap([(Keyword("name"), n), (Keyword("source"), source),
                              (Keyword("state"), state_of(d, m)),
                              (Keyword("commit"), hotlog.commit_of(root.settings, n))]))

@@ -288,9 +288,10 @@ class Outbound:
     seq: int = 0
 
     def frame(self, kind: str, **fields: Any) -> str:
-        """The next frame of type `kind`, signed."""
+        """The next frame of type `kind`, signed; a frame refused here uses up no seq."""
+        text = frame(self.signer, kind, self.seq + 1, **fields)
         self.seq += 1
-        return frame(self.signer, kind, self.seq, **fields)
+        return text
 
 
 @dataclass

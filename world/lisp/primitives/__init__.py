@@ -27,7 +27,7 @@ CAPABILITIES: dict[str, str] = {
     "eval": "eval and sandbox: compile and run a form on the ground evaluator, bypassing my-eval",
     "host": "facts about the host: the image's path and size, the clock, signing with the host's key "
             "(message/sign)",
-    "net": "other worlds over the network: peer/send",
+    "net": "other worlds over the network: peer/send, debug/open (the hot-fix channel)",
     "simulate": "simulate: running a frame procedure over a state in a narrowed child sandbox",
     "cartridge": "cartridge/save: writing the running evaluation to a .lispy.json file",
     "companion": "the AI companion: explain, document!, suggest (model calls, which cost money)",
