@@ -165,3 +165,27 @@ def test_the_cli_inspects_peers_as_a_tree_and_as_json(tmp_path, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["totals"]["ok"] == 1 and data["recent"][0]["program"] == "(+ 1 2)"
     assert data["trusted"][0]["name"] == "bob"
+
+
+def test_two_servers_sharing_a_world_run_one_message_once(zeo) -> None:
+    import threading
+    owner = session.open(zeo=zeo)
+    owner.eval(f'(peer/trust "{BOB_KEY}" :name "bob")')
+    servers = [session.open(zeo=zeo) for _ in range(2)]
+    endpoints = [Endpoint(s, SERVER) for s in servers]
+    try:
+        for _ in range(5):
+            f = frame("(+ 1 2)")
+            kinds: list[str] = []
+            threads = [threading.Thread(target=lambda ep=ep: kinds.append(kind(ep.answer(f))))
+                       for ep in endpoints]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert sorted(kinds) == ["ok", "refused"]
+    finally:
+        for ep in endpoints:
+            ep.close()
+        for s in servers + [owner]:
+            s.close()

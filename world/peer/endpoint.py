@@ -249,10 +249,15 @@ class Endpoint:
 
         def work() -> None:
             s = peer_store(self.world.image.root)
+            box.clear()
+            if s.stale(key, nonce, now) is not None:    # another process took it meanwhile
+                return
             s.see(key, [nonce], now)
-            box[:] = [s.append(Exchange(key, rec.name, nonce, text))]
+            box.append(s.append(Exchange(key, rec.name, nonce, text)))
             self._flush_into(s, now)
         self._transact(work, f"peer: admit a message from {rec.name}")
+        if not box:
+            return _Refused("replayed nonce: this message was already received", key)
         self._flushed_ok()
         self._admitted.setdefault(key, deque()).append(mono)
         self._running[key] += 1
