@@ -15,7 +15,15 @@ peer sends makes `answer` raise: every failure is a reply.
 
 Replies (the contract with world/peer/client.py): success `{:value V :steps N}`
 (with `:output "..."` when the program wrote some), failure `{:error "one
-line" :kind :refused|:error|:budget :steps N}`.
+line" :kind :refused|:error|:budget :steps N}`; a reply to a verified request
+is also addressed to its sender (`:to`).
+
+A `Program` other than the default (an agent's, say) gets the form and the
+Grant, fills `grant.usage` (steps, output), and holds `endpoint.lock` while
+it uses the world. Lisp evaluation happens on the runtime's one evaluation
+thread, so programs from all peers run one after another, each under its
+own time limit; a server must not be asked by an evaluation of its own
+process, which would wait for itself.
 
 The world is touched under one lock (one ZODB connection, used by the
 threads of a server's pool in turn) in two short transactions per program:
