@@ -89,7 +89,7 @@ def cmd_serve_prod(args: argparse.Namespace) -> int:
 
         def stop(*_: Any) -> None:
             runner.stopping = True
-        signal.signal(signal.SIGTERM, stop)
+        before = signal.signal(signal.SIGTERM, stop)
         _say(f"[hotfix] serving {args.image}: program every {args.every:g} s, hub {args.hub}, "
              f"idle close after {args.idle:g} s")
         try:
@@ -97,6 +97,7 @@ def cmd_serve_prod(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, before)
             prod.CURRENT = None
             channel.close()
     finally:

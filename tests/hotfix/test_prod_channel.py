@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 import world
-from world.hotfix import protocol
+from world.hotfix import hotlog, protocol
 from world.lisp.reader import read
 from world.objects import tls as tlsmod
 
@@ -263,6 +263,13 @@ def test_prod_command_line_refusals(built, tmp_path, capsys) -> None:
         assert len(err) == 1 and expect in err[0], err
     assert main(["serve-prod", "--log", str(image)]) == 0
     assert "no hot-fixes yet" in capsys.readouterr().out
+    key = "cd" * 32         # no hub answers at port 1: the runs go on without a channel
+    assert main(base + ["--hub", "wss://127.0.0.1:1", "--token-file", str(built["token"]),
+                        "--trust-hub", key, "--runs", "2", "--every", "0.05"]) == 0
+    said = capsys.readouterr().out
+    assert "[run 2] error" in said and "cannot reach the hub" in said
+    with world.open(str(image)) as p:
+        assert hotlog.trusted(p.image.root.settings) == {key: "hub"}
     with world.open(str(image)) as p:
         with pytest.raises(world.LispError, match="no hub"):
             p.eval("(debug/open)")
