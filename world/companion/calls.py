@@ -66,10 +66,13 @@ def call(world: Any, who: str, asked: str, system: str, prompt: str,
     return reply
 
 
-def spent(reply: Reply) -> str:
-    """One line on what a call used, and the world's running total."""
-    line = (f"{reply.tokens_in:,} tokens in, {reply.tokens_out:,} out, "
-            f"~${reply.cost:.4f} ({reply.model})")
+def spent(*replies: Reply) -> str:
+    """One line on what calls used, and the world's running total after the last."""
+    reply = replies[-1]
+    calls = f"{len(replies)} calls: " if len(replies) > 1 else ""
+    line = (f"{calls}{sum(r.tokens_in for r in replies):,} tokens in, "
+            f"{sum(r.tokens_out for r in replies):,} out, "
+            f"~${sum(r.cost for r in replies):.4f} ({reply.model})")
     totals = getattr(reply, "totals", None)
     if totals:
         line += f"; companion total ~${totals['dollars']:.4f} over {totals['calls']} calls"

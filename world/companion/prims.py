@@ -104,7 +104,10 @@ def suggest(name: Any) -> LispMap:
     subject = context.subject(w, n, "suggest")
     why, spent = "", []
     known = _Known(w)
-    for _ in range(ATTEMPTS):
+    sink = live.sink_of(w)
+    for attempt in range(1, ATTEMPTS + 1):
+        if why and sink is not None:
+            sink.refused(f"suggest: candidate {attempt - 1} refused: {why}; asking again")
         reply = calls.call(w, "suggest", n, prompts.SUGGEST, prompts.suggest(subject.text(), why))
         spent.append(reply)
         try:
@@ -118,11 +121,10 @@ def suggest(name: Any) -> LispMap:
                 else f"no checks are recorded against {n}: (check expected expr) adds one"
             note = _after_code(reply.text)
             p = proposals.Proposal("suggest", n, source.strip() + "\n", text, note)
-            return _offer(w, p, f"{checked} and the audit; " + calls.spent(reply))
+            return _offer(w, p, f"{checked} and the audit; " + calls.spent(*spent))
         why = refused
-    line = f"suggest: no candidate offered for {n}: {why}"
+    line = f"suggest: no candidate offered for {n}: {why} ({calls.spent(*spent)})"
     value = as_map({"name": Symbol(n), "kind": Keyword("suggest"), "offered": False, "why": why})
-    sink = live.sink_of(w)
     if sink is not None:
         sink.refused(line)
         live.shown(w, value)
@@ -213,8 +215,10 @@ def companion_usage(recent: Any = 5) -> LispMap:
     totals = log.totals() if log is not None else {"calls": 0, "tokens-in": 0, "tokens-out": 0,
                                                     "dollars": 0.0}
     rows = log.recent(min(recent, 100)) if log is not None else []
-    return as_map(dict(totals, model=calls.model_name(w.image.root),
-                       recent=make_list([as_map(dict(r, what=Symbol(r["what"]))) for r in rows])))
+    recent_list = make_list([as_map(dict(r, what=Symbol(r["what"]))) for r in rows])
+    return LispMap(list(as_map(totals).items())
+                   + [(Keyword("model"), calls.model_name(w.image.root)),
+                      (Keyword("recent"), recent_list)])      # () when none, not #f
 
 
 @primitive("companion/set-model!", group="companion")
