@@ -56,7 +56,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
     where = argparse.Namespace(world=args.world, zeo=args.zeo, memory=args.memory,
                                tls=args.zeo_tls, zeo_timeout=None, read_only=False)
     with open_world(where) as w:
-        hub = Hub(w, signer)
+        hub = Hub(w, signer, say=lambda line: out(line + "\n"))
         try:
             hub.pool.submit(hub.start, token).result()
             source = f"zeo {args.zeo}" if args.zeo else image_path(args)

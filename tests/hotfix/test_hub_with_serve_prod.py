@@ -93,3 +93,6 @@ def test_error_in_production_to_fix_running_in_production(tmp_path: Any,
         model.stop()
         server.stop()
     assert "Traceback" not in err, err
+    said = hub.stdout.read()
+    assert f"[hub] report {n} from production" in said and "division by zero" in said
+    assert "[hub] apply 1 sent" in said and "[hub] apply 1: applied by production" in said

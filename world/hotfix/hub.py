@@ -37,7 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-from ..lisp.errors import MessageError
+from ..lisp.errors import LispError, MessageError
 from ..lisp.types import LispMap
 from . import protocol as hp
 from . import store as hs
@@ -54,11 +54,20 @@ log = logging.getLogger("world.hotfix")
 class Hub:
     """The hub's work on the development world, each call one short transaction."""
 
-    def __init__(self, world: Any, signer: Any) -> None:
+    def __init__(self, world: Any, signer: Any, say: Callable[[str], Any] | None = None) -> None:
         self.w = world
         self.signer = signer
+        self._say = say
         self.public = signer(b"")[0]
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="world-hub")   # the world's one thread
+
+    def say(self, line: str) -> None:
+        """Tell the operator what happened, one line."""
+        if self._say is not None:
+            try:
+                self._say(f"[hub] {line}")
+            except Exception:
+                pass            # the operator's terminal went away: the hub goes on
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(*args)` on the world's thread."""
@@ -248,8 +257,12 @@ async def _serve(hub: Hub, host: str, port: int, ctx: ssl.SSLContext, idle: floa
         count += 1
         try:
             await Channel(hub, conn, idle).run()
+        except LispError as e:          # the development world is unreachable, for one
+            hub.say(f"channel ended: {hp.one_line(e)}")
+            await conn.close(1011, hp.one_line(e, 120))
         except Exception:
             log.exception("a hot-fix channel failed")
+            await conn.close(1011, "internal error in the hub")
         finally:
             count -= 1
 
@@ -307,7 +320,7 @@ class Channel:
 
     async def _refuse_and_close(self, reason: str) -> None:
         try:
-            await self.conn.send(self.outbound.frame("close", reason=reason))
+            await self._send("close", reason=reason)
         except Exception:
             pass
         await self.conn.close(1008, reason[:120])
@@ -334,10 +347,12 @@ class Channel:
         why = await self.hub.call(self.hub.hello, f.get("token"), has_cert, f.get("image"),
                                   f.get("head"), f.key)
         if why is not None:
+            self.hub.say(f"{why} (production {str(f.get('image'))[:16]})")
             await self._refuse_and_close(why)
             return False
         self.image = f.get("image")
-        await self.conn.send(self.outbound.frame("welcome", hub=self.hub.public))
+        await self._send("welcome", hub=self.hub.public)
+        self.hub.say(f"channel open: production {self.image[:16]} at {f.get('head')[:12]}")
         return True
 
     async def _converse(self) -> None:
@@ -364,16 +379,23 @@ class Channel:
                 raise MessageError("a frame is text, not binary")
             f = self.inbound.accept(data)       # unchanged when it refuses: the channel goes on
         except MessageError as e:
+            self.hub.say(f"refused a frame from production {self.image[:16]}: {hp.one_line(e)}")
             await self._send("result", re_id=0, error=hp.one_line(e))
             return True
         if f.type == "error-report":
             number = await self.hub.call(self.hub.report, f, self.image)
+            self.hub.say(f"report {number} from production {self.image[:16]}: "
+                         f"{hs.abridged(f.get('message'), 120)}")
             await self._send("result", re_id=f.get("id"), value=number)
         elif f.type == "result":
             known = await self.hub.call(self.hub.result, self.image, f.get("re-id"),
                                         f.get("value"), f.get("error"))
-            if not known:
-                log.info("a result for no apply this hub sent: %r", f.get("re-id"))
+            if known:
+                self.hub.say(f"apply {f.get('re-id')}: " + (
+                    f"refused by production: {f.get('error')}" if f.get("error") is not None
+                    else "applied by production"))
+            elif f.get("error") is not None:
+                self.hub.say(f"production refused a frame: {f.get('error')}")
         elif f.type == "close":
             await self.conn.close(1000, "closed by production")
             return False
@@ -383,7 +405,11 @@ class Channel:
         return True
 
     async def _send(self, kind: str, **fields: Any) -> None:
-        await self.conn.send(self.outbound.frame(kind, **fields))
+        # The seq moves only once the frame is made: one that cannot be (too large) must not
+        # leave a gap production would refuse every later frame for.
+        text = hp.frame(self.hub.signer, kind, self.outbound.seq + 1, **fields)
+        self.outbound.seq += 1
+        await self.conn.send(text)
 
     async def _send_apply(self) -> bool:
         """Send the next apply queued for this production image, if any."""
@@ -393,7 +419,9 @@ class Channel:
         number, fields = claimed
         try:
             await self._send("apply", **fields)
+            self.hub.say(f"apply {number} sent: {len(fields['commits'])} commits")
         except MessageError as e:       # too large for one frame: say so on the report
+            self.hub.say(f"apply {number} cannot be sent: {hp.one_line(e)}")
             await self.hub.call(self.hub.failed, number, hp.one_line(e))
             return False
         except BaseException:
