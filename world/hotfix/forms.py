@@ -6,7 +6,7 @@
     (hotfix/accept ID)        commit the proposal in development (audited, checked) and queue the
                               apply that brings production from its head to the new one
     (hotfix/reject ID)        close the report (and cancel an apply not sent yet)
-    (hotfix/token! "TOKEN")   keep the SHA-256 of the token production presents
+    (hotfix/token!)           a new token for production: only its SHA-256 is kept
 
 Reading is group `reflect`; everything that changes the world is `image`.
 The hub (world/hotfix/hub.py) fills the store and sends what `accept` queues.
@@ -28,7 +28,6 @@ from . import store as hs
 
 MODEL_SETTING = "hotfix.model"      # else evolution's model setting, else its default
 OPEN = ("pending", "proposed", "accepted", "sent", "failed")
-MIN_TOKEN = 12
 BASE_STEPS = 100
 
 
@@ -218,14 +217,14 @@ def hotfix_reject(key: Any) -> LispMap:
 
 
 @primitive("hotfix/token!", group="image")
-def hotfix_token(token: Any) -> bool:
-    """(hotfix/token! "TOKEN") keeps the SHA-256 of the token production must present (not the
-    token itself), replacing any; at least 12 characters."""
-    if type(token) is not str or len(token.strip()) < MIN_TOKEN:
-        raise LispTypeError(f"hotfix/token!: the token is a string of at least {MIN_TOKEN} "
-                            f"characters")
-    hs.ensure(_world("hotfix/token!").image.root).set_token(token.strip())
-    return True
+def hotfix_token() -> str:
+    """(hotfix/token!) makes a new random token, keeps only its SHA-256 (replacing any) and
+    returns the token, once: put it in production's --token-file. It is never typed, so no
+    transaction note or REPL history holds it."""
+    import secrets
+    token = secrets.token_urlsafe(32)
+    hs.ensure(_world("hotfix/token!").image.root).set_token(token)
+    return token
 
 
 __all__ = ["hotfix_accept", "hotfix_pending", "hotfix_propose", "hotfix_reject", "hotfix_show",
