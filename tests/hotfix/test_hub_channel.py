@@ -366,3 +366,26 @@ def test_a_fix_whose_evaluation_changes_another_name_is_refused_at_accept(hub: d
         ev(hub, f"(hotfix/accept {n})")
     assert ev(hub, "(helper 2)") == 4
     p.close()
+
+
+def test_an_apply_left_unanswered_is_settled_by_productions_next_hello(hub: dict) -> None:
+    image = "img-unanswered"
+    p = connect(hub, image)
+    n = report(p, hub)
+    hub["model"].add(good(FIX.replace("0 for 0", "nothing for zero")))
+    ev(hub, f"(hotfix/propose {n})")
+    ev(hub, f"(hotfix/accept {n})")
+    f = p.recv()
+    assert f.type == "apply"
+    p.ws.close()                        # gone before answering
+    q = Prod(hub["uri"], hub["tls"])
+    assert q.hello(image, hub["head"], TOKEN).type == "welcome"     # it still runs the old head
+    deadline = time.monotonic() + 20
+    while field(ev(hub, f"(hotfix/show {n})"), "status") != "failed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "sends it again" in field(ev(hub, f"(hotfix/show {n})"), "result")
+    ev(hub, f"(hotfix/accept {n})")     # accepted again: sent again on the open channel
+    f = q.recv()
+    assert f.type == "apply" and f.get("base") == hub["head"]
+    q.close()

@@ -109,6 +109,7 @@ class Hub:
         def work(st: hs.HotfixStore) -> None:
             st.seen(image, head, key)
             st.channels[image] = time.time()
+            settle_unanswered(st, image, head)
         self._change(work, f"hotfix: production {image[:12]} connects")
         return None
 
@@ -218,6 +219,27 @@ class Hub:
     def close(self) -> None:
         """Let the world's thread finish."""
         self.pool.shutdown(wait=True)
+
+
+def settle_unanswered(st: hs.HotfixStore, image: str, head: str) -> None:
+    """Applies sent to `image` that a lost channel never answered: production now running the
+    fix's head says it was applied; any other head, that it was not."""
+    for a in st.outbox.values():
+        if a.image != image or a.status != "sent":
+            continue
+        r = st.reports.get(a.report)
+        a.done = time.time()
+        if head == a.target:
+            a.status, a.result = "applied", "production runs the fix's head"
+            if r is not None:
+                r.mark("applied", f"apply {a.number}: production runs its head {head[:12]}")
+        else:
+            a.status = "failed"
+            a.result = (f"the channel closed before production answered, and production runs "
+                        f"{head[:12]}, not the fix's head")
+            if r is not None:
+                r.mark("failed", f"apply {a.number}: {a.result}: (hotfix/accept {r.number}) "
+                                 f"sends it again")
 
 
 def _fields(m: LispMap) -> dict[str, Any]:
