@@ -161,7 +161,11 @@ def apply(world: Any, frame: Frame, hub_key: str | None) -> dict[str, Any]:
 def _apply(world: Any, key: str, commits: list[Commit], checks: list[tuple[str, Any, Any]]
            ) -> dict[str, Any]:
     """Inside the transaction: evaluate, compare states, run checks, then record."""
+    names = world.names
     for form in forms_of(commits, SKIP_IN_PRODUCTION):
+        if form.kind == "undefine" and all(c.symbol not in names.defs and
+                                           c.symbol not in names.macros for c in form.commits):
+            continue                    # undefining a rule, which a production image never had
         forms = read_all(form.source, "<hotfix>")
         if len(forms) != 1:
             raise HotfixRefused(f"apply: refused: commit {form.commits[0].hash[:12]}'s source "
