@@ -94,6 +94,8 @@ def cmd_yes(repl: Any, arg: str) -> None:
         raise CommandError(",yes: no proposal is pending ((document! 'name) or (suggest 'name) makes one)")
     _still_current(repl.world, p)
     proposals.take(repl.world)
+    if len(repl.world.forms(p.new, "<companion>")) != 1:      # never more than the one definition
+        raise CommandError(",yes: the proposal is not one form; it was dropped")
     repl.evaluate(p.new, source="<companion>")
 
 

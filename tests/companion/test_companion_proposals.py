@@ -164,3 +164,11 @@ def test_a_hostile_docstring_stays_a_string(w, server):
     assert "quad" in w.names.defs and "x" not in w.names.defs
     from world.lisp.reader import read_spans
     assert w.eval("(sq 3)") == 9 and len(read_spans(new)) == 1
+
+
+def test_accept_evaluates_nothing_but_the_one_definition(w):
+    old = w.names.defs.get("sq").source + "\n"
+    proposals.offer(w, proposals.Proposal("suggest", "sq", old, "(define (sq x) 0)\n(undefine 'quad)\n"))
+    with pytest.raises(CompanionError, match="not one form"):
+        w.eval("(companion/accept)")
+    assert "quad" in w.names.defs and w.eval("(sq 3)") == 9

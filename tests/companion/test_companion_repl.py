@@ -123,3 +123,12 @@ def test_a_whole_session_document_then_yes(w, server):
     assert "quad committed as" in run.text
     assert '+(define (quad x) "The fourth power of x." (sq (sq x)))' in run.text
     assert w.names.defs.get("quad").doc == "The fourth power of x."
+
+
+def test_yes_evaluates_nothing_but_the_one_definition(session, w):
+    from world.companion import proposals
+    old = w.names.defs.get("sq").source + "\n"
+    proposals.offer(w, proposals.Proposal("suggest", "sq", old, "(define (sq x) 0)\n(undefine 'quad)\n"))
+    with pytest.raises(CommandError, match="not one form"):
+        commands.run(session, ",yes")
+    assert "quad" in w.names.defs and w.eval("(sq 3)") == 9

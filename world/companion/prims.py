@@ -18,7 +18,7 @@ from typing import Any
 
 from ..lisp.errors import LispTypeError
 from ..lisp.primitives import primitive
-from ..lisp.reader import read
+from ..lisp.reader import read, read_spans
 from ..lisp.types import VOID, Keyword, LispMap, Pair, Symbol, make_list
 from ..objects.prims import _world, as_map
 from . import calls, context, live, prompts, proposals, trial, usage
@@ -161,7 +161,10 @@ def companion_accept() -> Any:
                              "(document! or suggest makes one)")
     _still_current(w, p)
     proposals.take(w)
-    form = read(p.new)
+    spans = read_spans(p.new, "<companion>")
+    if len(spans) != 1:             # never more than the one definition
+        raise CompanionError("companion/accept: the proposal is not one form; it was dropped")
+    form = spans[0][0]
     w.current_form = (form, p.new)      # history records the redefinition, not this call
     try:
         w.eval_form(form, source="<companion>")
