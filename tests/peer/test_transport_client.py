@@ -11,7 +11,6 @@ import pytest
 
 import world
 from world.lisp.errors import MessageError
-from world.lisp.reader import read
 from world.peer import client
 
 from peer_procs import Peer, environment

@@ -148,24 +148,19 @@ def test_stopping_a_busy_server(pair: tuple[Peer, Peer]) -> None:
     import signal
     import threading
     import time
-
-    from world.lisp.errors import MessageError
-    from world.lisp.reader import read
-    from world.peer import client
     a, b = pair
     b.trust(a, "alice", ":caps [:core] :steps 50000000 :seconds 30")
     for sig in (signal.SIGTERM, signal.SIGINT):
         at_b = b.serve()
         got: list[object] = []
 
-        def send() -> None:
+        def run() -> None:
             try:
-                got.append(client.send(at_b.address, read("(let loop ((i 0)) (if (< i 2000000) "
-                                                          "(loop (+ i 1)) i))"), a.signer(),
-                                       timeout=60))
+                got.append(send(at_b.address, read("(let loop ((i 0)) (if (< i 2000000) "
+                                                   "(loop (+ i 1)) i))"), a.signer(), timeout=60))
             except MessageError as e:
                 got.append(e.message)
-        t = threading.Thread(target=send)
+        t = threading.Thread(target=run)
         t.start()
         time.sleep(0.3)             # most likely mid-program; either way it must stop cleanly
         status, err = at_b.stop(sig)

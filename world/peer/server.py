@@ -32,9 +32,12 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .message import MAX_FRAME
+
+if TYPE_CHECKING:
+    from .endpoint import Endpoint
 
 MAX_SIZE = 4 * MAX_FRAME + 8192     # bytes: a frame of MAX_FRAME characters of any UTF-8 fits
 MAX_TEXT = MAX_FRAME + 1024         # characters: a body at the limit with its header (message.decode)
@@ -47,7 +50,7 @@ STOP_POLL = 0.1
 log = logging.getLogger("world.peer")
 
 
-def serve(endpoint: Any, host: str, port: int, *, tls_dir: str | None = None,
+def serve(endpoint: "Endpoint", host: str, port: int, *, tls_dir: str | None = None,
           ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
           max_connections: int = MAX_CONNECTIONS, idle: float = IDLE_SECONDS) -> None:
     """Serve `endpoint` on host:port (port 0: any free one) until SIGINT or SIGTERM (or
@@ -57,7 +60,7 @@ def serve(endpoint: Any, host: str, port: int, *, tls_dir: str | None = None,
     asyncio.run(_serve(endpoint, host, port, ctx, ready, stop, max_connections, idle))
 
 
-async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
+async def _serve(endpoint: "Endpoint", host: str, port: int, ctx: Any,
                  ready: Callable[[str], None] | None, stop: threading.Event | None,
                  max_connections: int, idle: float) -> None:
     from websockets.asyncio.server import serve as ws_serve
@@ -98,7 +101,7 @@ async def _serve(endpoint: Any, host: str, port: int, ctx: Any,
 class _Conversations:
     """The open connections, each answered one request at a time."""
 
-    def __init__(self, endpoint: Any, max_connections: int, idle: float) -> None:
+    def __init__(self, endpoint: "Endpoint", max_connections: int, idle: float) -> None:
         self.endpoint = endpoint
         self.max_connections = max_connections
         self.idle = idle
@@ -175,7 +178,7 @@ def _restore_signals(loop: asyncio.AbstractEventLoop, saved: list[tuple[int, Any
             signal.signal(s, old)
 
 
-def answer_frame(endpoint: Any, data: str | bytes) -> str | None:
+def answer_frame(endpoint: "Endpoint", data: str | bytes) -> str | None:
     """The reply to one frame: the endpoint's, or a refusal the transport makes itself;
     None only if the endpoint broke its promise never to raise and cannot even refuse."""
     try:
