@@ -141,3 +141,13 @@ def test_a_long_question_is_answered_with_bounded_context(w, server):
     server.add(good("ok"))
     w.eval(f'(companion/ask "{" ".join(["what about squares"] * 400)} and sq?")')
     assert sent(server).count("Definition ") <= 8 and "Definition sq" in sent(server)
+
+
+def test_explain_shows_the_newest_versions_only(w, server):
+    for i in range(8):
+        w.eval(f"(define (sq x) (* x x {i + 1}))")
+    server.add(good("ok"))
+    w.eval("(explain 'sq)")
+    prompt = sent(server)
+    assert prompt.count("define at ") == 5 and "(4 older versions not shown)" in prompt
+    assert "(* x x 8)" in prompt and "(* x x 3)" not in prompt

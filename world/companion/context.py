@@ -113,16 +113,16 @@ def versions(world: Any, name: str) -> list[str]:
     hist = getattr(world.image.root, "history", None)
     if hist is None:
         return []
-    found = hist.versions(name)
-    shown = found[:VERSIONS]
+    seqs = hist.seqs(name)          # numbers only: a name may have thousands of versions
+    shown = [hist.commits[q] for q in reversed(seqs[-VERSIONS:]) if q in hist.commits]
     messages = _messages(hist, {c.seq for c in shown})
     lines = []
     for c in shown:
         budget.charge(len(c.source))
         why = f', in "{messages[c.seq]}"' if c.seq in messages else ""
         lines.append(f"#{c.seq} {c.kind} at {iso(c.time)}{why}: {cut(c.typed or c.source, VERSION_TEXT)}")
-    if len(found) > VERSIONS:
-        lines.append(f"({len(found) - VERSIONS} older versions not shown)")
+    if len(seqs) > VERSIONS:
+        lines.append(f"({len(seqs) - VERSIONS} older versions not shown)")
     return lines
 
 
@@ -132,11 +132,12 @@ def _messages(hist: Any, seqs: set[int]) -> dict[int, str]:
     humans = getattr(hist, "humans", None)
     if not humans or not seqs:
         return out
-    for i, h in enumerate(reversed(list(humans.values()))):
-        if i >= HUMANS or len(out) == len(seqs):
-            break
+    top = getattr(hist, "humans_count", 0) or 0
+    for h in reversed(list(humans.values(max(1, top - HUMANS + 1), top))):   # the newest only
         for s in seqs & set(h.seqs):
-            out[s] = h.message
+            out.setdefault(s, h.message)
+        if len(out) == len(seqs):
+            break
     return out
 
 
