@@ -389,3 +389,25 @@ def test_an_apply_left_unanswered_is_settled_by_productions_next_hello(hub: dict
     f = q.recv()
     assert f.type == "apply" and f.get("base") == hub["head"]
     q.close()
+
+
+def test_inspect_is_sent_and_its_answer_shown(hub: dict) -> None:
+    p = connect(hub, "img-inspect")
+    n = report(p, hub)
+    asked = ev(hub, f"(hotfix/inspect {n} '(prod/source 'ratio))")
+    assert field(asked, "status") == "queued"
+    f = p.recv()
+    assert f.type == "inspect" and f.get("id") == field(asked, "inspect")
+    assert world.write(f.get("form")) == "(prod/source 'ratio)"
+    p.send("result", re_id=f.get("id"), value=hub["ratio"].source)
+    deadline = time.monotonic() + 20
+    while True:
+        (i,) = to_pylist(field(ev(hub, f"(hotfix/show {n})"), "inspections"))
+        if field(i, "status") == "answered":
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert world.read(field(i, "value")) == hub["ratio"].source
+    with pytest.raises(LispError, match="only data can be sent"):
+        ev(hub, f"(hotfix/inspect {n} (lambda (x) x))")
+    p.close()

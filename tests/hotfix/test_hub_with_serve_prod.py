@@ -72,6 +72,15 @@ def test_error_in_production_to_fix_running_in_production(tmp_path: Any,
         assert "division by zero" in field(shown, "message")
         names = [field(d, "name") for d in to_pylist(field(shown, "definitions"))]
         assert "ratio" in names
+        dev.eval(f"(hotfix/inspect {n} '(prod/names))")
+        deadline = time.monotonic() + WAIT
+        while True:
+            (i,) = to_pylist(field(dev.eval(f"(hotfix/show {n})"), "inspections"))
+            if field(i, "status") != "sent" and field(i, "status") != "queued":
+                break
+            assert time.monotonic() < deadline, f"no answer to inspect; {prod.seen}"
+            time.sleep(0.05)
+        assert field(i, "status") == "answered" and "ratio" in field(i, "value"), i
         diff = dev.eval(f"(hotfix/propose {n})")
         assert "(if (= x 0) 0 (/ 10 x))" in diff
         accepted_at = time.monotonic()
@@ -95,4 +104,5 @@ def test_error_in_production_to_fix_running_in_production(tmp_path: Any,
     assert "Traceback" not in err, err
     said = hub.stdout.read()
     assert f"[hub] report {n} from production" in said and "division by zero" in said
-    assert "[hub] apply 1 sent" in said and "[hub] apply 1: applied by production" in said
+    assert "[hub] inspect 1 sent" in said and "[hub] apply 2 sent" in said
+    assert "[hub] request 2: answered by production" in said

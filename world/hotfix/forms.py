@@ -5,6 +5,7 @@
     (hotfix/propose ID)       ask the model for a fix; stored and returned as a diff, never applied
     (hotfix/accept ID)        commit the proposal in development (audited, checked) and queue the
                               apply that brings production from its head to the new one
+    (hotfix/inspect ID 'FORM) ask production a read-only question; the answer shows in hotfix/show
     (hotfix/reject ID)        close the report (and cancel an apply not sent yet)
     (hotfix/token!)           a new token for production: only its SHA-256 is kept
 
@@ -113,6 +114,7 @@ def hotfix_show(key: Any) -> LispMap:
     if a is not None:
         d["apply"] = as_map({"id": a.number, "status": a.status, "target": a.target,
                              "result": a.result or None})
+    d["inspections"] = make_list([as_map(i.as_dict()) for i in st.inspections(r.number)])
     budget.charge(BASE_STEPS + sum(len(x) for x in r.backtrace) // 64)
     return as_map(d)
 
@@ -200,6 +202,30 @@ def hotfix_accept(key: Any) -> LispMap:
     return as_map({"id": r.number, "apply": a.number, "status": a.status, "note": r.result})
 
 
+@primitive("hotfix/inspect", group="image")
+def hotfix_inspect(key: Any, form: Any) -> LispMap:
+    """(hotfix/inspect ID 'FORM) queues a read-only form for report ID's production image
+    (run there under core and (prod/names) (prod/source 'f) (prod/value 'f) (prod/state 'f));
+    the hub sends it, and (hotfix/show ID) lists the answer under :inspections."""
+    from ..peer.message import canonical
+    from ..lisp.errors import MessageError
+    who = "hotfix/inspect"
+    w = _world(who)
+    st = _store(who, w)
+    r = _report(who, st, key)
+    try:
+        text = canonical(form)
+    except MessageError as e:
+        raise LispTypeError(f"{who}: {e.message}") from None
+    budget.charge(BASE_STEPS + len(text) // 64)
+    if len(text) > hs.TEXT:
+        raise LispTypeError(f"{who}: the form is {len(text)} characters; at most {hs.TEXT}")
+    i = st.ask(r, text)
+    note = ("the hub sends it over the open channel" if st.channel_open(r.image) else
+            f"no channel is open: sent when production {r.image[:12]} next connects")
+    return as_map({"id": r.number, "inspect": i.number, "status": i.status, "note": note})
+
+
 @primitive("hotfix/reject", group="image")
 def hotfix_reject(key: Any) -> LispMap:
     """(hotfix/reject ID) closes a report (cancelling an apply not sent yet)."""
@@ -227,5 +253,5 @@ def hotfix_token() -> str:
     return token
 
 
-__all__ = ["hotfix_accept", "hotfix_pending", "hotfix_propose", "hotfix_reject", "hotfix_show",
-           "hotfix_token"]
+__all__ = ["hotfix_accept", "hotfix_inspect", "hotfix_pending", "hotfix_propose",
+           "hotfix_reject", "hotfix_show", "hotfix_token"]

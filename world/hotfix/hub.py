@@ -132,18 +132,22 @@ class Hub:
             return r.number
         return self._change(work, f"hotfix: report from production {image[:12]}")
 
-    def claim(self, image: str) -> tuple[int, dict[str, Any]] | None:
-        """The next queued apply for `image`, marked sent, as (id, apply-frame fields); None
+    def claim(self, image: str) -> tuple[str, int, dict[str, Any]] | None:
+        """The next queued request for `image`, marked sent, as (frame type, id, fields); None
         if none waits. An apply that cannot be built is marked failed on its report."""
         if not self._read(lambda st: st is not None and bool(st.queued(image))):
             return None
         from ..history.record import history_of
+        from ..lisp.reader import read
 
-        def work(st: hs.HotfixStore) -> tuple[int, dict[str, Any]] | None:
+        def work(st: hs.HotfixStore) -> tuple[str, int, dict[str, Any]] | None:
             waiting = st.queued(image)
             if not waiting:
                 return None
             a = waiting[0]
+            if type(a) is hs.Inspection:
+                a.status = "sent"
+                return "inspect", a.number, {"id": a.number, "form": read(a.form)}
             r = st.reports.get(a.report)
             base = st.head_of(image) or (r.head if r is not None else hp.GENESIS)
             hist = history_of(self.w)
@@ -163,35 +167,39 @@ class Hub:
             if r is not None:
                 r.mark("sent", f"apply {a.number} sent: {len(commits)} commits from "
                                f"{base[:12]} to {a.target[:12]}")
-            return a.number, {"id": a.number, "base": base,
+            return "apply", a.number, {"id": a.number, "base": base,
                               "commits": tuple(hp.commit_map(c) for c in commits),
                               "checks": checks}
-        return self._change(work, f"hotfix: send an apply to production {image[:12]}")
+        return self._change(work, f"hotfix: send a request to production {image[:12]}")
 
     def unsent(self, number: int, why: str) -> None:
-        """An apply marked sent could not be sent: queue it again."""
+        """A request marked sent could not be sent: queue it again."""
         def work(st: hs.HotfixStore) -> None:
             a = st.outbox.get(number)
             if a is not None and a.status == "sent":
-                a.status, a.result = "queued", why
-                r = st.reports.get(a.report)
-                if r is not None:
-                    r.mark("accepted", f"apply {number} queued again: {why}")
-        self._change(work, "hotfix: apply not sent")
+                a.status = "queued"
+                if type(a) is hs.Apply:
+                    a.result = why
+                    r = st.reports.get(a.report)
+                    if r is not None:
+                        r.mark("accepted", f"apply {number} queued again: {why}")
+        self._change(work, "hotfix: request not sent")
 
     def failed(self, number: int, why: str) -> None:
-        """An apply that cannot be sent at all (too large for a frame): say so on its report."""
+        """A request that cannot be sent at all (too large for a frame): say so."""
         def work(st: hs.HotfixStore) -> None:
             a = st.outbox.get(number)
-            if a is not None:
+            if type(a) is hs.Inspection:
+                a.status, a.error = "failed", why
+            elif a is not None:
                 a.status, a.result = "failed", why
                 r = st.reports.get(a.report)
                 if r is not None:
                     r.mark("failed", f"apply {number} cannot be sent: {why}")
-        self._change(work, "hotfix: apply cannot be sent")
+        self._change(work, "hotfix: request cannot be sent")
 
     def result(self, image: str, re_id: Any, value: Any, error: str | None) -> bool:
-        """Record production's result for apply `re_id`; False if no such apply was sent."""
+        """Record production's result for request `re_id`; False if no such request was sent."""
         from ..lisp.printer import write
 
         def work(st: hs.HotfixStore) -> bool:
@@ -200,6 +208,12 @@ class Hub:
                 return False
             r = st.reports.get(a.report)
             a.done = time.time()
+            if type(a) is hs.Inspection:
+                if error is not None:
+                    a.status, a.error = "failed", hs.abridged(error, hs.RESULT_TEXT)
+                else:
+                    a.status, a.value = "answered", hs.abridged(write(value), hs.TEXT)
+                return True
             if error is not None:
                 a.status, a.result = "failed", hs.abridged(error, hs.RESULT_TEXT)
                 if r is not None:
@@ -226,6 +240,9 @@ def settle_unanswered(st: hs.HotfixStore, image: str, head: str) -> None:
     fix's head says it was applied; any other head, that it was not."""
     for a in st.outbox.values():
         if a.image != image or a.status != "sent":
+            continue
+        if type(a) is hs.Inspection:
+            a.status, a.error = "failed", "the channel closed before production answered"
             continue
         r = st.reports.get(a.report)
         a.done = time.time()
@@ -387,7 +404,7 @@ class Channel:
             try:
                 data = await asyncio.wait_for(self.conn.recv(), POLL)
             except TimeoutError:
-                if await self._send_apply():
+                if await self._send_request():
                     last = loop.time()
                 continue
             last = loop.time()
@@ -413,9 +430,9 @@ class Channel:
             known = await self.hub.call(self.hub.result, self.image, f.get("re-id"),
                                         f.get("value"), f.get("error"))
             if known:
-                self.hub.say(f"apply {f.get('re-id')}: " + (
+                self.hub.say(f"request {f.get('re-id')}: " + (
                     f"refused by production: {f.get('error')}" if f.get("error") is not None
-                    else "applied by production"))
+                    else "answered by production"))
             elif f.get("error") is not None:
                 self.hub.say(f"production refused a frame: {f.get('error')}")
         elif f.type == "close":
@@ -433,15 +450,16 @@ class Channel:
         self.outbound.seq += 1
         await self.conn.send(text)
 
-    async def _send_apply(self) -> bool:
-        """Send the next apply queued for this production image, if any."""
+    async def _send_request(self) -> bool:
+        """Send the next request (apply or inspect) queued for this production image, if any."""
         claimed = await self.hub.call(self.hub.claim, self.image)
         if claimed is None:
             return False
-        number, fields = claimed
+        kind, number, fields = claimed
         try:
-            await self._send("apply", **fields)
-            self.hub.say(f"apply {number} sent: {len(fields['commits'])} commits")
+            await self._send(kind, **fields)
+            self.hub.say(f"apply {number} sent: {len(fields['commits'])} commits"
+                         if kind == "apply" else f"inspect {number} sent")
         except MessageError as e:       # too large for one frame: say so on the report
             self.hub.say(f"apply {number} cannot be sent: {hp.one_line(e)}")
             await self.hub.call(self.hub.failed, number, hp.one_line(e))

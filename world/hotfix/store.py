@@ -127,6 +127,33 @@ class Apply(Versioned):
         return f"<Apply {self.number} report {self.report} {self.status}>"
 
 
+class Inspection(Versioned):
+    """A read-only form to evaluate in a production image, and its answer."""
+
+    format_version = 1
+    number = 0
+    report = 0
+    image = ""
+    form = ""               # the form's canonical text
+    status = "queued"       # then "sent", then "answered" or "failed"
+    value = ""              # the answer's written text
+    error = ""
+    time = 0.0
+    done = 0.0
+
+    def __init__(self, number: int, report: int, image: str, form: str) -> None:
+        self.number, self.report, self.image, self.form = number, report, image, form
+        self.time = time.time()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The inspection as `hotfix/show` lists it."""
+        return {"id": self.number, "form": self.form, "status": self.status,
+                "value": self.value or None, "error": self.error or None}
+
+    def __repr__(self) -> str:
+        return f"<Inspection {self.number} report {self.report} {self.status}>"
+
+
 class HotfixStore(Versioned):
     """Everything the hub keeps in the development world."""
 
@@ -212,9 +239,21 @@ class HotfixStore(Versioned):
             else f": no channel is open; sent when production {report.image[:12]} next connects"))
         return a
 
-    def queued(self, image: str) -> list[Apply]:
-        """The applies waiting to be sent to production image `image`, oldest first."""
+    def ask(self, report: Report, form: str) -> Inspection:
+        """Queue an inspect request for `report`'s production image (numbered with the applies:
+        a result names either by its number)."""
+        number = self.outbox_count + 1
+        self.outbox_count = number
+        i = self.outbox[number] = Inspection(number, report.number, report.image, form)
+        return i
+
+    def queued(self, image: str) -> list[Apply | Inspection]:
+        """The requests waiting to be sent to production image `image`, oldest first."""
         return [a for a in self.outbox.values() if a.status == "queued" and a.image == image]
+
+    def inspections(self, report: int) -> list[Inspection]:
+        """The inspect requests made about report `report`, oldest first."""
+        return [i for i in self.outbox.values() if type(i) is Inspection and i.report == report]
 
 
 def commits_between(hist: Any, base: str, target: str) -> list[Any]:
@@ -272,5 +311,5 @@ def ensure(root: Any) -> HotfixStore:
     return found
 
 
-__all__ = ["Apply", "HotfixStore", "Report", "SETTINGS_KEY", "STATUSES", "checks_for",
+__all__ = ["Apply", "HotfixStore", "Inspection", "Report", "SETTINGS_KEY", "STATUSES", "checks_for",
            "commits_between", "ensure", "store_of", "token_hash"]
