@@ -26,6 +26,11 @@ class ReplSink:
     def __init__(self, repl: Any) -> None:
         self._repl = weakref.ref(repl)
 
+    @property
+    def alive(self) -> bool:
+        """Whether its REPL still exists."""
+        return self._repl() is not None
+
     def text(self, piece: str) -> None:
         """Print a piece of a streamed answer as it arrives."""
         repl = self._repl()

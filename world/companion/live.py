@@ -43,8 +43,9 @@ def detach(world: Any) -> None:
 
 
 def sink_of(world: Any) -> Sink | None:
-    """The sink attached to `world`, if any."""
-    return SINKS.get(world)
+    """The sink attached to `world`, if any (and still alive: its REPL may have ended)."""
+    sink = SINKS.get(world)
+    return sink if sink is not None and getattr(sink, "alive", True) else None
 
 
 def shown(world: Any, value: Any) -> Any:
