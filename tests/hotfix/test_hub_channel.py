@@ -411,3 +411,24 @@ def test_inspect_is_sent_and_its_answer_shown(hub: dict) -> None:
     with pytest.raises(LispError, match="only data can be sent"):
         ev(hub, f"(hotfix/inspect {n} (lambda (x) x))")
     p.close()
+
+
+def test_two_channels_to_one_image_one_closing_leaves_the_other_open(hub: dict) -> None:
+    image = "img-two"
+    p, q = connect(hub, image), connect(hub, image)
+    report(q, hub)                      # q's hello is recorded: the hub acknowledged after it
+    p.close()
+    dev = hub["dev"]
+    deadline = time.monotonic() + 20
+    while True:                         # until the hub has recorded p's close
+        dev.image.begin()
+        st = hs.store_of(dev.image.root)
+        left = sum(k.startswith(image + " ") for k in st.channels)
+        still = st.channel_open(image)
+        dev.image.abort()
+        if left == 1:
+            break
+        assert left == 2 and time.monotonic() < deadline
+        time.sleep(0.05)
+    assert still
+    q.close()

@@ -46,6 +46,7 @@ MAX_SIZE = 4 * hp.MAX_FRAME + 8192      # bytes: a frame of MAX_FRAME characters
 POLL = 0.2                              # seconds between looks at the world's outbox
 OPEN_SECONDS = 10.0                     # for the TLS and WebSocket handshakes and the hello
 MAX_CONNECTIONS = 16
+MAX_IMAGE = 200                         # characters of a production image's uid
 STOP_POLL = 0.1
 
 log = logging.getLogger("world.hotfix")
@@ -94,13 +95,12 @@ class Hub:
                 del st.channels[image]
         self._change(work, "hotfix: hub starts")
 
-    def token_set(self) -> bool:
-        """Whether the world keeps a token's hash."""
-        return bool(self._read(lambda st: st is not None and st.token))
-
     # ------------------------------------------------------------ channel events
-    def hello(self, token: Any, has_cert: bool, image: str, head: str, key: str) -> str | None:
-        """Why a hello is refused, or None: the channel to `image` is open."""
+    def hello(self, token: Any, has_cert: bool, image: str, head: str, key: str,
+              channel: str) -> str | None:
+        """Why a hello is refused, or None: `channel` (to `image`) is open."""
+        if len(image) > MAX_IMAGE or not image.strip():
+            return f"refused: :image must be 1 to {MAX_IMAGE} characters"
         if token is not None:
             if not self._read(lambda st: st is not None and st.token_ok(token)):
                 return "refused: wrong token"
@@ -108,19 +108,19 @@ class Hub:
             return "refused: no token and no client certificate"
         def work(st: hs.HotfixStore) -> None:
             st.seen(image, head, key)
-            st.channels[image] = time.time()
+            st.channels[channel] = time.time()
             settle_unanswered(st, image, head)
         self._change(work, f"hotfix: production {image[:12]} connects")
         return None
 
-    def closed(self, image: str) -> None:
-        """The channel to `image` closed."""
+    def closed(self, channel: str) -> None:
+        """`channel` closed."""
         def work(st: hs.HotfixStore) -> None:
-            st.channels.pop(image, None)
+            st.channels.pop(channel, None)
         try:
-            self._change(work, f"hotfix: production {image[:12]} disconnects")
-        except Exception:               # a lost server: the next start forgets it
-            log.exception("cannot record a closed channel")
+            self._change(work, "hotfix: production disconnects")
+        except Exception as e:          # a lost server: the next start forgets it
+            self.say(f"cannot record a closed channel: {hp.one_line(e)}")
 
     def report(self, f: hp.Frame, image: str) -> int:
         """Store an error report; return its number."""
@@ -344,6 +344,7 @@ class Channel:
         self.inbound = hp.Inbound()
         self.outbound = hp.Outbound(hub.signer)
         self.image: str | None = None
+        self.key: str | None = None             # in the store's `channels` while open
 
     async def run(self) -> None:
         """Converse until the connection ends."""
@@ -354,8 +355,8 @@ class Channel:
         except ConnectionClosed:
             pass                                # production went away, even mid-frame: fine
         finally:
-            if self.image is not None:
-                await self.hub.call(self.hub.closed, self.image)
+            if self.key is not None:
+                await self.hub.call(self.hub.closed, self.key)
 
     async def _refuse_and_close(self, reason: str) -> None:
         try:
@@ -383,9 +384,12 @@ class Channel:
             return False
         ssl_object = self.conn.transport.get_extra_info("ssl_object")
         has_cert = bool(ssl_object is not None and ssl_object.getpeercert())
+        key = hs.channel_key(f.get("image"))
         why = await self.hub.call(self.hub.hello, f.get("token"), has_cert, f.get("image"),
-                                  f.get("head"), f.key)
-        if why is not None:
+                                  f.get("head"), f.key, key)
+        if why is None:
+            self.key = key
+        else:
             self.hub.say(f"{why} (production {str(f.get('image'))[:16]})")
             await self._refuse_and_close(why)
             return False

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import time
 from typing import Any
 
@@ -167,7 +168,7 @@ class HotfixStore(Versioned):
         self.by_uuid = OOBTree()        # production's report id -> number
         self.outbox = IOBTree()         # number -> Apply
         self.images = OOBTree()         # production image uid -> (head, key, time)
-        self.channels = OOBTree()       # production image uid -> when its open channel opened
+        self.channels = OOBTree()       # "<image uid> <random>" -> when that open channel opened
 
     # ------------------------------------------------------------ the token
     def set_token(self, token: str) -> None:
@@ -225,7 +226,10 @@ class HotfixStore(Versioned):
 
     def channel_open(self, image: str) -> bool:
         """Whether the hub has a channel open to production image `image` now."""
-        return image in self.channels
+        prefix = image + " "
+        for key in self.channels.keys(min=prefix):
+            return key.startswith(prefix)
+        return False
 
     # ------------------------------------------------------------ the outbox
     def queue(self, report: Report, target: str, names: tuple[str, ...]) -> Apply:
@@ -254,6 +258,11 @@ class HotfixStore(Versioned):
     def inspections(self, report: int) -> list[Inspection]:
         """The inspect requests made about report `report`, oldest first."""
         return [i for i in self.outbox.values() if type(i) is Inspection and i.report == report]
+
+
+def channel_key(image: str) -> str:
+    """The key of one open channel to `image` in the store's `channels` (several may be open)."""
+    return f"{image} {os.urandom(6).hex()}"
 
 
 def commits_between(hist: Any, base: str, target: str) -> list[Any]:
@@ -311,5 +320,5 @@ def ensure(root: Any) -> HotfixStore:
     return found
 
 
-__all__ = ["Apply", "HotfixStore", "Inspection", "Report", "SETTINGS_KEY", "STATUSES", "checks_for",
-           "commits_between", "ensure", "store_of", "token_hash"]
+__all__ = ["Apply", "HotfixStore", "Inspection", "Report", "SETTINGS_KEY", "STATUSES",
+           "channel_key", "checks_for", "commits_between", "ensure", "store_of", "token_hash"]
