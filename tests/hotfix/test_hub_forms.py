@@ -51,3 +51,9 @@ def test_a_sandbox_without_image_cannot_accept_or_set_the_token() -> None:
                     "(hotfix/propose 1)"):
             with pytest.raises(LispError):
                 w.eval(src)
+
+
+def test_propose_needs_the_companion_capability_too() -> None:
+    with world.open(caps=("core", "reflect", "image")) as w:
+        with pytest.raises(LispError, match="only a session granted the companion capability"):
+            w.eval("(hotfix/propose 1)")

@@ -9,7 +9,8 @@
     (hotfix/reject ID)        close the report (and cancel an apply not sent yet)
     (hotfix/token!)           a new token for production: only its SHA-256 is kept
 
-Reading is group `reflect`; everything that changes the world is `image`.
+Reading is group `reflect`; everything that changes the world is `image` (and proposing,
+which pays for a model call, also needs `companion`).
 The hub (world/hotfix/hub.py) fills the store and sends what `accept` queues.
 """
 from __future__ import annotations
@@ -126,7 +127,12 @@ def hotfix_propose(key: Any) -> str:
     """(hotfix/propose ID) asks the model for a fix from the backtrace, the definitions' history
     and checks; stores it and returns it as a diff. It is never applied by itself."""
     from ..evolve.model import DEFAULT_MODEL, MODEL_SETTING as EVOLVE_MODEL
+    from ..lisp.errors import SandboxError
+    from ..lisp.primitives import GROUPS
     who = "hotfix/propose"
+    if not GROUPS.get("companion", set()) <= budget.current().ns["_env"].granted:
+        raise SandboxError(f"{who}: asking the model costs money: only a session granted the "
+                           f"companion capability may")
     w = _world(who)
     r = _report(who, _store(who, w), key)
     if r.status in ("sent", "applied", "rejected"):
