@@ -91,7 +91,8 @@ class Served:
     def __init__(self, proc: subprocess.Popen) -> None:
         self.proc = proc
         self.lines: "queue.Queue[str | None]" = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self.pump = threading.Thread(target=self._pump, daemon=True)
+        self.pump.start()
         self.address, self.key = self._ready()
 
     def _pump(self) -> None:
@@ -109,7 +110,8 @@ class Served:
         m = READY.match(line or "")
         if m is None:
             self.proc.kill()
-            _, err = self.proc.communicate(timeout=START_SECONDS)
+            self.proc.wait(timeout=START_SECONDS)
+            err = self.proc.stderr.read() if self.proc.stderr is not None else ""
             raise AssertionError(f"the peer server did not start: {line!r} {err}")
         return m.group(1), m.group(2)
 
@@ -126,8 +128,12 @@ class Served:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError("the peer server did not stop") from None
-        assert self.proc.stderr is not None
-        return self.proc.returncode, self.proc.stderr.read()
+        assert self.proc.stderr is not None and self.proc.stdout is not None
+        err = self.proc.stderr.read()
+        self.proc.stderr.close()
+        self.pump.join(START_SECONDS)
+        self.proc.stdout.close()
+        return self.proc.returncode, err
 
     def __enter__(self) -> "Served":
         return self

@@ -124,7 +124,7 @@ def test_a_client_killed_mid_request(setup: tuple[Peer, Served], tmp_path: Path)
         time.sleep(0.3)                 # most likely mid-request; either way the server must live
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=WAIT)
+        proc.communicate(timeout=WAIT)
     still_answers(a, at)
 
 
