@@ -4,7 +4,8 @@ The form is signed with a new nonce (message.sign), sent as one text frame
 over a WebSocket (`ws://`, or `wss://` with the certificates of `world
 tls-init DIR`), and the one frame that comes back is verified: a valid
 signature, and `:re` equal to our nonce, so a reply to some other request
-(or a replayed one) is never taken for ours. Its body `{:value V :steps N}`
+(or a replayed one) is never taken for ours; given the peer's public key, the
+request is addressed to it (`:to`) and a reply it did not sign is refused. Its body `{:value V :steps N}`
 gives V; `{:error "..." :kind K}` and every failure on the way (no server,
 no reply in time, TLS refused) end as one `MessageError` line that names
 the address.
@@ -20,6 +21,7 @@ import threading
 import time
 from typing import Any
 
+from ..keys import Signer
 from ..lisp.errors import MessageError
 from ..lisp.types import Keyword, LispMap
 from . import message
@@ -31,7 +33,7 @@ MAX_REPLY = 4 * message.MAX_FRAME + 8192     # bytes of a reply frame (any UTF-8
 PROBE_SECONDS = 2.0                 # asking a TLS peer again why it hung up
 
 
-def send(address: str, form: Any, signer: Any, *, steps: int | None = None, caps: Any = None,
+def send(address: str, form: Any, signer: Signer, *, steps: int | None = None, caps: Any = None,
          tls_dir: str | None = None, timeout: float = TIMEOUT, peer: str | None = None) -> Any:
     """Run `form` at the peer `address`, signed by `signer`; its value, or MessageError.
     With `peer` (its public key), the request is addressed to that key alone (`:to`) and
@@ -41,7 +43,7 @@ def send(address: str, form: Any, signer: Any, *, steps: int | None = None, caps
     return value_of(address, reply, nonce, peer=peer)
 
 
-def request(form: Any, signer: Any, *, steps: int | None = None, caps: Any = None,
+def request(form: Any, signer: Signer, *, steps: int | None = None, caps: Any = None,
             to: str | None = None) -> tuple[str, int]:
     """The frame asking a peer to run `form` (only the peer whose key is `to`, if given),
     and its nonce."""
