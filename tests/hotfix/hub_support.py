@@ -6,6 +6,7 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from websockets.sync.client import connect
@@ -20,6 +21,32 @@ def tls_without_certificate(tls_dir: str) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(cafile=os.path.join(tls_dir, "ca.pem"))
     return ctx
+
+
+def raw_websocket(uri: str, tls_dir: str) -> ssl.SSLSocket:
+    """A TLS socket to the hub that has done the WebSocket opening handshake by hand, for
+    sending frames no client library would (a header announcing a huge payload, half a frame)."""
+    import socket
+    from world.objects.tls import client_context
+    host, port = uri[len("wss://"):].rsplit(":", 1)
+    raw = socket.create_connection((host, int(port)), timeout=30)
+    s = client_context(tls_dir).wrap_socket(raw, server_hostname=host)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    return s
+
+
+def text_frame_header(length: int) -> bytes:
+    """A masked text frame's header announcing `length` bytes (mask all zero)."""
+    import struct
+    return bytes([0x81, 0xFF]) + struct.pack("!Q", length) + b"\0\0\0\0"
 
 
 class Prod:
@@ -62,7 +89,14 @@ def start_hub(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, s
     if not line.startswith("hub listening on "):
         proc.kill()
         raise AssertionError(f"the hub did not start: {line!r} {proc.stderr.read()[-2000:]}")
+    proc.said = []              # type: ignore[attr-defined]
+    threading.Thread(target=_drain, args=(proc,), daemon=True).start()   # a full pipe blocks it
     return proc, line.split()[3]
+
+
+def _drain(proc: subprocess.Popen) -> None:
+    for line in proc.stdout:
+        proc.said.append(line)  # type: ignore[attr-defined]
 
 
 def stop(proc: subprocess.Popen) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import ssl
 import struct
 import sys
 import time
@@ -22,7 +21,7 @@ from world.lisp.errors import LispError
 from world.lisp.types import Keyword, LispMap, to_pylist
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "evolve"))
-from hub_support import Prod, start_hub, stop  # noqa: E402
+from hub_support import Prod, raw_websocket, start_hub, stop, text_frame_header  # noqa: E402
 from messages_server import MessagesServer, good  # noqa: E402
 
 TOKEN = "a-token-of-sufficient-length-42"
@@ -297,22 +296,19 @@ def test_oversized_frames_are_refused_and_the_hub_stays_up(hub: dict) -> None:
     f = p.recv()
     assert f.type == "result" and "larger than" in f.get("error")
     assert report(p, hub) > 0                           # the channel goes on
-    with pytest.raises(ConnectionClosed):               # past what websockets takes: closed
-        p.ws.send("y" * (4 * hp.MAX_FRAME + 100_000))
-        p.recv(10)
+    p.close()
+    s = raw_websocket(hub["uri"], hub["tls"])           # past what websockets takes: closed
+    s.sendall(text_frame_header(4 * hp.MAX_FRAME + 100_000))
+    answer = s.recv(64)
+    assert answer[:1] == b"\x88" and struct.unpack("!H", answer[2:4])[0] == 1009   # close, 1009
+    s.close()
+    assert hub["proc"].poll() is None
     connect(hub).close()
 
 
 def test_the_hub_survives_a_client_killed_mid_frame(hub: dict) -> None:
-    from world.objects.tls import client_context
-    host, port = hub["uri"][len("wss://"):].rsplit(":", 1)
-    raw = socket.create_connection((host, int(port)), timeout=10)
-    s = client_context(hub["tls"]).wrap_socket(raw, server_hostname=host)
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    assert b"101" in s.recv(4096)
-    # a masked text frame announcing 100 000 bytes, of which 10 are sent
-    s.sendall(bytes([0x81, 0xFF]) + struct.pack("!Q", 100_000) + b"\0\0\0\0" + b"(" * 10)
+    s = raw_websocket(hub["uri"], hub["tls"])
+    s.sendall(text_frame_header(100_000) + b"(" * 10)   # 10 of the 100 000 bytes announced
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()                                           # killed: the connection is reset
     assert hub["proc"].poll() is None
@@ -432,3 +428,17 @@ def test_two_channels_to_one_image_one_closing_leaves_the_other_open(hub: dict) 
         time.sleep(0.05)
     assert still
     q.close()
+
+
+def test_an_idle_channel_is_closed_by_the_hub(hub: dict, tmp_path: Any) -> None:
+    proc, uri = start_hub(["--zeo", hub["zeo"], "--listen", "127.0.0.1:0", "--tls", hub["tls"],
+                           "--idle", "0.5"], dict(os.environ))
+    try:
+        p = Prod(uri, hub["tls"])
+        assert p.hello("img-idle", hub["head"], TOKEN).type == "welcome"
+        f = p.recv(20)
+        assert f.type == "close" and "idle" in f.get("reason")
+        with pytest.raises(ConnectionClosed):
+            p.recv(20)
+    finally:
+        assert "Traceback" not in stop(proc)

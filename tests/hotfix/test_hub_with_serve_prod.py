@@ -10,8 +10,6 @@ import sys
 import time
 from typing import Any
 
-import pytest
-
 import world
 from world.lisp.types import Keyword, to_pylist
 
@@ -102,7 +100,7 @@ def test_error_in_production_to_fix_running_in_production(tmp_path: Any,
         model.stop()
         server.stop()
     assert "Traceback" not in err, err
-    said = hub.stdout.read()
+    said = "".join(hub.said)
     assert f"[hub] report {n} from production" in said and "division by zero" in said
     assert "[hub] inspect 1 sent" in said and "[hub] apply 2 sent" in said
     assert "[hub] request 2: answered by production" in said

@@ -243,7 +243,8 @@ def hotfix_reject(key: Any) -> LispMap:
         raise EvalError(f"{who}: report {r.number} is {r.status} already")
     a = st.outbox.get(r.apply) if r.apply else None
     if a is not None and a.status == "queued":
-        a.status, a.result = "cancelled", "the report was rejected before it was sent"
+        st.set_status(a, "cancelled")
+        a.result = "the report was rejected before it was sent"
     r.mark("rejected", "rejected in development")
     return _summary(r)
 

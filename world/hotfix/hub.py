@@ -61,6 +61,7 @@ class Hub:
         self._say = say
         self.public = signer(b"")[0]
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="world-hub")   # the world's one thread
+        self.wanted: set[str] = set()       # images with requests waiting, as last polled
 
     def say(self, line: str) -> None:
         """Tell the operator what happened, one line."""
@@ -132,6 +133,10 @@ class Hub:
             return r.number
         return self._change(work, f"hotfix: report from production {image[:12]}")
 
+    def waiting(self) -> set[str]:
+        """The production images some request waits for (one cheap read of the index)."""
+        return self._read(lambda st: set() if st is None else st.waiting_images())
+
     def claim(self, image: str) -> tuple[str, int, dict[str, Any]] | None:
         """The next queued request for `image`, marked sent, as (frame type, id, fields); None
         if none waits. An apply that cannot be built is marked failed on its report."""
@@ -145,8 +150,8 @@ class Hub:
             if not waiting:
                 return None
             a = waiting[0]
+            st.set_status(a, "sent")
             if type(a) is hs.Inspection:
-                a.status = "sent"
                 return "inspect", a.number, {"id": a.number, "form": read(a.form)}
             r = st.reports.get(a.report)
             base = st.head_of(image) or (r.head if r is not None else hp.GENESIS)
@@ -156,14 +161,15 @@ class Hub:
                     raise ValueError("the development world keeps no history")
                 commits = hs.commits_between(hist, base, a.target)
             except ValueError as e:
-                a.status, a.result = "failed", str(e)
+                st.set_status(a, "failed")
+                a.result = str(e)
                 if r is not None:
                     r.mark("failed", str(e))
                 return None
             names = sorted({c.symbol for c in commits})
             checks = tuple(LispMap([(hp.K("name"), n), (hp.K("source"), s)])
                            for n, s in hs.checks_for(self.w.image.root, names))
-            a.status, a.sent = "sent", time.time()
+            a.sent = time.time()
             if r is not None:
                 r.mark("sent", f"apply {a.number} sent: {len(commits)} commits from "
                                f"{base[:12]} to {a.target[:12]}")
@@ -177,7 +183,7 @@ class Hub:
         def work(st: hs.HotfixStore) -> None:
             a = st.outbox.get(number)
             if a is not None and a.status == "sent":
-                a.status = "queued"
+                st.set_status(a, "queued")
                 if type(a) is hs.Apply:
                     a.result = why
                     r = st.reports.get(a.report)
@@ -272,6 +278,10 @@ def serve(hub: Hub, host: str, port: int, tls_dir: str, *, idle: float = hp.IDLE
     from ..objects.tls import server_context
     ctx = server_context(tls_dir)               # ImageError: one line
     ctx.verify_mode = ssl.CERT_OPTIONAL         # a token, or a certificate DIR's authority signed
+    # No TLS 1.3 session tickets: they arrive after the handshake, while a threaded client
+    # (websockets' sync one, production's) reads and writes its socket from two threads at
+    # once, and about one connection in twenty then stalled before its opening request.
+    ctx.num_tickets = 0
     asyncio.run(_serve(hub, host, port, ctx, idle, ready, stop))
 
 
@@ -320,6 +330,7 @@ async def _serve(hub: Hub, host: str, port: int, ctx: ssl.SSLContext, idle: floa
             raise ImageError(f"cannot listen on {host}:{port} ({e.strerror or e}): choose "
                              f"another address with --listen") from None
         async with server:
+            poller = asyncio.create_task(_poll(hub))
             bound = server.sockets[0].getsockname()
             where = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
             if ready is not None:
@@ -329,11 +340,24 @@ async def _serve(hub: Hub, host: str, port: int, ctx: ssl.SSLContext, idle: floa
                     await asyncio.wait_for(stopping.wait(), STOP_POLL)
                 except TimeoutError:
                     pass
+            poller.cancel()
             server.close()
             await server.wait_closed()
     finally:
         for s in signals:
             loop.remove_signal_handler(s)
+
+
+async def _poll(hub: Hub) -> None:
+    """Every POLL seconds, note which production images have requests waiting: one read of the
+    world for all channels, however many are open."""
+    while True:
+        try:
+            hub.wanted = await hub.call(hub.waiting)
+        except LispError as e:          # the world is unreachable for now: say so, go on
+            hub.say(f"cannot read the world: {hp.one_line(e)}")
+            await asyncio.sleep(5 * POLL)
+        await asyncio.sleep(POLL)
 
 
 class Channel:
@@ -358,12 +382,13 @@ class Channel:
             if self.key is not None:
                 await self.hub.call(self.hub.closed, self.key)
 
-    async def _refuse_and_close(self, reason: str) -> None:
+    async def _refuse_and_close(self, reason: str, code: int = 1008) -> None:
+        """Send a close frame saying why, then end the connection (1008: policy violation)."""
         try:
             await self._send("close", reason=reason)
         except Exception:
-            pass
-        await self.conn.close(1008, reason[:120])
+            pass                        # it is going anyway
+        await self.conn.close(code, reason[:120])
 
     async def _hello(self) -> bool:
         try:
@@ -403,7 +428,7 @@ class Channel:
         last = loop.time()
         while True:
             if loop.time() - last > self.idle:
-                await self._refuse_and_close(f"idle for {self.idle:g} s")
+                await self._refuse_and_close(f"idle for {self.idle:g} s", 1000)
                 return
             try:
                 data = await asyncio.wait_for(self.conn.recv(), POLL)
@@ -456,6 +481,8 @@ class Channel:
 
     async def _send_request(self) -> bool:
         """Send the next request (apply or inspect) queued for this production image, if any."""
+        if self.image not in self.hub.wanted:
+            return False
         claimed = await self.hub.call(self.hub.claim, self.image)
         if claimed is None:
             return False

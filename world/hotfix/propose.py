@@ -30,7 +30,7 @@ MAX_FORMS = 10
 SLICE = 0.05            # seconds between the evaluation thread's looks while the model works
 RETRIES = 2
 
-SYSTEM = """You fix bugs in a live Lisp world (a Scheme with keywords, maps {:k v} and vectors [..]).
+SYSTEM = """You fix bugs in a live Lisp world (a Scheme with keywords, maps {:k v}, vectors [..]).
 Production reported an error. Propose the smallest change that fixes it: redefine ONLY the
 involved definitions named below, each as one complete (define ...) form, keeping their
 signatures, so that the recorded checks still pass. Reply with the new definitions in one

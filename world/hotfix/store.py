@@ -169,6 +169,7 @@ class HotfixStore(Versioned):
         self.outbox = IOBTree()         # number -> Apply
         self.images = OOBTree()         # production image uid -> (head, key, time)
         self.channels = OOBTree()       # "<image uid> <random>" -> when that open channel opened
+        self.waiting = OOBTree()        # (image uid, outbox number) of each queued request
 
     # ------------------------------------------------------------ the token
     def set_token(self, token: str) -> None:
@@ -232,11 +233,21 @@ class HotfixStore(Versioned):
         return False
 
     # ------------------------------------------------------------ the outbox
+    def set_status(self, request: "Apply | Inspection", status: str) -> None:
+        """Set an outbox request's status, keeping the index of queued ones (`waiting`)."""
+        key = (request.image, request.number)
+        if status == "queued":
+            self.waiting[key] = True
+        else:
+            self.waiting.pop(key, None)
+        request.status = status
+
     def queue(self, report: Report, target: str, names: tuple[str, ...]) -> Apply:
         """Queue an apply of the fix for `report`'s production image."""
         number = self.outbox_count + 1
         self.outbox_count = number
         a = self.outbox[number] = Apply(number, report.number, report.image, target, names)
+        self.set_status(a, "queued")
         report.apply = number
         report.mark("accepted", f"queued as apply {number}" + (
             ": the hub sends it over the open channel" if self.channel_open(report.image)
@@ -249,11 +260,17 @@ class HotfixStore(Versioned):
         number = self.outbox_count + 1
         self.outbox_count = number
         i = self.outbox[number] = Inspection(number, report.number, report.image, form)
+        self.set_status(i, "queued")
         return i
 
-    def queued(self, image: str) -> list[Apply | Inspection]:
+    def queued(self, image: str) -> list["Apply | Inspection"]:
         """The requests waiting to be sent to production image `image`, oldest first."""
-        return [a for a in self.outbox.values() if a.status == "queued" and a.image == image]
+        keys = self.waiting.keys(min=(image, 0), max=(image, 1 << 62))
+        return [self.outbox[n] for _, n in keys if n in self.outbox]
+
+    def waiting_images(self) -> set[str]:
+        """The production images some request waits for."""
+        return {image for image, _ in self.waiting.keys()}
 
     def inspections(self, report: int) -> list[Inspection]:
         """The inspect requests made about report `report`, oldest first."""
