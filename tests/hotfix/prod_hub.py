@@ -41,13 +41,19 @@ class Hub:
                             ping_interval=None)
         self.port = self.server.socket.getsockname()[1]
         self.url = f"wss://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.server.serve_forever()
+        except BaseException as e:
+            self.errors.append(f"server: {type(e).__name__}: {e}")
 
     def _handle(self, ws: Any) -> None:
         try:
             self._talk(ws)
-        except Exception as e:              # the test reads it from `errors`
+        except BaseException as e:          # the test reads it from `errors`
             self.errors.append(f"{type(e).__name__}: {e}")
 
     def _talk(self, ws: Any) -> None:
