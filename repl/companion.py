@@ -50,7 +50,8 @@ class ReplSink:
         if repl is None:
             return
         what = "a docstring" if p.kind == "document" else "a new version"
-        repl.show(render.note(f"; proposed {what} for {p.name}" + (f": {p.note}" if p.note and p.kind == "suggest" else "")))
+        said = f": {p.note}" if p.note and p.kind == "suggest" else ""
+        repl.show(render.note(f"; proposed {what} for {p.name}{said}"))
         repl.show(diff_text(p.diff))
         repl.show(render.note(f"; {note}"))
         repl.show(render.note("; ,yes commits it, ,no drops it"))
