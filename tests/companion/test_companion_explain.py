@@ -151,3 +151,13 @@ def test_explain_shows_the_newest_versions_only(w, server):
     prompt = sent(server)
     assert prompt.count("define at ") == 5 and "(4 older versions not shown)" in prompt
     assert "(* x x 8)" in prompt and "(* x x 3)" not in prompt
+
+
+def test_a_read_only_image_can_be_explained_without_a_log(tmp_path, server):
+    path = tmp_path / "ro.fs"
+    with world.open(path) as w:
+        w.eval("(define (sq x) (* x x))")
+    with world.open(path, read_only=True) as w:
+        server.add(good("squares"))
+        assert w.eval("(explain 'sq)") == "squares"
+        assert usage.find(w.image.root) is None
