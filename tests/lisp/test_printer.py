@@ -242,11 +242,12 @@ def test_big_integers_past_python_digit_limit():
 
 def test_write_is_fast():
     v = make_list(list(range(100_000)))
+    # CPU time, loosely bounded: this catches quadratic printing (seconds), not load on the machine.
     best = min(_timed(write, v) for _ in range(3))
-    assert best < 0.1
+    assert best < 0.5
 
 
 def _timed(f, v):
-    t = time.perf_counter()
+    t = time.process_time()
     f(v)
-    return time.perf_counter() - t
+    return time.process_time() - t
