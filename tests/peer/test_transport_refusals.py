@@ -128,31 +128,38 @@ def test_a_client_killed_mid_request(setup: tuple[Peer, Served], tmp_path: Path)
     still_answers(a, at)
 
 
-def test_refusals_flow_while_a_program_runs(setup: tuple[Peer, Served]) -> None:
+def test_connections_flow_while_a_program_runs(setup: tuple[Peer, Served]) -> None:
+    """The event loop never waits for a program: while one runs (until its grant of steps
+    ends), a new connection opens and answers a ping, and its refusal comes back."""
     a, at = setup
-    long = read("(let loop ((i 0)) (if (< i 6000000) (loop (+ i 1)) i))")
-    with raw(at) as busy, raw(at) as other:
-        frame, nonce = client.request(long, a.signer())
+    long = read("(let loop ((i 0)) (if (< i 1000000000) (loop (+ i 1)) i))")
+    with raw(at) as busy:
+        frame, nonce = client.request(long, a.signer(), steps=20_000_000)
         busy.send(frame)
-        other.send("not a message")
-        assert "a frame holds exactly one message map" in refusal(other.recv(timeout=WAIT), at.key)
-        with pytest.raises(TimeoutError):   # the program is still running: its reply comes later
-            busy.recv(timeout=0)
-        assert client.value_of(at.address, busy.recv(timeout=WAIT), nonce) == 6000000
+        with raw(at) as other:
+            assert other.ping().wait(WAIT)
+            with pytest.raises(TimeoutError):   # the program still runs: its reply comes later
+                busy.recv(timeout=0)
+            other.send("not a message")
+            assert "a frame holds exactly one message map" in refusal(other.recv(timeout=WAIT),
+                                                                      at.key)
+        with pytest.raises(MessageError, match="budget: .*step budget of 20000000 exhausted"):
+            client.value_of(at.address, busy.recv(timeout=WAIT), nonce)
 
 
 def test_peer_send_from_lisp_under_its_budget_and_ctrl_c(setup: tuple[Peer, Served]) -> None:
     a, at = setup
-    long = "(let loop ((i 0)) (if (< i 3000000) (loop (+ i 1)) i))"
+    # Longer than any deadline here: the peer runs it until its grant of 5 000 000 steps ends.
+    long = "(let loop ((i 0)) (if (< i 100000000) (loop (+ i 1)) i))"
     proc = a.cli("eval", f'(list (peer/send "{at.address}" (quote (+ 1 2)) :peer "{at.key}") '
                          f'(guard (e (#t (error-object-message e))) '
-                         f'(sandbox (quote (peer/send "{at.address}" (quote {long}))) '
-                         f':caps [:core :net] :seconds 0.2)))', "--memory")
+                         f'(sandbox (quote (peer/send "{at.address}" (quote {long}) :steps 5000000)) '
+                         f':caps [:core :net] :seconds 0.1)))', "--memory")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("(3 ") and "time budget of 0.2 s exhausted" in proc.stdout
+    assert proc.stdout.startswith("(3 ") and "time budget of 0.1 s exhausted" in proc.stdout
     proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "eval",
                              f'(display "sending") (newline) (peer/send "{at.address}" '
-                             f'(quote {long}))', "--memory"],
+                             f'(quote {long}) :steps 5000000)', "--memory"],
                             cwd=a.dir, env=a.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "sending\n"
