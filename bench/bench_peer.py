@@ -1,6 +1,6 @@
 """Peer endpoint throughput: concurrent clients sending signed programs over loopback.
 
-    python bench/bench_peer.py [--clients 10] [--messages 100] [--program "(+ 1 2)"] [--quick]
+    python bench/bench_peer.py [--clients 10] [--messages 100] [--program "(+ 1 2)"] [--tls] [--quick]
 
 A real `world peer serve` process runs on a temporary world with its own key;
 each client has its OWN Ed25519 key, trusted by that world with a generous
@@ -52,11 +52,12 @@ def server_key(config: str) -> None:
         del os.environ["WORLD_CONFIG_DIR"]
 
 
-def start_server(image: str, config: str) -> tuple[subprocess.Popen, str]:
+def start_server(image: str, config: str, tls: str | None) -> tuple[subprocess.Popen, str]:
     """`world peer serve` on a free loopback port; the process and its address."""
     env = dict(os.environ, PYTHONPATH=ROOT, WORLD_CONFIG_DIR=config)
     proc = subprocess.Popen([sys.executable, "-m", "repl.cli", "peer", "serve", "--address",
-                             "127.0.0.1:0", "--world", image], env=env, cwd=ROOT,
+                             "127.0.0.1:0", "--world", image, *(["--tls", tls] if tls else [])],
+                            env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     box: list[str] = []
     reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
@@ -81,12 +82,13 @@ def peak_memory(pid: int) -> int:
 
 
 def one_client(address: str, signer, form, n: int, latencies: list[float],
-               errors: list[str]) -> None:
+               errors: list[str], tls: str | None) -> None:
     """Send `n` signed messages on one connection, one after another."""
     from websockets.sync.client import connect
+    from world.objects.tls import client_context
     try:
-        with connect(address, proxy=None, compression=None, max_size=None,
-                     open_timeout=60) as ws:
+        with connect(address, proxy=None, compression=None, max_size=None, open_timeout=60,
+                     ssl=client_context(tls) if tls else None) as ws:
             for _ in range(n):
                 t = time.perf_counter()
                 frame, nonce = client.request(form, signer)
@@ -107,6 +109,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--messages", type=int, default=100, help="per client")
     ap.add_argument("--program", default="(+ 1 2)")
+    ap.add_argument("--tls", action="store_true", help="wss:// with mutual TLS (world tls-init)")
     ap.add_argument("--quick", action="store_true", help="2 clients x 10 messages")
     args = ap.parse_args()
     if args.quick:
@@ -121,12 +124,18 @@ def main() -> int:
             for i, s in enumerate(signers):
                 w.eval(f'(peer/trust "{s(b"")[0]}" :name "client{i}" :caps [:core] '
                        f':steps 1000000 :per-minute 1000000 :concurrent 4)')
-        proc, address = start_server(image, config)
+        tls = None
+        if args.tls:
+            from world.objects.tls import init
+            tls = os.path.join(tmp, "certs")
+            init(tls)
+        proc, address = start_server(image, config, tls)
         try:
             latencies: list[float] = []
             errors: list[str] = []
             threads = [threading.Thread(target=one_client,
-                                        args=(address, s, form, args.messages, latencies, errors))
+                                        args=(address, s, form, args.messages, latencies, errors,
+                                              tls))
                        for s in signers]
             t0 = time.perf_counter()
             for t in threads:
@@ -140,7 +149,8 @@ def main() -> int:
             proc.wait(timeout=60)
         answered = len(latencies)
         print(f"peer endpoint: {args.clients} clients x {args.messages} signed messages of "
-              f"{args.program} over ws:// loopback, one key and one connection per client")
+              f"{args.program} over {address.split(':')[0]}:// loopback, one key and one "
+              f"connection per client")
         print(f"  answered            {answered}/{total}" + (f"  errors: {errors[:3]}" if errors else ""))
         if answered:
             print(f"  latency p50         {percentile(latencies, 50) * 1000:.2f} ms")
