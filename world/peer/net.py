@@ -73,7 +73,11 @@ def peer_send(address: Any, form: Any, *opts: Any) -> Any:
     reply = _exchange(address, frame, tls_dir, float(o.get("timeout", client.TIMEOUT)))
     budget.charge(len(reply) // 64)
     budget.alloc(2 * len(reply))
-    return client.value_of(address, reply, nonce, peer=peer, max_depth=budget.limits().read_depth)
+    try:
+        return client.value_of(address, reply, nonce, peer=peer,
+                               max_depth=budget.limits().read_depth)
+    except MessageError as e:           # the peer's verdict, named like every other failure
+        raise MessageError(f"peer/send: {e.message}") from None
 
 
 def _exchange(address: str, frame: str, tls_dir: str | None, timeout: float) -> str:
