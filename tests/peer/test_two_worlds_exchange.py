@@ -51,7 +51,8 @@ def test_programs_both_ways(pair: tuple[Peer, Peer]) -> None:
             # b -> a from the CLI, and a -> b from the CLI, both servers up at once.
             proc = b.cli("peer", "send", at_a.address, str(prog))
             assert one_error(proc) == (f"error: {at_a.address}: error: <message>:1:72: unbound "
-                                       f"variable: display (did you mean delay?)")
+                                       f"variable: display (display is a primitive of the output "
+                                       f"capability, which this evaluation was not granted)")
             proc = a.cli("peer", "send", at_b.address, str(prog))
             assert proc.returncode == 0 and proc.stdout == "fib 610\n", proc.stderr
             # Pinned to b's key: sent to b alone, and only b's signature is taken; pinned to

@@ -143,6 +143,10 @@ class UnboundVariable(EvalError):
         name = self.name()
         if name in HINTS:
             return HINTS[name]
+        group = _group_of(name)
+        if group is not None:
+            return (f"{name} is a primitive of the {group} capability, which this evaluation "
+                    f"was not granted")
         if self.candidates is None:
             return ""
         try:
@@ -157,6 +161,18 @@ class UnboundVariable(EvalError):
         close = [c for c in close if difflib.SequenceMatcher(None, name, c).ratio() >= best - SPREAD]
         said = close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1]
         return f"did you mean {said}?"
+
+
+def _group_of(name: str) -> str | None:
+    """The capability group holding the primitive `name`, if it is one a grant could give."""
+    import sys
+    prims = sys.modules.get("world.lisp.primitives")     # loaded by any environment that exists
+    if prims is None:
+        return None
+    for group, names in prims.GROUPS.items():
+        if name in names and group != "internal":
+            return group
+    return None
 
 
 class LispTypeError(EvalError):
