@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import budget
 from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure
-from ..types import Box, Closure, Keyword, LispMap, Pair, Record, Symbol
+from ..types import Box, Closure, Keyword, LispMap, Pair, Procedure, Record, Symbol
 from ..dynamic import Parameter, Promise, Values
 from . import CAPABILITIES, primitive
 
@@ -70,12 +70,14 @@ def _limit(opts: dict[str, Any], key: str, kind: type | tuple) -> float | None:
     return v
 
 
-def _procedures(x: Any, who: str) -> None:
-    """Refuse `x` if it holds a procedure (charged per node visited; boxes and records,
-    which can hold themselves, are visited once)."""
+def _procedures(x: Any, who: str, primitives: bool = False, across: str = "a sandbox's") -> None:
+    """Refuse `x` if it holds a procedure (a primitive too, with `primitives`: one in the data
+    would hand over a capability the grant leaves out). Charged per node visited; boxes and
+    records, which can hold themselves, are visited once."""
     todo = [x]
     seen: set[int] = set()
     visits = 0
+    refused = (Procedure, Promise, Parameter) if primitives else (Closure, Promise, Parameter)
     while todo:
         v = todo.pop()
         visits += 1
@@ -95,10 +97,11 @@ def _procedures(x: Any, who: str) -> None:
             if id(v) not in seen:
                 seen.add(id(v))
                 todo.extend((v.v,) if t is Box else v.values)
-        elif t is Closure or t is Promise or t is Parameter:     # a promise holds a procedure
-            raise SandboxFailure(f"{who} holds a procedure; only data crosses a sandbox's boundary")
+        elif isinstance(v, refused):        # a promise or parameter holds a procedure
+            raise SandboxFailure(f"{who} holds a procedure; only data crosses {across} boundary")
         elif t is Values:
             todo.extend(v.items)
+    budget.charge(visits & 255)
 
 
 @primitive("sandbox", group="eval")

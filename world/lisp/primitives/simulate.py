@@ -27,11 +27,10 @@ from typing import Any, Callable
 from .. import budget
 from ..calls import call
 from ..errors import BudgetExceeded, LispTypeError, SandboxError, SandboxFailure, UnboundVariable
-from ..dynamic import Promise, Values
-from ..types import (Box, Closure, Keyword, LispMap, Pair, Primitive, Procedure, Record, RecordType,
+from ..types import (Closure, Keyword, LispMap, Pair, Primitive, Procedure, Record, RecordType,
                      Symbol, make_list)
 from . import CAPABILITIES, GROUPS, primitive
-from .sandbox import _caps
+from .sandbox import _caps, _procedures
 
 MAX_DEPTH = 3
 """Simulations nest at most this deep (the outermost is depth 1)."""
@@ -94,35 +93,8 @@ def _inputs(x: Any) -> list[Any]:
 
 
 def _data(x: Any, who: str) -> None:
-    """Refuse `x` if it holds any procedure, a primitive included (a primitive in the data
-    would hand the child a capability its grant leaves out); charged per node visited."""
-    todo = [x]
-    seen: set[int] = set()
-    visits = 0
-    while todo:
-        v = todo.pop()
-        visits += 1
-        if visits & 255 == 0:
-            budget.charge(256)
-        t = type(v)
-        if t is Pair:
-            todo.append(v.car)
-            todo.append(v.cdr)
-        elif t is tuple:
-            todo.extend(v)
-        elif t is LispMap:
-            for k, w in v.items():
-                todo.append(k)
-                todo.append(w)
-        elif t is Box or t is Record:       # they can hold themselves: visited once
-            if id(v) not in seen:
-                seen.add(id(v))
-                todo.extend((v.v,) if t is Box else v.values)
-        elif isinstance(v, (Procedure, Promise)):
-            raise SandboxFailure(f"{who} holds a procedure; only data crosses a simulation's boundary")
-        elif t is Values:
-            todo.extend(v.items)
-    budget.charge(visits & 255)
+    """Refuse `x` if it holds any procedure, a primitive included; charged per node visited."""
+    _procedures(x, who, primitives=True, across="a simulation's")
 
 
 def _depth() -> int:
