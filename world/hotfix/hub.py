@@ -278,10 +278,6 @@ def serve(hub: Hub, host: str, port: int, tls_dir: str, *, idle: float = hp.IDLE
     from ..objects.tls import server_context
     ctx = server_context(tls_dir)               # ImageError: one line
     ctx.verify_mode = ssl.CERT_OPTIONAL         # a token, or a certificate DIR's authority signed
-    # No TLS 1.3 session tickets: they arrive after the handshake, while a threaded client
-    # (websockets' sync one, production's) reads and writes its socket from two threads at
-    # once, and about one connection in twenty then stalled before its opening request.
-    ctx.num_tickets = 0
     asyncio.run(_serve(hub, host, port, ctx, idle, ready, stop))
 
 
