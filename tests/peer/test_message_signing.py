@@ -144,3 +144,9 @@ def test_from_lisp_with_the_hosts_key(tmp_path, monkeypatch) -> None:
             w.eval("(sandbox '(message/sign 1))")
     finally:
         w.close()
+
+
+def test_data_nested_past_the_readers_limit_says_so() -> None:
+    deep = read("(" * 1500 + ")" * 1500, max_depth=2000)
+    with pytest.raises(MessageError, match="nested deeper than 1000"):
+        canonical(deep)

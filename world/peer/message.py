@@ -72,7 +72,10 @@ def canonical(form: Any) -> str:
     text = write(form)
     try:
         again = read_all(text, max_depth=DEFAULT_DEPTH)
-    except LispError:
+    except LispError as e:
+        if "nesting deeper" in e.message:
+            raise MessageError(f"only data that reads back can be sent, and "
+                               f"{_abridged(text)} is nested deeper than {DEFAULT_DEPTH}") from None
         again = None
     if again is None or len(again) != 1 or write(again[0]) != text:
         raise MessageError(f"only data can be sent, and {_abridged(text)} is not data "
