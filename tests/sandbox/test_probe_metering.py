@@ -41,8 +41,8 @@ def outcome(source: str, limits: Limits = LIMITS) -> tuple[object, float]:
     taken: the steps stop these probes, so a loaded machine's waiting must not count."""
     env = Environment(["core", "output", "eval"])
     # The rest of the suite's heap is frozen out of the collector's walks: in a long pytest
-    # process they cost the probe several times its own work.
-    gc.collect()
+    # process they cost the probe several times its own work. (No gc.collect() first: on
+    # that heap one costs seconds.)
     gc.freeze()
     t = time.process_time()
     try:
