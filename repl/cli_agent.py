@@ -65,28 +65,14 @@ def cmd_agent_show(args: argparse.Namespace) -> int:
 
 def cmd_agent_serve(args: argparse.Namespace) -> int:
     """`world agent serve FILE --address HOST:PORT`: the agent at a peer endpoint until stopped."""
-    from world import keys
-    from world.objects.storage import parse_address
     from world.peer.agentfile import Agent
     from world.peer.agentstate import endpoint
-    from world.peer.server import serve
-    from .cli_keys import keys_call
+    from .cli_peer import serve_endpoint
     agent = Agent(args.file, _allowed(args))
     agent.check()           # a file that cannot run fails here, in one line, not per request
-    host, port = parse_address(args.address)
-    signer = keys_call(keys.signer)
-    public = keys_call(keys.public_key)
-    where = argparse.Namespace(world=args.world, memory=args.memory)   # --tls here is the endpoint's
-    with open_world(where) as w:
-        made = endpoint(w, signer, agent)
-        try:
-            def ready(address: str) -> None:
-                out(f"serving agent {agent.spec.name} of {args.file} on {address} key {public} "
-                    f"(Ctrl-C stops)\n")
-            serve(made, host, port, tls_dir=args.tls, ready=ready)
-        finally:
-            made.close()
-    return EXIT_OK
+    return serve_endpoint(args, lambda w, signer: endpoint(w, signer, agent),
+                          lambda address, key: f"serving agent {agent.spec.name} of {args.file} "
+                                               f"on {address} key {key} (Ctrl-C stops)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -46,8 +46,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
     """Serve the hot-fix hub until interrupted."""
     from world import keys
     from world.hotfix.hub import Hub, serve
-    from world.objects.storage import parse_address
-    host, port = parse_address(args.listen)
+    from .cli_peer import listen_address
+    host, port = listen_address(args.listen)
     if not os.path.isdir(args.tls):
         raise CommandError(f"--tls {args.tls} is not a directory: make the certificates with "
                            f"`world tls-init {args.tls}`")

@@ -13,7 +13,7 @@ line once it listens; `send` signs FILE's forms (several are sent as one
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Callable
 
 from .cli_common import EXIT_OK, CommandError, image_path, open_world, out
 from .cli_keys import keys_call
@@ -21,11 +21,11 @@ from .cli_keys import keys_call
 DEFAULT_ADDRESS = "127.0.0.1:8200"
 
 
-def cmd_peer_serve(args: argparse.Namespace) -> int:
-    """Serve the world's peer endpoint until interrupted."""
+def serve_endpoint(args: argparse.Namespace, make: Any, banner: Callable[[str, str], str]) -> int:
+    """Serve `make(world, signer)`'s endpoint on `args.address` (with `args.tls`) over the world
+    `args.world`/`args.memory` until interrupted; `banner(address, public key)` is the ready line."""
     from world import keys
     from world.objects.errors import ImageError
-    from world.peer.endpoint import Endpoint
     from world.peer.server import serve
     import signal
 
@@ -38,17 +38,23 @@ def cmd_peer_serve(args: argparse.Namespace) -> int:
     public = keys_call(keys.public_key)
     where = argparse.Namespace(world=args.world, memory=args.memory)   # --tls here is the endpoint's
     with open_world(where) as w:
-        endpoint = Endpoint(w, signer)
+        endpoint = make(w, signer)
         try:
-            def ready(address: str) -> None:
-                image = "a world in memory" if args.memory else image_path(args)
-                out(f"serving {image} on {address} key {public} (Ctrl-C stops)\n")
-            serve(endpoint, host, port, tls_dir=args.tls, ready=ready)
+            serve(endpoint, host, port, tls_dir=args.tls,
+                  ready=lambda address: out(banner(address, public) + "\n"))
         except ImageError as e:         # cannot listen, or the certificates are missing
             raise CommandError(e.message) from None
         finally:
             endpoint.close()
     return EXIT_OK
+
+
+def cmd_peer_serve(args: argparse.Namespace) -> int:
+    """Serve the world's peer endpoint until interrupted."""
+    from world.peer.endpoint import Endpoint
+    image = "a world in memory" if args.memory else image_path(args)
+    return serve_endpoint(args, Endpoint,
+                          lambda address, key: f"serving {image} on {address} key {key} (Ctrl-C stops)")
 
 
 def cmd_peer_trust(args: argparse.Namespace) -> int:
@@ -80,7 +86,8 @@ def listen_address(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     if not sep or not port.isdigit() or not int(port) <= 65535 or not host:
-        raise CommandError(f"bad address {text!r}: expected HOST:PORT, such as {DEFAULT_ADDRESS}")
+        raise CommandError(f"bad address {text!r}: expected HOST:PORT (a port up to 65535), "
+                           f"such as {DEFAULT_ADDRESS}")
     return host, int(port)
 
 

@@ -265,8 +265,9 @@ def file_storage(path: str, read_only: bool = False) -> FileStorage:
 def parse_address(address: str) -> tuple[str, int]:
     """`HOST:PORT` as a (host, port) pair."""
     host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ImageError(f"bad ZEO address {address!r}: expected HOST:PORT, such as 127.0.0.1:8100")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ImageError(f"bad ZEO address {address!r}: expected HOST:PORT (a port up to 65535), "
+                         f"such as 127.0.0.1:8100")
     return host or "127.0.0.1", int(port)
 
 
