@@ -7,24 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_cartridge import PROGRAM  # the same program, paused in fresh processes
 from world.peer import cartridge as C
 
 ROOT = Path(__file__).resolve().parents[2]
-
-PROGRAM = """\
-(define (show-all xs)
-  (define (one x) (display x) (display " "))
-  (for-each one xs)
-  (newline))
-(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
-(show-all (list 1 2 3))
-(define total 0)
-(define (bump! n) (set! total (+ total n)) total)
-(bump! (fib 6))
-(show-all (map fib '(5 6 7)))
-(display "total ") (display (bump! 5)) (newline)
-(list total (fib 8))
-"""
 
 
 def world(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
